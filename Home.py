@@ -1,0 +1,68 @@
+"""VIPMG Data Lab: the entry point. Sets the language and the global context, then routes to a page."""
+
+import logging
+
+import streamlit as st
+
+from vipmg_core.codelists import project_countries
+from vipmg_core.datasets import dataset
+from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
+from vipmg_core.i18n import fmt_change, fmt_number, t
+from vipmg_core.maps import base_layer, bubble_layer, offline_deck
+from vipmg_ui import shell
+
+st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
+
+lang = shell.language_switch()
+wh = shell.warehouse()
+shell.ensure_data(wh, lang)
+
+
+def home() -> None:
+    ctx = shell.context()
+    st.title(t("app.name", lang))
+    st.caption(t("app.tagline", lang))
+    st.markdown(t("home.intro", lang))
+
+    st.subheader(t("home.headlines", lang))
+    st.caption(t("home.headlines_caption", lang))
+    figures = headline_figures(wh, ctx.countries, ctx.years, ctx.dataset_ids)
+    if not figures:
+        st.info(t("shell.no_data", lang))
+    for column, fig in zip(st.columns(max(len(figures), 1)), figures):
+        ds = dataset(fig.dataset_id)
+        delta = t("home.change", lang, change=fmt_change(fig.change, lang), year=fig.previous_year) if fig.change is not None else None
+        column.metric(t(f"headline.{fig.key}", lang), fmt_number(fig.value, lang), delta, delta_color="off")
+        source = ds.title(lang) + (f" ({t('home.demo_label', lang)})" if fig.synthetic else "")
+        column.caption(t("home.figure_caption", lang, unit=t(f"unit.{fig.unit}", lang), source=source, period=fig.year))
+        if ds.counts_events:
+            column.caption(t("unit.events_badge", lang))
+
+    period, stock = immigrant_stock_by_country(wh, ctx.countries, ctx.years)
+    if stock:
+        st.subheader(t("home.map_title", lang, period=period))
+        layers = [base_layer(lang, set(project_countries())),
+                  bubble_layer(stock, lang, t("unit.persons", lang), period)]
+        st.pydeck_chart(offline_deck(layers, height=420), height=420)
+        st.caption(t("home.map_caption", lang))
+
+    st.subheader(t("home.pages", lang))
+    for page in PAGES[1:]:
+        st.page_link(page, label=page.title, icon=page.icon)
+        st.caption(t(f"page_help.{page.url_path}", lang))
+
+
+PAGES = [
+    st.Page(home, title=t("page.home", lang), icon="🏠", url_path="home", default=True),
+    st.Page("pages/catalogue.py", title=t("page.catalogue", lang), icon="📚", url_path="catalogue"),
+]
+
+navigation = st.navigation(PAGES)
+st.session_state["_context"] = shell.context_sidebar(wh, lang)
+shell.synthetic_notice(wh, lang)
+try:
+    navigation.run()
+except Exception:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
+    logging.getLogger("vipmg").exception("page failed")
+    st.error(t("shell.error", lang))
+shell.footer(lang)

@@ -1,0 +1,64 @@
+"""Catalogue: every dataset of the standard, its definition, unit, coverage, variables and template."""
+
+import streamlit as st
+
+from vipmg_core import describe as view
+from vipmg_core.i18n import t
+from vipmg_core.datasets import dataset, dataset_ids
+from vipmg_ui import shell
+
+ctx = shell.context()
+lang = ctx.lang
+wh = shell.warehouse()
+
+st.title(t("page.catalogue", lang))
+st.markdown(t("catalogue.intro", lang))
+
+st.subheader(t("catalogue.overview", lang))
+st.dataframe(view.overview(wh, lang), hide_index=True, width="stretch")
+
+chosen = st.selectbox(t("catalogue.choose", lang), dataset_ids(), format_func=lambda i: dataset(i).title(lang),
+                      key="ds", bind="query-params")
+ds = dataset(chosen)
+
+st.header(ds.title(lang))
+if ds.counts_events:
+    st.warning(t("unit.events_badge", lang) + f" — {ds.unit_detail(lang)}", icon="🔁")
+else:
+    st.info(t("unit.persons_badge", lang) + f" — {ds.unit_detail(lang)}", icon="👤")
+left, right = st.columns(2)
+left.markdown(f"**{t('catalogue.definition', lang)}.** {ds.definition(lang)}")
+left.markdown(f"**{t('catalogue.notes', lang)}.** {ds.notes(lang)}")
+right.markdown(f"**{t('catalogue.grain', lang)}.** {ds.grain(lang)}")
+right.markdown(f"**{t('catalogue.source_type', lang)}.** {t(f'source_type.{ds.source_type}', lang)}"
+               f" · {t(f'kind.{ds.kind}', lang)} · {t(f'time_format.{ds.time_format}', lang)}")
+
+st.subheader(t("catalogue.coverage", lang))
+grid = view.coverage_grid(wh, ds.id, lang)
+if grid.empty:
+    st.info(t("shell.no_data", lang))
+else:
+    st.dataframe(grid, width="stretch")
+    caption = "catalogue.coverage_caption_micro" if ds.is_microdata else "catalogue.coverage_caption"
+    st.caption(t(caption, lang, unit=t(f"unit.{ds.unit}", lang)))
+
+st.subheader(t("catalogue.releases", lang))
+st.dataframe(view.releases_table(wh, ds.id, lang), hide_index=True, width="stretch")
+
+st.subheader(t("catalogue.variables", lang))
+st.dataframe(view.variables_table(ds, lang), hide_index=True, width="stretch")
+
+st.subheader(t("catalogue.codelists", lang))
+for column_name, codes in view.codelist_tables(ds, lang):
+    with st.expander(t("catalogue.codes_count", lang, name=column_name, count=len(codes))):
+        st.dataframe(codes, hide_index=True, width="stretch")
+
+st.subheader(t("catalogue.template", lang))
+st.caption(t("catalogue.template_help", lang))
+st.download_button(
+    t("catalogue.template_download", lang, title=ds.title(lang)),
+    data=view.template_csv(ds),
+    file_name=f"{ds.id}_template.csv",
+    mime="text/csv",
+    on_click="ignore",
+)

@@ -1,0 +1,97 @@
+"""The catalogue: a small transactional store (SQLite in WAL mode) shared by every process.
+
+The app (several processes), the CLI and imports read and write it at the same time; SQLite's WAL gives
+readers a consistent snapshot while one writer commits, and the busy timeout queues writers instead of
+failing. DuckDB never holds this file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vipmg_core.config import PACKAGE_DIR
+
+SCHEMA_VERSION = "1"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    """Unique and time-ordered, so the audit log sorts in the order things happened."""
+    return f"{time.time_ns():016x}{secrets.token_hex(4)}"
+
+
+class Catalogue:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as con:
+            con.executescript((PACKAGE_DIR / "catalogue.sql").read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+                (SCHEMA_VERSION,),
+            )
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A short-lived connection; commits on success, rolls back on error."""
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            con.execute("PRAGMA foreign_keys=ON")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking."""
+        with self.connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self.connect() as con:
+            return con.execute(sql, params).fetchall()
+
+    @staticmethod
+    def audit(con: sqlite3.Connection, actor: str, action: str, object_type: str, object_id: str,
+              details: dict | None = None) -> None:
+        """Write an audit entry inside the caller's transaction, so the entry and the change land together."""
+        con.execute(
+            "INSERT INTO audit_log (entry_id, at, actor, action, object_type, object_id, details)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (new_id(), now_utc(), actor, action, object_type, object_id,
+             json.dumps(details or {}, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def audit_entries(self, object_type: str | None = None, object_id: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM audit_log"
+        clauses, params = [], []
+        if object_type:
+            clauses.append("object_type = ?")
+            params.append(object_type)
+        if object_id:
+            clauses.append("object_id = ?")
+            params.append(object_id)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        rows = self.query(sql + " ORDER BY entry_id", tuple(params))
+        return [{**dict(r), "details": json.loads(r["details"])} for r in rows]

@@ -1,0 +1,92 @@
+"""Headline figures for the home page: one number per source, for the chosen countries and years."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vipmg_core.datasets import dataset
+from vipmg_core.warehouse import Warehouse, _q
+
+
+@dataclass(frozen=True)
+class HeadlineSpec:
+    key: str  # message key of the label, `headline.<key>`
+    dataset_id: str
+    where: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    dataset_id: str
+    unit: str
+    year: str
+    value: float
+    previous_year: str | None
+    previous_value: float | None
+    synthetic: bool
+
+    @property
+    def change(self) -> float | None:
+        if not self.previous_value:
+            return None
+        return self.value / self.previous_value - 1
+
+
+# Aggregates with a summable count. Microdata headlines need reliability flags and come with the cross-tab.
+HEADLINES: tuple[HeadlineSpec, ...] = (
+    HeadlineSpec("immigrant_stock", "migrant_stock"),
+    HeadlineSpec("arrivals", "arrivals_departures", (("flow", "ARR"),)),
+    HeadlineSpec("permits", "residence_permits"),
+    HeadlineSpec("returns", "returns"),
+    HeadlineSpec("transits", "irregular_transit"),
+)
+
+
+def headline_figures(
+    wh: Warehouse,
+    countries: list[str],
+    years: tuple[int, int],
+    dataset_ids: list[str] | None = None,
+) -> list[Headline]:
+    """For each source: the total in the latest year within `years` that has data, and the year before it."""
+    found = []
+    for spec in HEADLINES:
+        if dataset_ids is not None and spec.dataset_id not in dataset_ids:
+            continue
+        ds = dataset(spec.dataset_id)
+        year = f"SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4)"
+        clauses = [f"{_q(ds.area_column)} IN (SELECT UNNEST($countries))",
+                   f"CAST({year} AS INTEGER) BETWEEN $first AND $last"]
+        params: dict = {"countries": countries, "first": years[0], "last": years[1]}
+        for i, (column, value) in enumerate(spec.where):
+            clauses.append(f"{_q(ds.column(column).name)} = $w{i}")
+            params[f"w{i}"] = value
+        totals = wh.query(
+            ds.id,
+            f"SELECT {year} AS year, CAST(SUM({_q(ds.measure.name)}) AS DOUBLE) AS value FROM data"
+            f" WHERE {' AND '.join(clauses)} GROUP BY ALL ORDER BY year DESC LIMIT 2",
+            params,
+        ).rows()
+        if not totals:
+            continue
+        previous = totals[1] if len(totals) > 1 and int(totals[1][0]) == int(totals[0][0]) - 1 else (None, None)
+        found.append(Headline(spec.key, ds.id, ds.unit, totals[0][0], totals[0][1], previous[0], previous[1],
+                              wh.has_synthetic([ds.id])))
+    return found
+
+
+def immigrant_stock_by_country(wh: Warehouse, countries: list[str], years: tuple[int, int]) -> tuple[str | None, dict[str, float]]:
+    """Persons born abroad living in each country, in the latest stock year within `years`."""
+    ds = dataset("migrant_stock")
+    rows = wh.query(
+        ds.id,
+        "WITH chosen AS (SELECT * FROM data WHERE destination IN (SELECT UNNEST($countries))"
+        " AND CAST(time_period AS INTEGER) BETWEEN $first AND $last)"
+        " SELECT destination, time_period, CAST(SUM(obs_value) AS DOUBLE) FROM chosen"
+        " WHERE time_period = (SELECT MAX(time_period) FROM chosen) GROUP BY ALL",
+        {"countries": countries, "first": years[0], "last": years[1]},
+    ).rows()
+    if not rows:
+        return None, {}
+    return rows[0][1], {iso3: value for iso3, _, value in rows}

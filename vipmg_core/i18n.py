@@ -1,0 +1,73 @@
+"""User-facing text in Spanish and English, and locale-aware number formatting.
+
+Messages live in `locales/messages.toml`, one table per key with `es` and `en` side by side, so a
+missing translation shows up in review and in tests. Spanish is the default language.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+
+from vipmg_core.config import PACKAGE_DIR
+
+LANGS = ("es", "en")
+DEFAULT_LANG = "es"
+LANG_NAMES = {"es": "Español", "en": "English"}
+
+
+@cache
+def messages() -> dict[str, dict[str, str]]:
+    with (PACKAGE_DIR / "locales" / "messages.toml").open("rb") as handle:
+        raw = tomllib.load(handle)
+    flat: dict[str, dict[str, str]] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        if "es" in node and isinstance(node["es"], str):
+            flat[prefix] = node
+            return
+        for key, child in node.items():
+            walk(f"{prefix}.{key}" if prefix else key, child)
+
+    walk("", raw)
+    return flat
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    """The message `key` in `lang`, with `{name}` placeholders filled from `values`."""
+    entry = messages().get(key)
+    if entry is None:
+        raise KeyError(f"no message {key!r}")
+    text = entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(**values) if values else text
+
+
+def normalise_lang(lang: object) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def fmt_number(value: float | int | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """Thousands grouped as readers of each language expect: 1 234 567 (es, SI/RAE style), 1,234,567 (en)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if lang == "es":
+        # A narrow no-break space never wraps inside a number and reads the same in every Spanish-speaking
+        # country, whichever of comma or point it uses for decimals.
+        text = text.replace(",", "\u202f")
+    return text
+
+
+def fmt_percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{fmt_number(value, lang, decimals)} %"
+
+
+def fmt_change(ratio: float | None, lang: str = DEFAULT_LANG) -> str:
+    """A relative change (0.12 -> '+12.0 %')."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return "–"
+    sign = "+" if ratio >= 0 else "−"
+    return f"{sign}{fmt_percent(abs(ratio) * 100, lang)}"

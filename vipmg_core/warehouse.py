@@ -1,0 +1,272 @@
+"""The warehouse: published data as immutable Parquet files, listed in the catalogue, queried by DuckDB.
+
+A release is written under a temporary name, fsynced and renamed, and only then recorded (with the
+previous version of the same scope marked superseded) in one catalogue transaction. Readers take the list
+of published files in one catalogue read, so they see the old data or the new, never half.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from vipmg_core.catalogue import Catalogue, new_id, now_utc
+from vipmg_core.config import data_dir
+from vipmg_core.datasets import Dataset, dataset
+
+_duck_lock = threading.Lock()
+_duck: duckdb.DuckDBPyConnection | None = None
+
+
+def duck() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process-wide in-memory DuckDB; one per query, so Streamlit sessions never collide."""
+    global _duck
+    with _duck_lock:
+        if _duck is None:
+            _duck = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                           "autoload_known_extensions": False})
+        return _duck.cursor()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    publisher: str
+    source_file: str | None = None
+    edition: str | None = None
+    synthetic: bool = False
+    notes: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: str
+    dataset_id: str
+    scope: str
+    version: int
+    status: str
+    path: str
+    sha256: str
+    row_count: int
+    synthetic: bool
+    publisher: str
+    source_file: str | None
+    edition: str | None
+    provenance: dict
+    created_by: str
+    created_at: str
+    published_at: str | None
+
+    @classmethod
+    def from_row(cls, row) -> Release:
+        data = dict(row)
+        data["synthetic"] = bool(data["synthetic"])
+        data["provenance"] = json.loads(data["provenance"])
+        return cls(**data)
+
+
+class Warehouse:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else data_dir()
+        self.files = self.root / "warehouse"
+        self.files.mkdir(parents=True, exist_ok=True)
+        self.catalogue = Catalogue(self.root / "catalogue.sqlite")
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        dataset_id: str,
+        frames: Iterable[pl.DataFrame],
+        *,
+        scope: str,
+        provenance: Provenance,
+        actor: str,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> Release:
+        """Write `frames` as one new release of `dataset_id` and publish it in place of `scope`'s previous one."""
+        ds = dataset(dataset_id)
+        release_id = new_id()
+        rel_path = Path("warehouse") / ds.id / f"{release_id}.parquet"
+        final = self.root / rel_path
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{release_id}.parquet.tmp")
+        rows = 0
+        try:
+            writer = None
+            schema = ds.polars_schema
+            for frame in frames:
+                table = conform(frame, ds, schema).to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table, row_group_size=1_000_000)
+                rows += table.num_rows
+                if on_rows:
+                    on_rows(rows)
+            if writer is None:
+                pl.DataFrame(schema=schema).write_parquet(tmp)
+            else:
+                writer.close()
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            digest = _sha256(tmp)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+        stamp = now_utc()
+        provenance_json = json.dumps(
+            {"publisher": provenance.publisher, "source_file": provenance.source_file,
+             "edition": provenance.edition, "notes": provenance.notes or {}},
+            ensure_ascii=False, sort_keys=True,
+        )
+        with self.catalogue.transaction() as con:
+            (previous,) = con.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM releases WHERE dataset_id = ? AND scope = ?",
+                (ds.id, scope),
+            ).fetchone()
+            con.execute(
+                "UPDATE releases SET status = 'superseded'"
+                " WHERE dataset_id = ? AND scope = ? AND status = 'published'",
+                (ds.id, scope),
+            )
+            con.execute(
+                "INSERT INTO releases (release_id, dataset_id, scope, version, status, path, sha256, row_count,"
+                " synthetic, publisher, source_file, edition, provenance, created_by, created_at, published_at)"
+                " VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (release_id, ds.id, scope, previous + 1, rel_path.as_posix(), digest, rows,
+                 int(provenance.synthetic), provenance.publisher, provenance.source_file, provenance.edition,
+                 provenance_json, actor, stamp, stamp),
+            )
+            Catalogue.audit(con, actor, "publish", "release", release_id,
+                            {"dataset_id": ds.id, "scope": scope, "version": previous + 1, "rows": rows})
+        return self.release(release_id)
+
+    # -- reading the catalogue ---------------------------------------------------------------------
+
+    def release(self, release_id: str) -> Release:
+        rows = self.catalogue.query("SELECT * FROM releases WHERE release_id = ?", (release_id,))
+        if not rows:
+            raise KeyError(f"no release {release_id!r}")
+        return Release.from_row(rows[0])
+
+    def releases(self, dataset_id: str | None = None, *, published_only: bool = True) -> list[Release]:
+        sql = "SELECT * FROM releases WHERE 1 = 1"
+        params: list = []
+        if dataset_id:
+            sql += " AND dataset_id = ?"
+            params.append(dataset_id)
+        if published_only:
+            sql += " AND status = 'published'"
+        rows = self.catalogue.query(sql + " ORDER BY dataset_id, scope, version", tuple(params))
+        return [Release.from_row(r) for r in rows]
+
+    def is_empty(self) -> bool:
+        return not self.catalogue.query("SELECT 1 FROM releases WHERE status = 'published' LIMIT 1")
+
+    def has_synthetic(self, dataset_ids: Iterable[str] | None = None) -> bool:
+        wanted = set(dataset_ids) if dataset_ids is not None else None
+        return any(r.synthetic for r in self.releases() if wanted is None or r.dataset_id in wanted)
+
+    def state_token(self) -> str:
+        """Changes whenever anything is published or withdrawn: a cache key for what readers computed."""
+        (count, last), = self.catalogue.query("SELECT COUNT(*), MAX(entry_id) FROM audit_log")
+        return f"{count}:{last}"
+
+    def year_bounds(self) -> tuple[int, int]:
+        """The first and last year with published data in any dataset (this year when there is none)."""
+        years: list[int] = []
+        for dataset_id in sorted({r.dataset_id for r in self.releases()}):
+            ds = dataset(dataset_id)
+            year = f"CAST(SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER)"
+            (low, high), = self.query(ds.id, f"SELECT MIN({year}), MAX({year}) FROM data").rows()
+            years += [y for y in (low, high) if y is not None]
+        if not years:
+            this_year = int(now_utc()[:4])
+            return this_year, this_year
+        return min(years), max(years)
+
+    def published_files(self, dataset_id: str) -> list[str]:
+        return [str(self.root / r.path) for r in self.releases(dataset_id)]
+
+    # -- reading the data --------------------------------------------------------------------------
+
+    def query(self, dataset_id: str, sql: str, params: dict | None = None) -> pl.DataFrame:
+        """Run `sql` with the published rows of `dataset_id` available as the view `data`.
+
+        `sql` must take identifiers from the dataset declarations only; values go in `params`.
+        An empty dataset gives an empty, correctly typed `data`, so callers need no special case.
+        """
+        ds = dataset(dataset_id)
+        files = self.published_files(ds.id)
+        cur = duck()
+        try:
+            if files:
+                source = cur.sql("SELECT * FROM read_parquet($files, union_by_name = true)",
+                                 params={"files": files})
+            else:
+                source = cur.from_arrow(pl.DataFrame(schema=ds.polars_schema).to_arrow())
+            source.create_view("data", replace=True)
+            return cur.sql(sql, params=params or {}).pl()
+        finally:
+            cur.close()
+
+    def frame(self, dataset_id: str) -> pl.DataFrame:
+        return self.query(dataset_id, "SELECT * FROM data")
+
+    def coverage(self, dataset_id: str) -> pl.DataFrame:
+        """Rows (and for aggregates, the summed value) per reporting area and year."""
+        ds = dataset(dataset_id)
+        area, time = _q(ds.area_column), _q(ds.time_column)
+        value = (
+            f"SUM({_q(ds.measure.name)})" if ds.measure else f"SUM({_q(ds.weight)})" if ds.weight else "COUNT(*)"
+        )
+        return self.query(
+            ds.id,
+            f"SELECT {area} AS area, SUBSTR(CAST({time} AS VARCHAR), 1, 4) AS year,"
+            f" COUNT(*) AS rows, CAST({value} AS DOUBLE) AS value FROM data GROUP BY ALL ORDER BY area, year",
+        )
+
+    def export(self, dataset_id: str, fmt: str, out: Path) -> int:
+        """Write the published data of a dataset to `out` (csv or parquet); returns the row count."""
+        ds = dataset(dataset_id)
+        frame = self.query(ds.id, f"SELECT {', '.join(_q(c) for c in ds.column_names)} FROM data")
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            frame.write_csv(out)
+        elif fmt == "parquet":
+            frame.write_parquet(out)
+        else:
+            raise ValueError(f"unknown format {fmt!r}: use csv or parquet")
+        return frame.height
+
+
+def conform(frame: pl.DataFrame, ds: Dataset, schema: dict | None = None) -> pl.DataFrame:
+    """The frame with exactly the declared columns, in order, cast to the declared types."""
+    schema = schema or ds.polars_schema
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{ds.id}: missing columns {missing}")
+    return frame.select(pl.col(name).cast(dtype, strict=True) for name, dtype in schema.items())
+
+
+def _q(identifier: str) -> str:
+    """Quote an identifier that comes from a dataset declaration (never from user text)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
