@@ -10,6 +10,7 @@ from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
 from vipmg_core.i18n import fmt_change, fmt_number, t
 from vipmg_core.maps import base_layer, bubble_layer, offline_deck
 from vipmg_ui import shell
+from vipmg_ui.navigation import HOME, PAGES
 
 st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
 
@@ -47,17 +48,15 @@ def home() -> None:
         st.caption(t("home.map_caption", lang))
 
     st.subheader(t("home.pages", lang))
-    for page in PAGES[1:]:
-        st.page_link(page, label=page.title, icon=page.icon)
-        st.caption(t(f"page_help.{page.url_path}", lang))
+    for spec in PAGES:
+        st.page_link(spec.file, label=t(spec.title_key, lang), icon=spec.icon)
+        st.caption(t(spec.help_key, lang))
 
 
-PAGES = [
-    st.Page(home, title=t("page.home", lang), icon="🏠", url_path="home", default=True),
-    st.Page("pages/catalogue.py", title=t("page.catalogue", lang), icon="📚", url_path="catalogue"),
-]
-
-navigation = st.navigation(PAGES)
+navigation = st.navigation(
+    [st.Page(home, title=t(HOME.title_key, lang), icon=HOME.icon, url_path=HOME.url_path, default=True)]
+    + [st.Page(spec.file, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path) for spec in PAGES]
+)
 st.session_state["_context"] = shell.context_sidebar(wh, lang)
 shell.synthetic_notice(wh, lang)
 try:

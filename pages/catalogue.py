@@ -17,8 +17,10 @@ st.markdown(t("catalogue.intro", lang))
 st.subheader(t("catalogue.overview", lang))
 st.dataframe(view.overview(wh, lang), hide_index=True, width="stretch")
 
+shell.url_state("ds", dataset_ids()[0], shell.parse_choice(dataset_ids()))
 chosen = st.selectbox(t("catalogue.choose", lang), dataset_ids(), format_func=lambda i: dataset(i).title(lang),
-                      key="ds", bind="query-params")
+                      key="ds")
+shell.url_publish("ds", chosen, None)
 ds = dataset(chosen)
 
 st.header(ds.title(lang))

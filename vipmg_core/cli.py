@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from vipmg_core.datasets import dataset, dataset_ids, datasets
+from vipmg_core.describe import template_csv
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -56,8 +57,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     if str(out) == "-":
         csv.writer(sys.stdout).writerow(ds.template_header())
         return 0
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerow(ds.template_header())
+    out.write_bytes(template_csv(ds))
     print(f"{out}: {len(ds.column_names)} columns ({', '.join(ds.column_names)})")
     return 0
 

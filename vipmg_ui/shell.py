@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -43,18 +44,51 @@ def lang() -> str:
     return normalise_lang(st.session_state.get(LANG_KEY, DEFAULT_LANG))
 
 
+def url_state(key: str, default: object, parse: Callable[[str], object | None]) -> None:
+    """Seed a widget's session value from the URL on first load, so a shared link reopens the same view.
+
+    Streamlit's own `bind="query-params"` writes the *formatted* label to the URL (a country's name in the
+    current language), which breaks links across languages; we keep codes in the URL instead.
+    A value the URL cannot express (a typo, an unknown code) falls back to the default, never an error.
+    """
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    value = parse(raw) if raw else None
+    st.session_state[key] = default if value is None else value
+
+
+def url_publish(key: str, value: object, default: object, dump: Callable[[object], str] = str) -> None:
+    """Write a widget's value to the URL; defaults are left out to keep links short."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != dump(value):
+        st.query_params[key] = dump(value)
+
+
+def parse_codes(allowed: list[str]) -> Callable[[str], list[str] | None]:
+    def parse(raw: str) -> list[str] | None:
+        codes = [c for c in raw.split(",") if c in allowed]
+        return codes or None
+
+    return parse
+
+
+def parse_choice(allowed: list[str]) -> Callable[[str], str | None]:
+    return lambda raw: raw if raw in allowed else None
+
+
+def dump_codes(codes: object) -> str:
+    return ",".join(codes)  # type: ignore[arg-type]
+
+
 def language_switch() -> str:
     """Spanish first; switching reruns the page in the other language and keeps everything else."""
-    if st.session_state.get(LANG_KEY) not in LANGS:
-        st.session_state[LANG_KEY] = DEFAULT_LANG
-    st.sidebar.radio(
-        "Idioma / Language",
-        LANGS,
-        format_func=LANG_NAMES.get,
-        key=LANG_KEY,
-        horizontal=True,
-        bind="query-params",
-    )
+    url_state(LANG_KEY, DEFAULT_LANG, parse_choice(list(LANGS)))
+    chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=LANG_KEY,
+                              horizontal=True)
+    url_publish(LANG_KEY, chosen, DEFAULT_LANG)
     return lang()
 
 
@@ -64,8 +98,9 @@ def ensure_data(wh: Warehouse, current_lang: str) -> None:
         return
     bar = st.progress(0.0, text=t("shell.building_demo", current_lang))
 
-    def progress(message: str, fraction: float) -> None:
-        bar.progress(min(fraction, 1.0), text=f"{t('shell.building_demo', current_lang)} {message}")
+    def progress(dataset_id: str, fraction: float) -> None:
+        title = dataset(dataset_id).title(current_lang) if dataset_id else ""
+        bar.progress(min(fraction, 1.0), text=f"{t('shell.building_demo', current_lang)} {title}")
 
     demo.ensure_demo(wh, progress=progress)
     bar.empty()
@@ -78,26 +113,41 @@ def _year_bounds(root: str, token: str) -> tuple[int, int]:
 
 
 def context_sidebar(wh: Warehouse, current_lang: str) -> Context:
-    """Sources, countries and years, chosen once in the sidebar and bound to the URL."""
+    """Sources, countries and years, chosen once in the sidebar and kept in the URL."""
     sidebar = st.sidebar
     sidebar.subheader(t("shell.context", current_lang))
-    ids = dataset_ids()
-    sources = sidebar.multiselect(
-        t("shell.sources", current_lang), ids, default=ids,
-        format_func=lambda i: dataset(i).title(current_lang), key=SOURCES_KEY, bind="query-params",
-    )
-    countries = sidebar.multiselect(
-        t("shell.countries", current_lang), project_countries(), default=project_countries(),
-        format_func=lambda c: country_name(c, current_lang), key=COUNTRIES_KEY, bind="query-params",
-    )
+    ids, countries_all = dataset_ids(), project_countries()
+
+    url_state(SOURCES_KEY, ids, parse_codes(ids))
+    sources = sidebar.multiselect(t("shell.sources", current_lang), ids, key=SOURCES_KEY,
+                                  format_func=lambda i: dataset(i).title(current_lang))
+    url_publish(SOURCES_KEY, sources, ids, dump_codes)
+
+    url_state(COUNTRIES_KEY, countries_all, parse_codes(countries_all))
+    countries = sidebar.multiselect(t("shell.countries", current_lang), countries_all, key=COUNTRIES_KEY,
+                                    format_func=lambda c: country_name(c, current_lang))
+    url_publish(COUNTRIES_KEY, countries, countries_all, dump_codes)
+
     low, high = _year_bounds(str(wh.root), wh.state_token())
+    years = (low, high)
     if low < high:
-        years = sidebar.slider(t("shell.years", current_lang), low, high, (low, high), key=YEARS_KEY,
-                               bind="query-params")
-    else:
-        years = (low, high)
-    return Context(current_lang, list(sources) or ids, list(countries) or project_countries(),
+        url_state(YEARS_KEY, (low, high), _parse_years(low, high))
+        years = sidebar.slider(t("shell.years", current_lang), low, high, key=YEARS_KEY)
+        url_publish(YEARS_KEY, tuple(years), (low, high), lambda v: f"{v[0]}-{v[1]}")
+    return Context(current_lang, list(sources) or ids, list(countries) or countries_all,
                    (int(years[0]), int(years[1])))
+
+
+def _parse_years(low: int, high: int) -> Callable[[str], tuple[int, int] | None]:
+    def parse(raw: str) -> tuple[int, int] | None:
+        try:
+            first, last = (int(part) for part in raw.split("-"))
+        except ValueError:
+            return None
+        first, last = max(first, low), min(last, high)
+        return (first, last) if first <= last else None
+
+    return parse
 
 
 def context() -> Context:

@@ -1,0 +1,31 @@
+# The README's two commands: `make run` (install, then start the app on the demo data) and `make test`
+# (install, then run the whole test suite, browser tests included). Both work on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test demo bench clean-data
+
+$(VENV)/.runtime: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Starts on the embedded demo warehouse (built on first start, about ten seconds) at http://127.0.0.1:$(PORT)
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run Home.py --server.port $(PORT)
+
+test: $(VENV)/.dev
+	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh
+	$(PY) -m pytest
+
+demo: $(VENV)/.runtime
+	$(PY) -m vipmg_core demo
+
+bench: $(VENV)/.dev
+	$(PY) bench/run_all.py

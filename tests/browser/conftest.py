@@ -1,0 +1,210 @@
+"""Real-browser fixtures: one `streamlit run` on 127.0.0.1 for the whole session, Debian's chromium driven by
+Playwright, and pages that fail their test if the app asked for anything outside this machine.
+
+Playwright's own browser download needs the internet, so we never `playwright install`: Debian's chromium
+(`sh tools/install_chromium.sh`) is launched with the offline flags from ../shared/guide/STACK.md.
+Set VIPMG_SKIP_BROWSER=1 to skip this folder on a machine that cannot run a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+from vipmg_core.i18n import LANGS, t
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BROWSER_TESTS_DIR = Path(__file__).resolve().parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-angle=swiftshader",  # software WebGL, so the deck.gl map draws without a GPU
+    "--enable-unsafe-swiftshader",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob"}
+SERVER_START_TIMEOUT = 60.0
+APP_RUN_TIMEOUT_MS = 30_000
+SETTLE_MS = 300
+
+SKIP_BROWSER = os.environ.get("VIPMG_SKIP_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test; VIPMG_SKIP_BROWSER=1 skips them before any server starts."""
+    for item in items:
+        if BROWSER_TESTS_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            if SKIP_BROWSER:
+                item.add_marker(pytest.mark.skip(reason="VIPMG_SKIP_BROWSER=1"))
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# No proxy: an http_proxy in the environment must not route our health checks elsewhere.
+_local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        with _local_http.open(f"{base_url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("streamlit") / "stderr.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
+    """`streamlit run Home.py` on the prebuilt demo warehouse; yields http://127.0.0.1:PORT."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "Home.py",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    env = {**os.environ, "VIPMG_DATA_DIR": str(demo_dir)}
+    with server_log.open("wb") as stderr:
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _healthy(base_url):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
+                            f"{_tail(server_log)}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit was not healthy at {base_url} after {SERVER_START_TIMEOUT:.0f} s:\n"
+                            f"{_tail(server_log)}", pytrace=False)
+            time.sleep(0.25)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+# --- the browser --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if SKIP_BROWSER:
+        pytest.skip("VIPMG_SKIP_BROWSER=1")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `sh tools/install_chromium.sh` (Debian's chromium; "
+                    "`playwright install` does not work offline), or set VIPMG_SKIP_BROWSER=1 to skip "
+                    "the browser tests.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or (parts.hostname or "") in LOCAL_HOSTS
+
+
+@pytest.fixture
+def new_page(browser: Browser, app_url: str) -> Iterator[Callable[[], Page]]:
+    """Opens pages, each in a brand-new browser context (no cookies, no session: like another person).
+
+    After the test, fails if any of them requested a URL outside this machine: the app must work offline.
+    """
+    contexts = []
+    requested: list[str] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(locale="es-ES", viewport={"width": 1400, "height": 1000},
+                                      accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(APP_RUN_TIMEOUT_MS)
+        page.on("request", lambda request: requested.append(request.url))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    outside = sorted({url for url in requested if not is_local(url)})
+    assert not outside, ("the app requested URLs outside this machine (it must work offline):\n  "
+                         + "\n  ".join(outside))
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+# --- helpers the tests share --------------------------------------------------------------------------------
+
+def wait_for_app(page: Page, settle_ms: int = SETTLE_MS) -> None:
+    """Waits until the script run that the last action started has finished, then lets the page paint."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=APP_RUN_TIMEOUT_MS)
+    page.wait_for_timeout(settle_ms)
+
+
+def assert_no_exception(page: Page) -> None:
+    """No exception box, no traceback, and not the app's own "something went wrong" message."""
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, f"the page shows an exception:\n{exceptions.first.inner_text()}"
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body, f"the page shows a traceback:\n{body[-3000:]}"
+    for lang in LANGS:
+        assert t("shell.error", lang) not in body, f"the page shows the app's error message ({lang}): see the server log"

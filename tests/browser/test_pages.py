@@ -1,0 +1,192 @@
+"""What a person sees in a real browser: every page in both languages, the language switch, the home page's
+figures and map, a shared link, and the Catalogue's template download. Nothing may leave this machine."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+from vipmg_core.codelists import country_name, project_countries
+from vipmg_core.datasets import dataset
+from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
+from vipmg_ui.navigation import HOME, PAGES, PageSpec
+
+from .conftest import assert_no_exception, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ALL_PAGES = (HOME, *PAGES)
+CATALOGUE = next(spec for spec in PAGES if spec.url_path == "catalogue")
+SYNTHETIC_NOTICE = {"es": "Datos sintéticos", "en": "Synthetic demo data"}
+
+
+def url_of(app_url: str, spec: PageSpec, lang: str = DEFAULT_LANG) -> str:
+    path = "" if spec == HOME else spec.url_path  # the home page is the default page, at the root
+    query = "" if lang == DEFAULT_LANG else f"?lang={lang}"
+    return f"{app_url}/{path}{query}"
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def sidebar(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebar")
+
+
+def main(page: Page) -> Locator:
+    return page.get_by_test_id("stMain")
+
+
+def current_nav_link(page: Page) -> Locator:
+    return page.locator("[data-testid='stSidebarNavLink'][aria-current='page']")
+
+
+def country_multiselect(page: Page, lang: str) -> Locator:
+    return sidebar(page).get_by_test_id("stMultiSelect").filter(has_text=t("shell.countries", lang))
+
+
+def selected_countries(page: Page, lang: str) -> list[str]:
+    return country_multiselect(page, lang).locator("[data-tag]").all_inner_texts()
+
+
+def dataset_picker(page: Page) -> Locator:
+    return main(page).get_by_test_id("stSelectbox").get_by_role("combobox")
+
+
+def choose_dataset(page: Page, title: str) -> None:
+    dataset_picker(page).click()
+    page.get_by_role("option", name=title, exact=True).click()
+    wait_for_app(page)
+
+
+def expect_in_language(page: Page, lang: str) -> None:
+    """The shell's own texts are in `lang`: the sidebar's context heading and the synthetic-data notice."""
+    expect(sidebar(page).get_by_text(t("shell.context", lang), exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stAlert").filter(has_text=SYNTHETIC_NOTICE[lang])).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("spec", ALL_PAGES, ids=lambda spec: spec.url_path)
+def test_every_page_opens_in_each_language(app_url: str, page: Page, spec: PageSpec, lang: str):
+    open_page(page, url_of(app_url, spec, lang))
+
+    title = t(spec.title_key, lang)
+    expect(current_nav_link(page)).to_have_accessible_name(title)  # the menu marks this page, titled in this language
+    if spec != HOME:  # the home page is headed by the app's name
+        expect(main(page).locator("h1").first).to_have_text(title)
+    expect(main(page).locator("h1").first).to_be_visible()
+    expect_in_language(page, lang)
+    assert_no_exception(page)
+
+
+def test_switching_language_changes_the_texts_and_the_link_and_survives_navigation(app_url: str, page: Page):
+    open_page(page, url_of(app_url, HOME))
+    expect_in_language(page, "es")
+    expect(main(page).get_by_text(t("home.headlines", "es"), exact=True)).to_be_visible()
+
+    sidebar(page).get_by_text(LANG_NAMES["en"], exact=True).click()
+    wait_for_app(page)
+    expect_in_language(page, "en")
+    expect(main(page).get_by_text(t("home.headlines", "en"), exact=True)).to_be_visible()
+    expect(current_nav_link(page)).to_have_accessible_name(t(HOME.title_key, "en"))
+    expect(page).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
+
+    sidebar(page).get_by_text(LANG_NAMES["es"], exact=True).click()
+    wait_for_app(page)
+    expect_in_language(page, "es")
+    expect(main(page).get_by_text(t("home.headlines", "es"), exact=True)).to_be_visible()
+    assert "lang=en" not in page.url
+
+    sidebar(page).get_by_text(LANG_NAMES["en"], exact=True).click()
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=t("page.catalogue", "en")).click()
+    wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"/catalogue\?(.*&)?lang=en(&|$)"))
+    expect(main(page).locator("h1").first).to_have_text(t("page.catalogue", "en"))
+    expect(sidebar(page).get_by_role("radio", name=LANG_NAMES["en"])).to_be_checked()
+    expect_in_language(page, "en")
+    assert_no_exception(page)
+
+
+def test_home_shows_the_headline_figures_and_draws_the_map(app_url: str, page: Page, tmp_path: Path):
+    open_page(page, url_of(app_url, HOME))
+
+    metrics = main(page).get_by_test_id("stMetric")
+    expect(metrics.nth(2)).to_be_visible()  # at least three figures
+    values = metrics.get_by_test_id("stMetricValue").all_inner_texts()
+    assert all(re.search(r"\d", value) for value in values), f"a headline figure has no number: {values}"
+
+    canvas = main(page).get_by_test_id("stDeckGlJsonChart").locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 100, f"the map has no size: {box}"
+
+    # WebGL draws asynchronously: wait until the picture is more than one flat colour.
+    shot = tmp_path / "map.png"
+    deadline = time.monotonic() + 15
+    while True:
+        canvas.screenshot(path=shot)
+        with Image.open(shot) as image:
+            pixels = image.convert("RGB")
+            colours = pixels.getcolors(maxcolors=pixels.width * pixels.height)
+            dominant_share = max(count for count, _ in colours) / (pixels.width * pixels.height)
+        if len(colours) > 1 and dominant_share < 0.98:
+            break
+        assert time.monotonic() < deadline, (f"the map stayed blank ({len(colours)} colours, the commonest "
+                                             f"covering {dominant_share:.1%}); screenshot at {shot}")
+        page.wait_for_timeout(250)
+    assert_no_exception(page)
+
+
+def test_a_shared_link_reopens_the_same_dataset_and_countries(app_url: str, page: Page,
+                                                             new_page: Callable[[], Page]):
+    lang = DEFAULT_LANG
+    returns = dataset("returns").title(lang)
+    removed = country_name("MEX", lang)
+    expected = [country_name(code, lang) for code in project_countries() if code != "MEX"]
+
+    open_page(page, url_of(app_url, CATALOGUE))
+    choose_dataset(page, returns)
+    expect(main(page).locator("h2").filter(has_text=returns).first).to_be_visible()
+    country_multiselect(page, lang).get_by_role("button", name=f"Remove {removed}").click()
+    wait_for_app(page)
+    assert selected_countries(page, lang) == expected
+    link = page.url
+
+    other = new_page()  # a colleague opening the link: a fresh browser context, no session
+    open_page(other, link)
+    expect(other.locator("h1").first).to_have_text(t("page.catalogue", lang))
+    expect(main(other).locator("h2").filter(has_text=returns).first).to_be_visible()
+    expect(dataset_picker(other)).to_have_value(returns)
+    assert selected_countries(other, lang) == expected
+    assert_no_exception(other)
+
+
+def test_catalogue_template_download_has_the_standard_header(app_url: str, page: Page):
+    lang = DEFAULT_LANG
+    ds = dataset("returns")
+    open_page(page, url_of(app_url, CATALOGUE))
+    choose_dataset(page, ds.title(lang))
+
+    button = main(page).get_by_role("button", name=t("catalogue.template_download", lang, title=ds.title(lang)))
+    with page.expect_download() as download_info:
+        button.click()
+    download = download_info.value
+    raw = Path(download.path()).read_bytes()
+
+    assert download.suggested_filename.endswith(".csv")
+    assert raw.startswith(b"\xef\xbb\xbf"), "the template lacks the UTF-8 BOM that lets Excel read accents"
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert header == ds.template_header()
+    assert_no_exception(page)
