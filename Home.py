@@ -49,13 +49,13 @@ def home() -> None:
 
     st.subheader(t("home.pages", lang))
     for spec in PAGES:
-        st.page_link(spec.file, label=t(spec.title_key, lang), icon=spec.icon)
+        st.page_link(spec.file, label=t(spec.title_key, lang))
         st.caption(t(spec.help_key, lang))
 
 
 navigation = st.navigation(
-    [st.Page(home, title=t(HOME.title_key, lang), icon=HOME.icon, url_path=HOME.url_path, default=True)]
-    + [st.Page(spec.file, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path) for spec in PAGES]
+    [st.Page(home, title=t(HOME.title_key, lang), url_path=HOME.url_path, default=True)]
+    + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in PAGES]
 )
 st.session_state["_context"] = shell.context_sidebar(wh, lang)
 shell.synthetic_notice(wh, lang)

@@ -25,9 +25,9 @@ ds = dataset(chosen)
 
 st.header(ds.title(lang))
 if ds.counts_events:
-    st.warning(t("unit.events_badge", lang) + f" — {ds.unit_detail(lang)}", icon="🔁")
+    st.warning(t("unit.events_badge", lang) + f" — {ds.unit_detail(lang)}")
 else:
-    st.info(t("unit.persons_badge", lang) + f" — {ds.unit_detail(lang)}", icon="👤")
+    st.info(t("unit.persons_badge", lang) + f" — {ds.unit_detail(lang)}")
 left, right = st.columns(2)
 left.markdown(f"**{t('catalogue.definition', lang)}.** {ds.definition(lang)}")
 left.markdown(f"**{t('catalogue.notes', lang)}.** {ds.notes(lang)}")

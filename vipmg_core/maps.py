@@ -69,12 +69,12 @@ def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: s
 
 
 def offline_deck(layers: list[pdk.Layer], view: pdk.ViewState = REGION_VIEW, height: int = 420) -> pdk.Deck:
-    """A deck with no basemap provider: `map_provider=None` is what stops the request to Carto."""
+    """A deck with no basemap: `map_provider=None` with pydeck's default `map_style` is the only combination
+    that makes no request (an empty or None style makes Streamlit fetch Carto's positron style)."""
     return pdk.Deck(
         layers=layers,
         initial_view_state=view,
         map_provider=None,
-        map_style=None,
         height=height,
         parameters={"clearColor": [c / 255 for c in WATER] + [1]},
         tooltip={"text": "{label}"},

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PageSpec:
     url_path: str  # equal to the file stem in pages/ (a different url_path breaks deep links, streamlit#9624)
-    icon: str  # an emoji: `:material/...` icons would load a web font from outside
+    # No icons: `:material/...` loads a web font from outside, and emoji show as empty boxes on machines
+    # without a colour emoji font (as on many workshop laptops and in our test browser).
 
     @property
     def file(self) -> str:
@@ -23,7 +24,7 @@ class PageSpec:
         return f"page_help.{self.url_path}"
 
 
-HOME = PageSpec("home", "🏠")  # lives in Home.py itself
+HOME = PageSpec("home")  # lives in Home.py itself
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("catalogue", "📚"),
+    PageSpec("catalogue"),
 )

@@ -152,7 +152,19 @@ def _parse_years(low: int, high: int) -> Callable[[str], tuple[int, int] | None]
 
 def context() -> Context:
     """The context as the sidebar left it; pages call this instead of reading widgets."""
+    if "_context" not in st.session_state:
+        _rerun_through_home()
     return st.session_state["_context"]
+
+
+def _rerun_through_home() -> None:
+    """A fresh server's first request on a deep link (/catalogue) runs the page file alone, in Streamlit's
+    legacy `pages/` mode, until some session has called st.navigation. Leave that mode and rerun, so
+    Home.py sets the language and context and routes to the same page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def synthetic_notice(wh: Warehouse, current_lang: str) -> None:

@@ -50,7 +50,7 @@ def test_switching_language_changes_the_texts(app: AppTest):
 def test_the_map_is_drawn_offline_from_our_own_polygons(app: AppTest):
     at = app.run()
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    assert not spec.get("mapStyle") and spec.get("mapProvider") in (None, "")
+    assert spec.get("mapStyle") == "__MAP_STYLE__" and "mapProvider" not in spec  # what requests no tiles
     layer_ids = [layer["id"] for layer in spec["layers"]]
     assert layer_ids == ["countries", "bubbles"]
     assert len(spec["layers"][1]["data"]) >= 12  # a circle for every project country

@@ -45,8 +45,10 @@ LOCAL_SCHEMES = {"data", "blob"}
 SERVER_START_TIMEOUT = 60.0
 APP_RUN_TIMEOUT_MS = 30_000
 SETTLE_MS = 300
+EXPECT_TIMEOUT_MS = 15_000
 
 SKIP_BROWSER = os.environ.get("VIPMG_SKIP_BROWSER") == "1"
+_server_logs: list[Path] = []  # the running server's stderr, quoted when a page shows an error
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -117,6 +119,7 @@ def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
         "--server.fileWatcherType", "none",
     ]
     env = {**os.environ, "VIPMG_DATA_DIR": str(demo_dir)}
+    _server_logs.append(server_log)
     with server_log.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
@@ -145,8 +148,9 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"{CHROMIUM} is missing: run `sh tools/install_chromium.sh` (Debian's chromium; "
                     "`playwright install` does not work offline), or set VIPMG_SKIP_BROWSER=1 to skip "
                     "the browser tests.", pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)  # two busy cores: give a rerun more than the default 5 s
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -207,4 +211,6 @@ def assert_no_exception(page: Page) -> None:
     body = page.locator("body").inner_text()
     assert "Traceback" not in body, f"the page shows a traceback:\n{body[-3000:]}"
     for lang in LANGS:
-        assert t("shell.error", lang) not in body, f"the page shows the app's error message ({lang}): see the server log"
+        assert t("shell.error", lang) not in body, (
+            f"the page shows the app's error message ({lang}); the server's stderr ends with:\n"
+            + (_tail(_server_logs[-1]) if _server_logs else "(no server log)"))
