@@ -28,4 +28,4 @@ demo: $(VENV)/.runtime
 	$(PY) -m vipmg_core demo
 
 bench: $(VENV)/.dev
-	$(PY) bench/run_all.py
+	$(PY) bench/warehouse_bench.py
