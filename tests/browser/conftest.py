@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -105,9 +106,9 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("streamlit") / "stderr.log"
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
-    """`streamlit run Home.py` on the prebuilt demo warehouse; yields http://127.0.0.1:PORT."""
+@contextmanager
+def running_app(data_dir: Path, log: Path) -> Iterator[str]:
+    """`streamlit run Home.py` on `data_dir`, as the README starts it; yields http://127.0.0.1:PORT."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
@@ -118,9 +119,9 @@ def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
-    env = {**os.environ, "VIPMG_DATA_DIR": str(demo_dir)}
-    _server_logs.append(server_log)
-    with server_log.open("wb") as stderr:
+    env = {**os.environ, "VIPMG_DATA_DIR": str(data_dir)}
+    _server_logs.append(log)
+    with log.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
@@ -128,14 +129,21 @@ def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
         while not _healthy(base_url):
             if process.poll() is not None:
                 pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
-                            f"{_tail(server_log)}", pytrace=False)
+                            f"{_tail(log)}", pytrace=False)
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit was not healthy at {base_url} after {SERVER_START_TIMEOUT:.0f} s:\n"
-                            f"{_tail(server_log)}", pytrace=False)
+                            f"{_tail(log)}", pytrace=False)
             time.sleep(0.25)
         yield base_url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_dir: Path, server_log: Path) -> Iterator[str]:
+    """The app on the prebuilt demo warehouse, one server for the whole session."""
+    with running_app(demo_dir, server_log) as base_url:
+        yield base_url
 
 
 # --- the browser --------------------------------------------------------------------------------------------
