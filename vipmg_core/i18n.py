@@ -1,7 +1,8 @@
 """User-facing text in Spanish and English, and locale-aware number formatting.
 
-Messages live in `locales/messages.toml`, one table per key with `es` and `en` side by side, so a
-missing translation shows up in review and in tests. Spanish is the default language.
+Messages live in `locales/*.toml` (one file per feature: `messages.toml` for the shell and home, then
+`crosstab.toml`, ...), one table per key with `es` and `en` side by side, so a missing translation shows up
+in review and in tests. A key defined in two files is an error. Spanish is the default language.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ LANG_NAMES = {"es": "Español", "en": "English"}
 
 @cache
 def messages() -> dict[str, dict[str, str]]:
-    with (PACKAGE_DIR / "locales" / "messages.toml").open("rb") as handle:
-        raw = tomllib.load(handle)
     flat: dict[str, dict[str, str]] = {}
 
-    def walk(prefix: str, node: dict) -> None:
+    def walk(prefix: str, node: dict, source: str) -> None:
         if "es" in node and isinstance(node["es"], str):
+            if prefix in flat:
+                raise ValueError(f"message {prefix!r} is defined twice (again in {source})")
             flat[prefix] = node
             return
         for key, child in node.items():
-            walk(f"{prefix}.{key}" if prefix else key, child)
+            walk(f"{prefix}.{key}" if prefix else key, child, source)
 
-    walk("", raw)
+    for path in sorted((PACKAGE_DIR / "locales").glob("*.toml")):
+        with path.open("rb") as handle:
+            walk("", tomllib.load(handle), path.name)
     return flat
 
 
