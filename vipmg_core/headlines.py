@@ -49,29 +49,45 @@ def headline_figures(
     years: tuple[int, int],
     dataset_ids: list[str] | None = None,
 ) -> list[Headline]:
-    """For each source: the total in the latest year within `years` that has data, and the year before it."""
+    """For each source: the total in the latest year within `years` that has data, and the year before it.
+
+    For monthly data whose latest year is incomplete, both years cover the same months (January to the last
+    month published), so the change compares like with like; the period then reads e.g. 2024-01/2024-06.
+    """
     found = []
     for spec in HEADLINES:
         if dataset_ids is not None and spec.dataset_id not in dataset_ids:
             continue
         ds = dataset(spec.dataset_id)
-        year = f"SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4)"
+        period = f"CAST({_q(ds.time_column)} AS VARCHAR)"
         clauses = [f"{_q(ds.area_column)} IN (SELECT UNNEST($countries))",
-                   f"CAST({year} AS INTEGER) BETWEEN $first AND $last"]
+                   f"CAST(SUBSTR({period}, 1, 4) AS INTEGER) BETWEEN $first AND $last"]
         params: dict = {"countries": countries, "first": years[0], "last": years[1]}
         for i, (column, value) in enumerate(spec.where):
             clauses.append(f"{_q(ds.column(column).name)} = $w{i}")
             params[f"w{i}"] = value
+        monthly = ds.time_format == "month"
+        # The last month published in the latest year (12 for yearly data) bounds both years compared.
+        month = "CAST(SUBSTR(p, 6, 2) AS INTEGER)" if monthly else "12"
         totals = wh.query(
             ds.id,
-            f"SELECT {year} AS year, CAST(SUM({_q(ds.measure.name)}) AS DOUBLE) AS value FROM data"
-            f" WHERE {' AND '.join(clauses)} GROUP BY ALL ORDER BY year DESC LIMIT 2",
+            f"WITH chosen AS (SELECT {period} AS p, {_q(ds.measure.name)} AS v FROM data"
+            f" WHERE {' AND '.join(clauses)}),"
+            f" latest AS (SELECT MAX(SUBSTR(p, 1, 4)) AS y FROM chosen),"
+            f" last_month AS (SELECT MAX({month}) AS m FROM chosen, latest WHERE SUBSTR(p, 1, 4) = latest.y)"
+            f" SELECT SUBSTR(p, 1, 4) AS year, CAST(SUM(v) AS DOUBLE) AS value, ANY_VALUE(last_month.m) AS m"
+            f" FROM chosen, latest, last_month"
+            f" WHERE CAST(SUBSTR(p, 1, 4) AS INTEGER) >= CAST(latest.y AS INTEGER) - 1 AND {month} <= last_month.m"
+            f" GROUP BY ALL ORDER BY year DESC",
             params,
         ).rows()
         if not totals:
             continue
-        previous = totals[1] if len(totals) > 1 and int(totals[1][0]) == int(totals[0][0]) - 1 else (None, None)
-        found.append(Headline(spec.key, ds.id, ds.unit, totals[0][0], totals[0][1], previous[0], previous[1],
+        (year, value, last_month), previous = totals[0], (None, None)
+        if len(totals) > 1 and int(totals[1][0]) == int(year) - 1:
+            previous = totals[1][:2]
+        label = year if not monthly or last_month == 12 else f"{year}-01/{year}-{last_month:02d}"
+        found.append(Headline(spec.key, ds.id, ds.unit, label, value, previous[0], previous[1],
                               wh.has_synthetic([ds.id])))
     return found
 
