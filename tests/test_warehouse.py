@@ -20,8 +20,8 @@ def test_publishing_makes_rows_readable_and_logs_who_did_it(empty_wh: Warehouse)
     release = empty_wh.publish("migrant_stock", [STOCK], scope="CRI", provenance=PROV, actor="ana")
     assert release.version == 1 and release.row_count == 3 and len(release.sha256) == 64
     assert empty_wh.frame("migrant_stock")["obs_value"].sum() == 22
-    (entry,) = empty_wh.catalogue.audit_entries("release", release.release_id)
-    assert entry["actor"] == "ana" and entry["action"] == "publish"
+    entries = empty_wh.catalogue.audit_entries("release", release.release_id)
+    assert [(e["actor"], e["action"]) for e in entries] == [("ana", "stage"), ("ana", "publish")]
 
 
 def test_a_new_version_replaces_the_old_for_readers_but_the_old_file_stays(empty_wh: Warehouse):
@@ -35,10 +35,32 @@ def test_a_new_version_replaces_the_old_for_readers_but_the_old_file_stays(empty
     assert [r.version for r in empty_wh.releases("migrant_stock", published_only=False)] == [1, 2]
 
 
-def test_different_scopes_are_published_side_by_side(empty_wh: Warehouse):
+def test_different_scopes_with_different_slices_are_published_side_by_side(empty_wh: Warehouse):
     empty_wh.publish("migrant_stock", [STOCK], scope="A", provenance=PROV, actor="a")
-    empty_wh.publish("migrant_stock", [STOCK], scope="B", provenance=PROV, actor="a")
+    empty_wh.publish("migrant_stock", [STOCK.with_columns(time_period=pl.lit("2024"))], scope="B",
+                     provenance=PROV, actor="a")
     assert empty_wh.frame("migrant_stock").height == 6
+
+
+def test_a_country_slice_published_later_replaces_the_demo_for_that_slice_only(empty_wh: Warehouse):
+    demo = empty_wh.publish("migrant_stock", [STOCK], scope="demo",
+                            provenance=Provenance("demo", synthetic=True), actor="system")
+    assert empty_wh.has_synthetic(["migrant_stock"])
+    official = STOCK.filter(pl.col("destination") == "CRI").with_columns(obs_value=pl.lit(100, pl.Int64))
+    own = empty_wh.publish("migrant_stock", [official], scope="CRI:2020", provenance=PROV, actor="cri")
+    seen = empty_wh.query("migrant_stock", "SELECT destination, SUM(obs_value) v, ANY_VALUE(release_id) r"
+                          " FROM data GROUP BY ALL ORDER BY 1", with_release=True).rows()
+    assert seen == [("CRI", 200, own.release_id), ("PAN", 7, demo.release_id)]
+    assert empty_wh.has_synthetic(["migrant_stock"])  # PAN is still demo data
+
+
+def test_staged_releases_stay_invisible_until_published(empty_wh: Warehouse):
+    staged = empty_wh.stage("migrant_stock", [STOCK], scope="X", provenance=PROV, actor="a")
+    assert empty_wh.frame("migrant_stock").height == 0 and empty_wh.is_empty()
+    empty_wh.publish_release(staged.release_id, actor="reviewer")
+    assert empty_wh.frame("migrant_stock").height == 3
+    with pytest.raises(ValueError):
+        empty_wh.publish_release(staged.release_id, actor="reviewer")
 
 
 def test_an_empty_dataset_reads_as_empty_typed_rows(empty_wh: Warehouse):
@@ -73,7 +95,8 @@ def test_export_writes_the_published_rows(empty_wh: Warehouse, tmp_path: Path):
 def _publish_many(root: str, worker: int, count: int) -> None:
     wh = Warehouse(Path(root))
     for i in range(count):
-        wh.publish("migrant_stock", [STOCK], scope=f"w{worker}-{i}", provenance=PROV, actor=f"worker{worker}")
+        slice_ = STOCK.with_columns(time_period=pl.lit(str(2000 + worker * 10 + i)))
+        wh.publish("migrant_stock", [slice_], scope=f"w{worker}-{i}", provenance=PROV, actor=f"worker{worker}")
 
 
 def test_several_processes_publish_at_once_without_lock_errors_or_losses(tmp_path: Path):
@@ -91,4 +114,4 @@ def test_several_processes_publish_at_once_without_lock_errors_or_losses(tmp_pat
         assert p.exitcode == 0
     assert len(reader.releases("migrant_stock")) == 20
     assert reader.frame("migrant_stock").height == 60
-    assert len(reader.catalogue.audit_entries()) == 20
+    assert len(reader.catalogue.audit_entries()) == 40  # stage + publish for each

@@ -5,14 +5,14 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 
--- One immutable Parquet file of one dataset. Publishing a release of the same (dataset_id, scope)
--- supersedes the previous version; older versions stay on disk and in this table.
+-- One immutable Parquet file of one dataset. A release is written 'staged', then 'published'; publishing a
+-- release of the same (dataset_id, scope) supersedes the previous version. Older versions stay on disk and here.
 CREATE TABLE IF NOT EXISTS releases (
     release_id   TEXT PRIMARY KEY,
     dataset_id   TEXT NOT NULL,
     scope        TEXT NOT NULL,
     version      INTEGER NOT NULL,
-    status       TEXT NOT NULL CHECK (status IN ('published', 'superseded', 'withdrawn')),
+    status       TEXT NOT NULL CHECK (status IN ('staged', 'published', 'superseded', 'withdrawn')),
     path         TEXT NOT NULL,
     sha256       TEXT NOT NULL,
     row_count    BIGINT NOT NULL,
@@ -24,9 +24,19 @@ CREATE TABLE IF NOT EXISTS releases (
     created_by   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     published_at TEXT,
+    published_seq TEXT,
     UNIQUE (dataset_id, scope, version)
 );
 CREATE INDEX IF NOT EXISTS releases_current ON releases (dataset_id, status);
+
+-- The (area, period) slices a release holds. Where two published releases hold the same slice, readers see
+-- only the one published last (a country's own submission replaces the demo or an older import for it).
+CREATE TABLE IF NOT EXISTS release_coverage (
+    release_id TEXT NOT NULL REFERENCES releases (release_id),
+    area       TEXT NOT NULL,
+    period     TEXT NOT NULL,
+    PRIMARY KEY (release_id, area, period)
+);
 
 -- Append-only: rows are inserted, never updated or deleted.
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -47,6 +47,12 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class _Visible:
+    releases: list[Release]
+    winners: pl.DataFrame | None  # (area, period, release_id) where published releases overlap
+
+
+@dataclass(frozen=True)
 class Release:
     release_id: str
     dataset_id: str
@@ -64,6 +70,7 @@ class Release:
     created_by: str
     created_at: str
     published_at: str | None
+    published_seq: str | None
 
     @classmethod
     def from_row(cls, row) -> Release:
@@ -92,19 +99,36 @@ class Warehouse:
         actor: str,
         on_rows: Callable[[int], None] | None = None,
     ) -> Release:
-        """Write `frames` as one new release of `dataset_id` and publish it in place of `scope`'s previous one."""
+        """Write `frames` as a new release of `dataset_id` and publish it in place of `scope`'s previous one."""
+        staged = self.stage(dataset_id, frames, scope=scope, provenance=provenance, actor=actor, on_rows=on_rows)
+        return self.publish_release(staged.release_id, actor=actor)
+
+    def stage(
+        self,
+        dataset_id: str,
+        frames: Iterable[pl.DataFrame],
+        *,
+        scope: str,
+        provenance: Provenance,
+        actor: str,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> Release:
+        """Write `frames` as an immutable release file, recorded but not visible to readers until published."""
         ds = dataset(dataset_id)
         release_id = new_id()
         rel_path = Path("warehouse") / ds.id / f"{release_id}.parquet"
         final = self.root / rel_path
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".{release_id}.parquet.tmp")
-        rows = 0
+        rows, slices = 0, set()
         try:
             writer = None
             schema = ds.polars_schema
             for frame in frames:
-                table = conform(frame, ds, schema).to_arrow()
+                conformed = conform(frame, ds, schema)
+                slices |= set(conformed.select(ds.area_column, pl.col(ds.time_column).cast(pl.String))
+                              .unique().iter_rows())
+                table = conformed.to_arrow()
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
                 writer.write_table(table, row_group_size=1_000_000)
@@ -122,7 +146,6 @@ class Warehouse:
         finally:
             tmp.unlink(missing_ok=True)
 
-        stamp = now_utc()
         provenance_json = json.dumps(
             {"publisher": provenance.publisher, "source_file": provenance.source_file,
              "edition": provenance.edition, "notes": provenance.notes or {}},
@@ -134,20 +157,37 @@ class Warehouse:
                 (ds.id, scope),
             ).fetchone()
             con.execute(
-                "UPDATE releases SET status = 'superseded'"
-                " WHERE dataset_id = ? AND scope = ? AND status = 'published'",
-                (ds.id, scope),
-            )
-            con.execute(
                 "INSERT INTO releases (release_id, dataset_id, scope, version, status, path, sha256, row_count,"
-                " synthetic, publisher, source_file, edition, provenance, created_by, created_at, published_at)"
-                " VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " synthetic, publisher, source_file, edition, provenance, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, 'staged', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (release_id, ds.id, scope, previous + 1, rel_path.as_posix(), digest, rows,
                  int(provenance.synthetic), provenance.publisher, provenance.source_file, provenance.edition,
-                 provenance_json, actor, stamp, stamp),
+                 provenance_json, actor, now_utc()),
             )
-            Catalogue.audit(con, actor, "publish", "release", release_id,
+            con.executemany("INSERT INTO release_coverage (release_id, area, period) VALUES (?, ?, ?)",
+                            [(release_id, area, period) for area, period in sorted(slices)])
+            Catalogue.audit(con, actor, "stage", "release", release_id,
                             {"dataset_id": ds.id, "scope": scope, "version": previous + 1, "rows": rows})
+        return self.release(release_id)
+
+    def publish_release(self, release_id: str, *, actor: str) -> Release:
+        """Make a staged release visible, superseding the published one of the same scope, in one transaction."""
+        with self.catalogue.transaction() as con:
+            row = con.execute("SELECT dataset_id, scope, status FROM releases WHERE release_id = ?",
+                              (release_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no release {release_id!r}")
+            if row["status"] != "staged":
+                raise ValueError(f"release {release_id} is {row['status']}, not staged")
+            con.execute(
+                "UPDATE releases SET status = 'superseded'"
+                " WHERE dataset_id = ? AND scope = ? AND status = 'published'",
+                (row["dataset_id"], row["scope"]),
+            )
+            con.execute("UPDATE releases SET status = 'published', published_at = ?, published_seq = ?"
+                        " WHERE release_id = ?", (now_utc(), new_id(), release_id))
+            Catalogue.audit(con, actor, "publish", "release", release_id,
+                            {"dataset_id": row["dataset_id"], "scope": row["scope"]})
         return self.release(release_id)
 
     # -- reading the catalogue ---------------------------------------------------------------------
@@ -173,8 +213,41 @@ class Warehouse:
         return not self.catalogue.query("SELECT 1 FROM releases WHERE status = 'published' LIMIT 1")
 
     def has_synthetic(self, dataset_ids: Iterable[str] | None = None) -> bool:
-        wanted = set(dataset_ids) if dataset_ids is not None else None
-        return any(r.synthetic for r in self.releases() if wanted is None or r.dataset_id in wanted)
+        """Whether readers of these datasets (all when None) see any synthetic row."""
+        ids = list(dataset_ids) if dataset_ids is not None else sorted({r.dataset_id for r in self.releases()})
+        for dataset_id in ids:
+            visible = self._visible(dataset_id)
+            if any(r.synthetic for r in visible.releases):
+                return True
+        return False
+
+    def _visible(self, dataset_id: str) -> _Visible:
+        """The published releases readers see, and, where releases overlap, which one wins each slice."""
+        releases = self.releases(dataset_id)
+        if len(releases) < 2:
+            return _Visible(releases, None)
+        rows = self.catalogue.query(
+            "SELECT c.area, c.period, c.release_id, r.published_seq FROM release_coverage c"
+            " JOIN releases r ON r.release_id = c.release_id WHERE r.dataset_id = ? AND r.status = 'published'",
+            (dataset_id,),
+        )
+        winners: dict[tuple[str, str], tuple[str, str]] = {}
+        overlap = False
+        for area, period, release_id, seq in rows:
+            current = winners.get((area, period))
+            if current is not None:
+                overlap = True
+                if current[0] >= (seq or ""):
+                    continue
+            winners[(area, period)] = (seq or "", release_id)
+        if not overlap:
+            return _Visible(releases, None)
+        winning_ids = {release_id for _, release_id in winners.values()}
+        table = pl.DataFrame(
+            [(area, period, release_id) for (area, period), (_, release_id) in winners.items()],
+            schema={"area": pl.String, "period": pl.String, "release_id": pl.String}, orient="row",
+        )
+        return _Visible([r for r in releases if r.release_id in winning_ids], table)
 
     def state_token(self) -> str:
         """Changes whenever anything is published or withdrawn: a cache key for what readers computed."""
@@ -195,25 +268,43 @@ class Warehouse:
         return min(years), max(years)
 
     def published_files(self, dataset_id: str) -> list[str]:
-        return [str(self.root / r.path) for r in self.releases(dataset_id)]
+        return [str(self.root / r.path) for r in self._visible(dataset_id).releases]
 
     # -- reading the data --------------------------------------------------------------------------
 
-    def query(self, dataset_id: str, sql: str, params: dict | None = None) -> pl.DataFrame:
+    def query(self, dataset_id: str, sql: str, params: dict | None = None, *, with_release: bool = False
+              ) -> pl.DataFrame:
         """Run `sql` with the published rows of `dataset_id` available as the view `data`.
 
         `sql` must take identifiers from the dataset declarations only; values go in `params`.
         An empty dataset gives an empty, correctly typed `data`, so callers need no special case.
+        With `with_release`, `data` has a `release_id` column saying which release each row comes from.
         """
         ds = dataset(dataset_id)
-        files = self.published_files(ds.id)
+        visible = self._visible(ds.id)
+        files = [str(self.root / r.path) for r in visible.releases]
+        columns = ", ".join(_q(c) for c in ds.column_names)
         cur = duck()
         try:
-            if files:
-                source = cur.sql("SELECT * FROM read_parquet($files, union_by_name = true)",
+            if not files:
+                empty = pl.DataFrame(schema=ds.polars_schema)
+                if with_release:
+                    empty = empty.with_columns(pl.lit(None, pl.String).alias("release_id"))
+                source = cur.from_arrow(empty.to_arrow())
+            elif visible.winners is None and not with_release:
+                source = cur.sql(f"SELECT {columns} FROM read_parquet($files, union_by_name = true)",
                                  params={"files": files})
             else:
-                source = cur.from_arrow(pl.DataFrame(schema=ds.polars_schema).to_arrow())
+                rows = (f"SELECT {columns}, parse_filename(filename, true) AS release_id"
+                        " FROM read_parquet($files, union_by_name = true, filename = true)")
+                if visible.winners is not None:
+                    cur.register("winners", visible.winners.to_arrow())
+                    rows = (f"SELECT d.* FROM ({rows}) d JOIN winners w ON w.release_id = d.release_id"
+                            f" AND w.area = d.{_q(ds.area_column)}"
+                            f" AND w.period = CAST(d.{_q(ds.time_column)} AS VARCHAR)")
+                if not with_release:
+                    rows = f"SELECT {columns} FROM ({rows})"
+                source = cur.sql(rows, params={"files": files})
             source.create_view("data", replace=True)
             return cur.sql(sql, params=params or {}).pl()
         finally:
