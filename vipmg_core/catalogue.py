@@ -36,7 +36,9 @@ class Catalogue:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
-            con.executescript((PACKAGE_DIR / "catalogue.sql").read_text(encoding="utf-8"))
+            # catalogue.sql first (releases, audit log), then each feature's tables (catalogue_*.sql).
+            for script in [PACKAGE_DIR / "catalogue.sql", *sorted(PACKAGE_DIR.glob("catalogue_*.sql"))]:
+                con.executescript(script.read_text(encoding="utf-8"))
             con.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
                 (SCHEMA_VERSION,),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -173,22 +174,26 @@ class Warehouse:
     def publish_release(self, release_id: str, *, actor: str) -> Release:
         """Make a staged release visible, superseding the published one of the same scope, in one transaction."""
         with self.catalogue.transaction() as con:
-            row = con.execute("SELECT dataset_id, scope, status FROM releases WHERE release_id = ?",
-                              (release_id,)).fetchone()
-            if row is None:
-                raise KeyError(f"no release {release_id!r}")
-            if row["status"] != "staged":
-                raise ValueError(f"release {release_id} is {row['status']}, not staged")
-            con.execute(
-                "UPDATE releases SET status = 'superseded'"
-                " WHERE dataset_id = ? AND scope = ? AND status = 'published'",
-                (row["dataset_id"], row["scope"]),
-            )
-            con.execute("UPDATE releases SET status = 'published', published_at = ?, published_seq = ?"
-                        " WHERE release_id = ?", (now_utc(), new_id(), release_id))
-            Catalogue.audit(con, actor, "publish", "release", release_id,
-                            {"dataset_id": row["dataset_id"], "scope": row["scope"]})
+            self.publish_release_in(con, release_id, actor=actor)
         return self.release(release_id)
+
+    @staticmethod
+    def publish_release_in(con: sqlite3.Connection, release_id: str, *, actor: str) -> None:
+        """The same, inside the caller's transaction (so a submission's status changes with its data)."""
+        row = con.execute("SELECT dataset_id, scope, status FROM releases WHERE release_id = ?",
+                          (release_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no release {release_id!r}")
+        if row["status"] != "staged":
+            raise ValueError(f"release {release_id} is {row['status']}, not staged")
+        con.execute(
+            "UPDATE releases SET status = 'superseded' WHERE dataset_id = ? AND scope = ? AND status = 'published'",
+            (row["dataset_id"], row["scope"]),
+        )
+        con.execute("UPDATE releases SET status = 'published', published_at = ?, published_seq = ?"
+                    " WHERE release_id = ?", (now_utc(), new_id(), release_id))
+        Catalogue.audit(con, actor, "publish", "release", release_id,
+                        {"dataset_id": row["dataset_id"], "scope": row["scope"]})
 
     # -- reading the catalogue ---------------------------------------------------------------------
 

@@ -1,0 +1,267 @@
+"""Accounts, the authorisation policy and the submission store: nothing lost, no one where they don't belong."""
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from vipmg_core import accounts
+from vipmg_core.accounts import AuthError, add_user, authenticate
+from vipmg_core.permissions import Action, Forbidden, allowed
+from vipmg_core.submissions import SubmissionError, SubmissionStore
+from vipmg_core.warehouse import Provenance, Warehouse
+
+PASSWORD = "correct horse battery"
+
+
+def returns_frame(country: str = "GTM", period: str = "2024-05", value: int = 10, rows: int = 3) -> pl.DataFrame:
+    return pl.DataFrame({
+        "ref_area": [country] * rows, "time_period": [period] * rows, "returned_from": ["USA", "MEX", "USA"][:rows],
+        "sex": ["F", "M", "M"][:rows], "age_group": ["Y20T24"] * rows, "minor_status": ["ADULT"] * rows,
+        "transport": ["AIR", "LAND", "AIR"][:rows], "obs_value": [value] * rows,
+    })
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SubmissionStore:
+    return SubmissionStore(Warehouse(tmp_path / "wh"))
+
+
+@pytest.fixture
+def people(store: SubmissionStore) -> dict:
+    cat = store.catalogue
+    return {
+        "fp_gtm": add_user(cat, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="admin"),
+        "fp_hnd": add_user(cat, "fp_hnd", role="focal_point", country="HND", password=PASSWORD, actor="admin"),
+        "reviewer": add_user(cat, "rev", role="reviewer", password=PASSWORD, actor="admin"),
+        "admin": add_user(cat, "adm", role="admin", password=PASSWORD, actor="admin"),
+        "public": None,
+    }
+
+
+def submit(store, account, country="GTM", period="2024-05", value=10, data=b"file bytes", submit=True):
+    return store.create(account, dataset_id="returns", country=country, file_name="../../etc/retornos mayo.csv",
+                        data=data, frame=returns_frame(country, period, value), mapping={"sexo": "sex"},
+                        report={"ready": True, "errors": []}, ready=True, submit=submit)
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+
+def test_passwords_are_stored_as_salted_slow_hashes(store, people):
+    (row,) = store.catalogue.query("SELECT password_hash FROM accounts WHERE username = 'fp_gtm'")
+    (other,) = store.catalogue.query("SELECT password_hash FROM accounts WHERE username = 'fp_hnd'")
+    assert row[0].startswith("$argon2id$") and PASSWORD not in row[0] and row[0] != other[0]
+
+
+def test_login_works_with_the_right_password_only(store, people):
+    assert authenticate(store.catalogue, "fp_gtm", PASSWORD).country == "GTM"
+    for name, password in (("fp_gtm", "wrong password"), ("nobody", PASSWORD)):
+        with pytest.raises(AuthError, match="wrong user name or password"):
+            authenticate(store.catalogue, name, password)
+
+
+def test_failed_logins_are_rate_limited_and_logged(store, people):
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(AuthError):
+            authenticate(store.catalogue, "fp_hnd", "guess-guess")
+    with pytest.raises(AuthError, match="too many failed logins"):
+        authenticate(store.catalogue, "fp_hnd", PASSWORD)  # even the right one, until the window passes
+    failures = [e for e in store.catalogue.audit_entries("account", "fp_hnd") if e["action"] == "login_failed"]
+    assert len(failures) == accounts.MAX_FAILURES + 1
+
+
+def test_disabled_accounts_cannot_log_in(store, people):
+    accounts.set_active(store.catalogue, "fp_gtm", False, actor="adm")
+    with pytest.raises(AuthError, match="disabled"):
+        authenticate(store.catalogue, "fp_gtm", PASSWORD)
+
+
+def test_account_rules(store):
+    cat = store.catalogue
+    with pytest.raises(AuthError, match="country"):
+        add_user(cat, "x", role="focal_point", password=PASSWORD, actor="a")
+    with pytest.raises(AuthError, match="at least"):
+        add_user(cat, "y", role="reviewer", password="short", actor="a")
+    with pytest.raises(AuthError, match="role"):
+        add_user(cat, "z", role="king", password=PASSWORD, actor="a")
+
+
+# -- the authorisation matrix ------------------------------------------------------------------------------------
+
+ALLOWED = {  # (role, action, for the own country?) -> allowed
+    "public": {Action.VIEW_PUBLISHED, Action.VALIDATE},
+    "fp_gtm": {Action.VIEW_PUBLISHED, Action.VALIDATE, Action.SUBMIT, Action.VIEW_SUBMISSION, Action.VIEW_DIRECTORY},
+    "reviewer": {Action.VIEW_PUBLISHED, Action.VALIDATE, Action.VIEW_SUBMISSION, Action.REVIEW, Action.PUBLISH,
+                 Action.REJECT, Action.IMPORT, Action.VIEW_AUDIT, Action.VIEW_DIRECTORY},
+    "admin": {Action.VIEW_PUBLISHED, Action.VALIDATE, Action.VIEW_SUBMISSION, Action.REVIEW, Action.VIEW_AUDIT,
+              Action.MANAGE_ACCOUNTS, Action.VIEW_DIRECTORY},
+}
+
+
+def _account(role: str, country: str | None = None, active: bool = True) -> accounts.Account:
+    return accounts.Account("id", role, role, role, country, "", "", active, False)
+
+
+MATRIX_PEOPLE = {"public": None, "fp_gtm": _account("focal_point", "GTM"), "reviewer": _account("reviewer"),
+                 "admin": _account("admin")}
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("country", ["GTM", "HND"])
+def test_authorisation_matrix(who, action, country):
+    expected = action in ALLOWED[who]
+    if who == "fp_gtm" and action in (Action.SUBMIT, Action.VIEW_SUBMISSION) and country != "GTM":
+        expected = False  # a focal point acts only for their own country
+    assert allowed(MATRIX_PEOPLE[who], action, country) is expected
+
+
+@pytest.mark.parametrize("role", ["focal_point", "reviewer", "admin"])
+def test_a_disabled_account_has_only_public_rights(role):
+    account = _account(role, "GTM" if role == "focal_point" else None, active=False)
+    assert {a for a in Action if allowed(account, a, "GTM")} == ALLOWED["public"]
+
+
+def test_focal_point_cannot_submit_for_another_country(store, people):
+    with pytest.raises(Forbidden, match="only for HND"):
+        submit(store, people["fp_hnd"], country="GTM")
+    with pytest.raises(Forbidden, match="rows for GTM"):  # nor smuggle another country's rows into their own
+        store.create(people["fp_hnd"], dataset_id="returns", country="HND", file_name="f.csv", data=b"x",
+                     frame=returns_frame("GTM"), mapping={}, report={"ready": True}, ready=True)
+
+
+def test_focal_point_cannot_read_another_countrys_drafts(store, people):
+    draft = submit(store, people["fp_gtm"], submit=False)
+    with pytest.raises(Forbidden):
+        store.get(people["fp_hnd"], draft.submission_id)
+    with pytest.raises(Forbidden):
+        store.get(None, draft.submission_id)
+    assert store.list(people["fp_hnd"]) == [] and store.list(None) == []
+    assert [s.submission_id for s in store.list(people["reviewer"])] == [draft.submission_id]
+
+
+@pytest.mark.parametrize("who", ["fp_gtm", "admin", "public"])
+def test_only_reviewers_publish_or_reject(store, people, who):
+    sub = submit(store, people["fp_gtm"])
+    with pytest.raises(Forbidden):
+        store.publish(people[who], sub.submission_id)
+    with pytest.raises(Forbidden):
+        store.reject(people[who], sub.submission_id, "no")
+
+
+# -- the life of a submission ------------------------------------------------------------------------------------
+
+def test_unpublished_data_is_never_visible_and_publishing_makes_it_so(store, people):
+    sub = submit(store, people["fp_gtm"])
+    assert store.wh.frame("returns").height == 0
+    store.publish(people["reviewer"], sub.submission_id)
+    seen = store.wh.query("returns", "SELECT SUM(obs_value), ANY_VALUE(release_id) FROM data", with_release=True)
+    assert seen.row(0) == (30, sub.release_id)
+
+
+def test_resubmitting_a_period_makes_a_new_version_and_keeps_the_old(store, people):
+    first = submit(store, people["fp_gtm"], data=b"version one")
+    store.publish(people["reviewer"], first.submission_id)
+    second = submit(store, people["fp_gtm"], value=20, data=b"version two")
+    assert (first.version, second.version) == (1, 2)
+    assert store.wh.frame("returns")["obs_value"].sum() == 30  # v2 not published yet
+    store.publish(people["reviewer"], second.submission_id)
+    assert store.wh.frame("returns")["obs_value"].sum() == 60
+    versions = store.versions(people["fp_gtm"], second.submission_id)
+    assert [(v.version, v.status) for v in versions] == [(1, "superseded"), (2, "published")]
+    assert store.original_file(people["fp_gtm"], first.submission_id) == b"version one"
+    assert store.staged_rows(people["reviewer"], first.submission_id)["obs_value"].sum() == 30
+
+
+def test_a_published_submission_replaces_the_demo_for_its_slice(store, people):
+    demo = returns_frame("GTM", "2024-05", 1).vstack(returns_frame("GTM", "2024-06", 1))
+    store.wh.publish("returns", [demo], scope="demo", provenance=Provenance("demo", synthetic=True), actor="s")
+    store.publish(people["reviewer"], submit(store, people["fp_gtm"]).submission_id)
+    by_period = dict(store.wh.query("returns", "SELECT time_period, SUM(obs_value) FROM data GROUP BY 1").rows())
+    assert by_period == {"2024-05": 30, "2024-06": 3}
+
+
+def test_rejection_needs_a_reason_and_every_step_is_audited(store, people):
+    sub = submit(store, people["fp_gtm"])
+    with pytest.raises(SubmissionError):
+        store.reject(people["reviewer"], sub.submission_id, "  ")
+    store.reject(people["reviewer"], sub.submission_id, "totals do not match the bulletin")
+    rejected = store.get(people["fp_gtm"], sub.submission_id)
+    assert rejected.status == "rejected" and rejected.reason == "totals do not match the bulletin"
+    with pytest.raises(SubmissionError):
+        store.publish(people["reviewer"], sub.submission_id)
+    actions = [(e["actor"], e["action"]) for e in store.history(people["reviewer"], sub.submission_id)]
+    assert actions == [("fp_gtm", "create_submitted"), ("rev", "reject")]
+
+
+def test_drafts_move_to_submitted_and_file_names_lose_their_paths(store, people):
+    draft = submit(store, people["fp_gtm"], submit=False)
+    assert draft.status == "draft" and draft.file_name == "retornos mayo.csv"
+    assert store.submit(people["fp_gtm"], draft.submission_id).status == "submitted"
+
+
+def test_a_file_with_errors_cannot_be_submitted(store, people):
+    with pytest.raises(SubmissionError, match="errors"):
+        store.create(people["fp_gtm"], dataset_id="returns", country="GTM", file_name="f.csv", data=b"x",
+                     frame=returns_frame(), mapping={}, report={"ready": False}, ready=False)
+
+
+# -- many at once, and crashes -----------------------------------------------------------------------------------
+
+def _submit_from_process(root: str, country: str, month: int) -> None:
+    store = SubmissionStore(Warehouse(Path(root)))
+    account = accounts.get_user(store.catalogue, f"fp_{country.lower()}")
+    submit(store, account, country=country, period=f"2024-{month:02d}", data=f"{country}{month}".encode())
+
+
+def test_twenty_four_concurrent_submissions_all_land(tmp_path):
+    root = tmp_path / "wh"
+    cat = Warehouse(root).catalogue
+    for country in ("GTM", "HND", "SLV"):
+        add_user(cat, f"fp_{country.lower()}", role="focal_point", country=country, password=PASSWORD, actor="a")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_submit_from_process, args=(str(root), c, m))
+             for c in ("GTM", "HND", "SLV") for m in range(1, 9)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    (count,), = cat.query("SELECT COUNT(*) FROM submissions")
+    assert count == 24
+    (staged,), = cat.query("SELECT COUNT(*) FROM releases WHERE status = 'staged'")
+    assert staged == 24
+
+
+def _slow_submission(root: str) -> None:
+    store = SubmissionStore(Warehouse(Path(root)))
+    account = accounts.get_user(store.catalogue, "fp_gtm")
+    big = pl.concat([returns_frame("GTM", f"2024-{m:02d}") for m in range(1, 13)] * 20000)
+    store.create(account, dataset_id="returns", country="GTM", file_name="big.csv", data=os.urandom(1 << 20),
+                 frame=big, mapping={}, report={"ready": True}, ready=True)
+
+
+def test_a_process_killed_mid_submission_leaves_the_store_consistent(tmp_path):
+    root = tmp_path / "wh"
+    wh = Warehouse(root)
+    add_user(wh.catalogue, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="a")
+    ctx = multiprocessing.get_context("spawn")
+    for delay in (0.8, 1.2, 1.6, 2.0):
+        proc = ctx.Process(target=_slow_submission, args=(str(root),))
+        proc.start()
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+    con = sqlite3.connect(root / "catalogue.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for (release_id,) in con.execute("SELECT release_id FROM submissions"):
+        path, status = con.execute("SELECT path, status FROM releases WHERE release_id = ?", (release_id,)).fetchone()
+        assert (root / path).exists() and status == "staged"
+    for (path,) in con.execute("SELECT path FROM releases"):
+        assert (root / path).exists()
+    assert wh.frame("returns").height == 0  # nothing half-published

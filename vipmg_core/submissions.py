@@ -1,0 +1,238 @@
+"""Submissions: a focal point's file, kept byte for byte, standardised, reviewed, then published.
+
+draft -> submitted -> published | rejected; a newer published version of the same country, dataset and
+period marks the older one superseded. The standardised rows are a staged warehouse release, so publishing
+is one catalogue transaction: readers see the old data or the new, never half. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import polars as pl
+
+from vipmg_core.accounts import Account
+from vipmg_core.blobs import BlobStore
+from vipmg_core.catalogue import Catalogue, new_id, now_utc
+from vipmg_core.datasets import Dataset, dataset
+from vipmg_core.permissions import Action, Forbidden, allowed, require
+from vipmg_core.warehouse import Provenance, Warehouse
+
+STATUSES = ("draft", "submitted", "published", "rejected", "superseded")
+
+
+class SubmissionError(Exception):
+    """A refused submission step, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    submission_id: str
+    dataset_id: str
+    country: str
+    period: str
+    version: int
+    status: str
+    file_name: str
+    file_sha256: str
+    file_size: int
+    release_id: str | None
+    row_count: int
+    mapping: dict
+    report: dict
+    source_institution: str
+    definitions: str
+    notes: str
+    submitter: str
+    created_at: str
+    submitted_at: str | None
+    decided_at: str | None
+    decided_by: str | None
+    reason: str
+
+    @classmethod
+    def from_row(cls, row) -> Submission:
+        data = dict(row)
+        data["mapping"] = json.loads(data["mapping"])
+        data["report"] = json.loads(data["report"])
+        return cls(**data)
+
+
+def period_of(frame: pl.DataFrame, ds: Dataset) -> str:
+    """The reference period a file covers: one period, or `first/last` (ISO 8601 interval)."""
+    periods = frame.get_column(ds.time_column).cast(pl.String).drop_nulls().unique().sort()
+    if periods.is_empty():
+        raise SubmissionError("the file has no reference period")
+    first, last = periods[0], periods[-1]
+    return first if first == last else f"{first}/{last}"
+
+
+class SubmissionStore:
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        self.catalogue: Catalogue = wh.catalogue
+        self.blobs = BlobStore(wh.root / "blobs")
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def create(
+        self,
+        account: Account,
+        *,
+        dataset_id: str,
+        country: str,
+        file_name: str,
+        data: bytes,
+        frame: pl.DataFrame,
+        mapping: dict,
+        report: dict,
+        ready: bool,
+        source_institution: str = "",
+        definitions: str = "",
+        notes: str = "",
+        submit: bool = True,
+    ) -> Submission:
+        """Keep the file and its standardised rows as a new version; `submit` sends it for review at once."""
+        require(account, Action.SUBMIT, country)
+        ds = dataset(dataset_id)
+        others = frame.filter(pl.col(ds.area_column) != country).get_column(ds.area_column).unique().to_list()
+        if others:
+            raise Forbidden(Action.SUBMIT, f"the file has rows for {', '.join(sorted(others))}; "
+                                           f"{account.username} submits only for {country}")
+        if submit and not ready:
+            raise SubmissionError("the validation report has errors: fix them before submitting")
+        if frame.is_empty():
+            raise SubmissionError("the file has no data rows")
+        period = period_of(frame, ds)
+        sha256 = self.blobs.put(data)
+        # Staged before the catalogue row: a crash in between leaves an invisible, unreferenced release, never
+        # a submission without its data.
+        release = self.wh.stage(
+            ds.id, [frame], scope=f"submission:{country}:{period}",
+            provenance=Provenance(publisher=source_institution or account.institution or account.username,
+                                  source_file=file_name, edition=f"{country} {period}"),
+            actor=account.username,
+        )
+        stamp = now_utc()
+        submission_id = new_id()
+        status = "submitted" if submit else "draft"
+        with self.catalogue.transaction() as con:
+            (version,) = con.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM submissions WHERE dataset_id = ? AND country = ?"
+                " AND period = ?", (ds.id, country, period)).fetchone()
+            con.execute(
+                "INSERT INTO submissions (submission_id, dataset_id, country, period, version, status, file_name,"
+                " file_sha256, file_size, release_id, row_count, mapping, report, source_institution, definitions,"
+                " notes, submitter, created_at, submitted_at) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (submission_id, ds.id, country, period, version, status, _safe_name(file_name), sha256, len(data),
+                 release.release_id, frame.height, json.dumps(mapping, ensure_ascii=False),
+                 json.dumps(report, ensure_ascii=False), source_institution, definitions, notes,
+                 account.username, stamp, stamp if submit else None),
+            )
+            Catalogue.audit(con, account.username, "create_" + status, "submission", submission_id,
+                            {"dataset_id": ds.id, "country": country, "period": period, "version": version,
+                             "file_sha256": sha256})
+        return self.get(account, submission_id)
+
+    def submit(self, account: Account, submission_id: str) -> Submission:
+        sub = self.get(account, submission_id)
+        require(account, Action.SUBMIT, sub.country)
+        if not sub.report.get("ready", False):
+            raise SubmissionError("the validation report has errors: fix them before submitting")
+        self._move(account, sub, "draft", "submitted", "submit", submitted=True)
+        return self.get(account, submission_id)
+
+    def publish(self, account: Account, submission_id: str) -> Submission:
+        sub = self.get(account, submission_id)
+        require(account, Action.PUBLISH, sub.country)
+        with self.catalogue.transaction() as con:
+            current = con.execute("SELECT status FROM submissions WHERE submission_id = ?",
+                                  (submission_id,)).fetchone()["status"]
+            if current != "submitted":
+                raise SubmissionError(f"only a submitted submission can be published; this one is {current}")
+            Warehouse.publish_release_in(con, sub.release_id, actor=account.username)
+            con.execute("UPDATE submissions SET status = 'superseded' WHERE dataset_id = ? AND country = ?"
+                        " AND period = ? AND status = 'published'", (sub.dataset_id, sub.country, sub.period))
+            con.execute("UPDATE submissions SET status = 'published', decided_at = ?, decided_by = ?"
+                        " WHERE submission_id = ?", (now_utc(), account.username, submission_id))
+            Catalogue.audit(con, account.username, "publish", "submission", submission_id,
+                            {"release_id": sub.release_id, "version": sub.version})
+        return self.get(account, submission_id)
+
+    def reject(self, account: Account, submission_id: str, reason: str) -> Submission:
+        sub = self.get(account, submission_id)
+        require(account, Action.REJECT, sub.country)
+        if not reason.strip():
+            raise SubmissionError("say why the submission is rejected")
+        self._move(account, sub, "submitted", "rejected", "reject", reason=reason.strip())
+        return self.get(account, submission_id)
+
+    def _move(self, account: Account, sub: Submission, source: str, target: str, action: str, *,
+              submitted: bool = False, reason: str = "") -> None:
+        stamp = now_utc()
+        with self.catalogue.transaction() as con:
+            updated = con.execute(
+                "UPDATE submissions SET status = ?, submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END,"
+                " decided_at = CASE WHEN ? THEN ? ELSE decided_at END,"
+                " decided_by = CASE WHEN ? THEN ? ELSE decided_by END, reason = ?"
+                " WHERE submission_id = ? AND status = ?",
+                (target, submitted, stamp, not submitted, stamp, not submitted, account.username, reason,
+                 sub.submission_id, source),
+            ).rowcount
+            if not updated:
+                raise SubmissionError(f"only a {source} submission can be moved to {target}; this one is {sub.status}")
+            Catalogue.audit(con, account.username, action, "submission", sub.submission_id,
+                            {"from": source, "to": target, "reason": reason} if reason else
+                            {"from": source, "to": target})
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def get(self, account: Account | None, submission_id: str) -> Submission:
+        rows = self.catalogue.query("SELECT * FROM submissions WHERE submission_id = ?", (submission_id,))
+        if not rows:
+            raise SubmissionError(f"no submission {submission_id!r}")
+        sub = Submission.from_row(rows[0])
+        require(account, Action.VIEW_SUBMISSION, sub.country)
+        return sub
+
+    def list(self, account: Account | None, *, country: str | None = None, dataset_id: str | None = None,
+             status: str | None = None) -> list[Submission]:
+        """The submissions `account` may see: focal points their country's, reviewers and admins all."""
+        if account is None:
+            return []
+        sql, params = "SELECT * FROM submissions WHERE 1 = 1", []
+        for column, value in (("country", country), ("dataset_id", dataset_id), ("status", status)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        rows = self.catalogue.query(sql + " ORDER BY created_at DESC, submission_id DESC", tuple(params))
+        subs = [Submission.from_row(r) for r in rows]
+        return [s for s in subs if allowed(account, Action.VIEW_SUBMISSION, s.country)]
+
+    def versions(self, account: Account, submission_id: str) -> list[Submission]:
+        sub = self.get(account, submission_id)
+        rows = self.catalogue.query(
+            "SELECT * FROM submissions WHERE dataset_id = ? AND country = ? AND period = ? ORDER BY version",
+            (sub.dataset_id, sub.country, sub.period))
+        return [Submission.from_row(r) for r in rows]
+
+    def original_file(self, account: Account, submission_id: str) -> bytes:
+        return self.blobs.get(self.get(account, submission_id).file_sha256)
+
+    def staged_rows(self, account: Account, submission_id: str) -> pl.DataFrame:
+        """The standardised rows of a submission, published or not (for its submitter and reviewers)."""
+        sub = self.get(account, submission_id)
+        return pl.read_parquet(self.wh.root / self.wh.release(sub.release_id).path)
+
+    def history(self, account: Account, submission_id: str) -> list[dict]:
+        self.get(account, submission_id)
+        return self.catalogue.audit_entries("submission", submission_id)
+
+
+def _safe_name(file_name: str) -> str:
+    """Only the base name, without path parts or control characters."""
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(c for c in base if c.isprintable()).strip()
+    return cleaned[:200] or "file"
