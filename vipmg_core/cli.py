@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from vipmg_core import cli_submissions
 from vipmg_core.datasets import dataset, dataset_ids, datasets
 from vipmg_core.describe import template_csv
 
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     p.set_defaults(func=cmd_demo)
 
+    cli_submissions.register(sub)
+
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except cli_submissions.REFUSALS as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return cli_submissions.EXIT_REFUSED
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

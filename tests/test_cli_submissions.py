@@ -1,0 +1,62 @@
+"""Accounts and publication from the command line: same rules as the app, one-line refusals."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from vipmg_core import accounts
+from vipmg_core.submissions import SubmissionStore
+from vipmg_core.warehouse import Warehouse
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "VIPMG_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "vipmg_core", *args], cwd=PROJECT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_accounts_are_created_by_the_operator_first_then_only_by_an_admin(tmp_path):
+    assert cli(tmp_path, "users", "add", "boss", "--role", "admin", "--password-stdin",
+               stdin="admin-password-1\n").returncode == 0
+    refused = cli(tmp_path, "users", "add", "fp", "--role", "focal_point", "--country", "CRI", "--password-stdin",
+                  stdin="focal-password-1\n")
+    assert refused.returncode == 3 and "--as-user" in refused.stderr
+    ok = cli(tmp_path, "users", "add", "fp", "--role", "focal_point", "--country", "CRI", "--password-stdin",
+             "--as-user", "boss", stdin="focal-password-1\nadmin-password-1\n")
+    assert ok.returncode == 0, ok.stderr
+    listed = json.loads(cli(tmp_path, "users", "list", "--json").stdout)
+    assert {(u["username"], u["role"], u["country"]) for u in listed} == {("boss", "admin", None),
+                                                                         ("fp", "focal_point", "CRI")}
+    (row,) = accounts.list_users(Warehouse(tmp_path).catalogue)[:1]
+    assert row.username in ("boss", "fp")
+
+
+def test_a_wrong_password_or_a_forbidden_action_exits_non_zero_with_one_line(tmp_path):
+    wh = Warehouse(tmp_path)
+    fp = accounts.add_user(wh.catalogue, "fp_gtm", role="focal_point", country="GTM", password="focal-password-1",
+                           actor="t")
+    accounts.add_user(wh.catalogue, "rev", role="reviewer", password="review-password-1", actor="t")
+    frame = pl.DataFrame({"ref_area": ["GTM"], "time_period": ["2024-05"], "returned_from": ["USA"], "sex": ["F"],
+                          "age_group": ["Y20T24"], "minor_status": ["ADULT"], "transport": ["AIR"],
+                          "obs_value": [5]})
+    sub = SubmissionStore(wh).create(fp, dataset_id="returns", country="GTM", file_name="f.csv", data=b"x",
+                                     frame=frame, mapping={}, report={"ready": True}, ready=True)
+    for args, stdin in ((("publish", sub.submission_id, "--user", "rev", "--password-stdin"), "nope\n"),
+                        (("publish", sub.submission_id, "--user", "fp_gtm", "--password-stdin"), "focal-password-1\n"),
+                        (("submissions", "list"), "")):
+        result = cli(tmp_path, *args, stdin=stdin)
+        assert result.returncode != 0, args
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    listed = cli(tmp_path, "submissions", "list", "--json", "--user", "fp_gtm", "--password-stdin",
+                 stdin="focal-password-1\n")
+    assert [s["status"] for s in json.loads(listed.stdout)] == ["submitted"]
+    published = cli(tmp_path, "publish", sub.submission_id, "--user", "rev", "--password-stdin",
+                    stdin="review-password-1\n")
+    assert published.returncode == 0 and "published" in published.stdout
+    assert Warehouse(tmp_path).frame("returns")["obs_value"].sum() == 5

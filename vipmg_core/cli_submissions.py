@@ -1,0 +1,162 @@
+"""Command-line accounts, submissions and publication: the same rules as the app, for offices that automate.
+
+A wrong password or a forbidden action exits non-zero with one line saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vipmg_core import accounts
+from vipmg_core.accounts import AuthError
+from vipmg_core.permissions import Action, Forbidden, require
+from vipmg_core.submissions import SubmissionError, SubmissionStore
+from vipmg_core.warehouse import Warehouse
+
+EXIT_REFUSED = 3
+
+
+class Refused(Exception):
+    """Authentication or authorisation refused: exit EXIT_REFUSED with the reason."""
+
+
+def read_password(args: argparse.Namespace) -> str:
+    if not getattr(args, "password_stdin", False):
+        raise Refused("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise Refused("no password on standard input")
+    return password
+
+
+def _login(wh: Warehouse, args: argparse.Namespace) -> accounts.Account:
+    try:
+        return accounts.authenticate(wh.catalogue, args.user, read_password(args), channel="cli")
+    except AuthError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _acting_admin(wh: Warehouse, args: argparse.Namespace) -> str:
+    """Who runs an account command. The first account may be created by the machine's operator; after that,
+    an admin's credentials are needed (`--as-user NAME --as-password-stdin`)."""
+    if not accounts.list_users(wh.catalogue):
+        return "operator"
+    if not args.as_user:
+        raise Refused("an admin must authorise this: add --as-user ADMIN (password on stdin after the new one)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        admin = accounts.authenticate(wh.catalogue, args.as_user, password, channel="cli")
+        require(admin, Action.MANAGE_ACCOUNTS)
+    except (AuthError, Forbidden) as exc:
+        raise Refused(str(exc)) from None
+    return admin.username
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    wh = Warehouse()
+    if args.users_command == "list":
+        users = accounts.list_users(wh.catalogue)
+        if args.json:
+            print(json.dumps([{"username": u.username, "role": u.role, "country": u.country, "active": u.active,
+                               "institution": u.institution, "demo": u.demo} for u in users], indent=2))
+        for u in [] if args.json else users:
+            print(f"{u.username:<20} {u.role:<12} {u.country or '-':<4} {'active' if u.active else 'disabled'}")
+        return 0
+    if args.users_command == "add":
+        password = read_password(args)
+        actor = _acting_admin(wh, args)
+        user = accounts.add_user(wh.catalogue, args.name, role=args.role, country=args.country, password=password,
+                                 actor=actor, institution=args.institution or "", email=args.email or "")
+        print(f"added {user.username} ({user.role}{', ' + user.country if user.country else ''})")
+        return 0
+    if args.users_command == "reset-password":
+        password = read_password(args)
+        actor = _acting_admin(wh, args)
+        accounts.reset_password(wh.catalogue, args.name, password, actor=actor)
+        print(f"password of {args.name} changed")
+        return 0
+    actor = _acting_admin(wh, args)
+    accounts.set_active(wh.catalogue, args.name, args.users_command == "enable", actor=actor)
+    print(f"{args.name} {args.users_command}d")
+    return 0
+
+
+def cmd_submissions(args: argparse.Namespace) -> int:
+    wh = Warehouse()
+    store = SubmissionStore(wh)
+    account = _login(wh, args) if args.user else None
+    subs = store.list(account, country=args.country, dataset_id=args.dataset, status=args.status)
+    if account is None:
+        # The public sees no submissions, only what is published (the Catalogue and exports show that).
+        raise Refused("submissions are visible to signed-in focal points and reviewers: add --user NAME")
+    if args.json:
+        print(json.dumps([{
+            "id": s.submission_id, "dataset": s.dataset_id, "country": s.country, "period": s.period,
+            "version": s.version, "status": s.status, "file": s.file_name, "sha256": s.file_sha256,
+            "rows": s.row_count, "submitter": s.submitter, "created_at": s.created_at, "reason": s.reason,
+        } for s in subs], ensure_ascii=False, indent=2))
+        return 0
+    for s in subs:
+        print(f"{s.submission_id}  {s.dataset_id:<20} {s.country} {s.period:<17} v{s.version} {s.status:<10} "
+              f"{s.file_name}")
+    if not subs:
+        print("no submissions")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    wh = Warehouse()
+    account = _login(wh, args)
+    store = SubmissionStore(wh)
+    if args.reject:
+        sub = store.reject(account, args.id, args.reject)
+    else:
+        sub = store.publish(account, args.id)
+    print(f"{sub.submission_id}: {sub.status} ({sub.dataset_id} {sub.country} {sub.period} v{sub.version})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="manage local accounts (focal points, reviewers, admins)")
+    users = p.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=type(p))
+    a = users.add_parser("add", help="add an account (the password is read from standard input)")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=accounts.ROLES)
+    a.add_argument("--country", help="ISO3 country of a focal point")
+    a.add_argument("--institution")
+    a.add_argument("--email")
+    a.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
+    a.add_argument("--as-user", help="the admin authorising this (their password on the next stdin line)")
+    a = users.add_parser("list", help="list accounts")
+    a.add_argument("--json", action="store_true")
+    for action in ("disable", "enable"):
+        a = users.add_parser(action, help=f"{action} an account")
+        a.add_argument("name")
+        a.add_argument("--as-user", help="the admin authorising this (password on standard input)")
+    a = users.add_parser("reset-password", help="set a new password (read from standard input)")
+    a.add_argument("name")
+    a.add_argument("--password-stdin", action="store_true")
+    a.add_argument("--as-user", help="the admin authorising this (their password on the next stdin line)")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("submissions", help="list submissions you may see")
+    p.add_argument("action", choices=("list",), nargs="?", default="list")
+    p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--country")
+    p.add_argument("--dataset")
+    p.add_argument("--status", choices=("draft", "submitted", "published", "rejected", "superseded"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_submissions)
+
+    p = sub.add_parser("publish", help="publish a submitted submission (reviewers)")
+    p.add_argument("id", help="submission id (see `submissions list`)")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--reject", metavar="REASON", help="reject it instead, saying why")
+    p.set_defaults(func=cmd_publish)
+
+
+REFUSALS = (Refused, AuthError, Forbidden, SubmissionError)
