@@ -1,7 +1,5 @@
 """VIPMG Data Lab: the entry point. Sets the language and the global context, then routes to a page."""
 
-import logging
-
 import streamlit as st
 
 from vipmg_core.codelists import project_countries
@@ -9,7 +7,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
 from vipmg_core.i18n import fmt_change, fmt_number, t
 from vipmg_core.maps import base_layer, bubble_layer, offline_deck
-from vipmg_ui import shell
+from vipmg_ui import auth, shell
 from vipmg_ui.navigation import HOME, PAGES
 
 st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
@@ -17,6 +15,7 @@ st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
 lang = shell.language_switch()
 wh = shell.warehouse()
 shell.ensure_data(wh, lang)
+shell.ensure_demo_accounts(wh)
 
 
 def home() -> None:
@@ -48,20 +47,19 @@ def home() -> None:
         st.caption(t("home.map_caption", lang))
 
     st.subheader(t("home.pages", lang))
-    for spec in PAGES:
+    for spec in visible:
         st.page_link(spec.file, label=t(spec.title_key, lang))
         st.caption(t(spec.help_key, lang))
 
 
+account = auth.current_account()
+visible = [spec for spec in PAGES if spec.visible_to(account)]
 navigation = st.navigation(
     [st.Page(home, title=t(HOME.title_key, lang), url_path=HOME.url_path, default=True)]
-    + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in PAGES]
+    + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in visible]
 )
+auth.sidebar_badge(account, lang)
 st.session_state["_context"] = shell.context_sidebar(wh, lang)
 shell.synthetic_notice(wh, lang)
-try:
-    navigation.run()
-except Exception:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
-    logging.getLogger("vipmg").exception("page failed")
-    st.error(t("shell.error", lang))
+shell.run_page(navigation, lang)
 shell.footer(lang)

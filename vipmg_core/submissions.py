@@ -17,7 +17,7 @@ from vipmg_core.blobs import BlobStore
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.permissions import Action, Forbidden, allowed, require
-from vipmg_core.warehouse import Provenance, Warehouse
+from vipmg_core.warehouse import Provenance, Warehouse, _q
 
 STATUSES = ("draft", "submitted", "published", "rejected", "superseded")
 
@@ -225,6 +225,28 @@ class SubmissionStore:
         """The standardised rows of a submission, published or not (for its submitter and reviewers)."""
         sub = self.get(account, submission_id)
         return pl.read_parquet(self.wh.root / self.wh.release(sub.release_id).path)
+
+    def comparison(self, account: Account, submission_id: str) -> pl.DataFrame:
+        """Per period: the submitted total next to what is published now for the same country (for review).
+
+        Totals are the measure for aggregates and the weighted persons for microdata.
+        """
+        sub = self.get(account, submission_id)
+        ds = dataset(sub.dataset_id)
+        time = pl.col(ds.time_column).cast(pl.String).alias("period")
+        value = ds.measure.name if ds.measure else ds.weight
+        submitted = (self.staged_rows(account, submission_id)
+                     .group_by(time).agg(pl.col(value).sum().cast(pl.Float64).alias("submitted")))
+        published = self.wh.query(
+            ds.id,
+            f"SELECT CAST({_q(ds.time_column)} AS VARCHAR) AS period, CAST(SUM({_q(value)}) AS DOUBLE) AS published"
+            f" FROM data WHERE {_q(ds.area_column)} = $country"
+            f" AND CAST({_q(ds.time_column)} AS VARCHAR) IN (SELECT UNNEST($periods)) GROUP BY 1",
+            {"country": sub.country, "periods": submitted["period"].to_list()},
+        )
+        return (submitted.join(published, on="period", how="left")
+                .with_columns((pl.col("submitted") / pl.col("published") - 1).alias("change"))
+                .sort("period"))
 
     def history(self, account: Account, submission_id: str) -> list[dict]:
         self.get(account, submission_id)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
-from vipmg_core import demo
+from vipmg_core import accounts, demo
 from vipmg_core.codelists import country_name, project_countries
-from vipmg_core.config import data_dir
+from vipmg_core.config import PROJECT_DIR, data_dir
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, normalise_lang, t
 from vipmg_core.warehouse import Warehouse
@@ -19,6 +20,7 @@ LANG_KEY = "lang"
 SOURCES_KEY = "src"
 COUNTRIES_KEY = "cty"
 YEARS_KEY = "yr"
+ROUTED_KEY = "_routed"  # set while Home.py runs the chosen page
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,18 @@ def ensure_data(wh: Warehouse, current_lang: str) -> None:
     bar.empty()
 
 
+def ensure_demo_accounts(wh: Warehouse) -> None:
+    """Workshop accounts, only when demo mode is explicitly on (VIPMG_DEMO_ACCOUNTS=1)."""
+    if accounts.demo_accounts_enabled():
+        _demo_accounts(str(wh.root))
+
+
+@st.cache_resource(max_entries=4)
+def _demo_accounts(root: str) -> bool:
+    accounts.ensure_demo_accounts(Warehouse(root).catalogue, project_countries())
+    return True
+
+
 @st.cache_data(ttl=30, max_entries=64)
 def _year_bounds(root: str, token: str) -> tuple[int, int]:
     del token  # part of the cache key only: a new publication refreshes the bounds
@@ -152,19 +166,35 @@ def _parse_years(low: int, high: int) -> Callable[[str], tuple[int, int] | None]
 
 def context() -> Context:
     """The context as the sidebar left it; pages call this instead of reading widgets."""
-    if "_context" not in st.session_state:
+    if not st.session_state.get(ROUTED_KEY):
         _rerun_through_home()
     return st.session_state["_context"]
 
 
+def run_page(navigation, current_lang: str) -> None:
+    """Run the chosen page, marked as routed through Home.py, with a friendly message if it fails."""
+    st.session_state[ROUTED_KEY] = True
+    try:
+        navigation.run()
+    except Exception:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
+        logging.getLogger("vipmg").exception("page failed")
+        st.error(t("shell.error", current_lang))
+    finally:
+        st.session_state[ROUTED_KEY] = False
+
+
 def _rerun_through_home() -> None:
-    """A fresh server's first request on a deep link (/catalogue) runs the page file alone, in Streamlit's
-    legacy `pages/` mode, until some session has called st.navigation. Leave that mode and rerun, so
-    Home.py sets the language and context and routes to the same page."""
+    """Streamlit runs a page file alone, in its legacy `pages/` mode, on a fresh server's first request to a
+    deep link (/catalogue) until some session has called st.navigation (AppTest does so on every run).
+    Leave that mode and run Home.py here, in this same run (so a click is not lost to a rerun): it sets the
+    language and context and runs this page properly; then stop the stray standalone run."""
+    import runpy
+
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    runpy.run_path(str(PROJECT_DIR / "Home.py"), run_name="__main__")
+    st.stop()
 
 
 def synthetic_notice(wh: Warehouse, current_lang: str) -> None:

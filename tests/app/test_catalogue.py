@@ -13,7 +13,9 @@ def catalogue(demo_dir):
         at = AppTest.from_file("../../Home.py", default_timeout=60)
         at.query_params["lang"] = lang
         at.run()
-        at.switch_page("pages/catalogue.py").run()
+        at.switch_page("pages/catalogue.py")
+        at.query_params["lang"] = lang  # the browser keeps ?lang= in the URL across pages; AppTest drops it
+        at.run()
         assert not at.exception
         return at
 

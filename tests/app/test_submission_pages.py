@@ -1,0 +1,110 @@
+"""Sign in, My submissions, Review and the audit log, driven headless with AppTest."""
+
+import os
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vipmg_core import accounts, demo
+from vipmg_core.submissions import SubmissionStore
+from vipmg_core.warehouse import Warehouse
+
+PASSWORD = "a-long-password-1"
+
+
+@pytest.fixture(scope="module")
+def own_dir(tmp_path_factory):
+    """A warehouse of this module's own: these tests publish, which other tests must not see."""
+    root = tmp_path_factory.mktemp("subs_pages")
+    wh = Warehouse(root)
+    demo.build(wh, scale=0.05)
+    cat = wh.catalogue
+    accounts.add_user(cat, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="t")
+    accounts.add_user(cat, "fp_hnd", role="focal_point", country="HND", password=PASSWORD, actor="t")
+    accounts.add_user(cat, "rev", role="reviewer", password=PASSWORD, actor="t")
+    frame = pl.DataFrame({"ref_area": ["GTM"] * 2, "time_period": ["2024-12"] * 2, "returned_from": ["USA", "MEX"],
+                          "sex": ["F", "M"], "age_group": ["Y20T24"] * 2, "minor_status": ["ADULT"] * 2,
+                          "transport": ["AIR", "LAND"], "obs_value": [1000, 2000]})
+    SubmissionStore(wh).create(accounts.get_user(cat, "fp_gtm"), dataset_id="returns", country="GTM",
+                               file_name="retornos_dic.csv", data=b"original bytes", frame=frame,
+                               mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1},
+                               ready=True)
+    previous = os.environ.get("VIPMG_DATA_DIR")
+    os.environ["VIPMG_DATA_DIR"] = str(root)
+    yield root
+    if previous is None:
+        os.environ.pop("VIPMG_DATA_DIR", None)
+    else:
+        os.environ["VIPMG_DATA_DIR"] = previous
+
+
+def app(lang="es", user=None, page=None) -> AppTest:
+    """The app as a browser opens it: Home.py routes; the language travels in the URL."""
+    at = AppTest.from_file("../../Home.py", default_timeout=60)
+    at.query_params["lang"] = lang
+    if user:
+        at.session_state["_username"] = user
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.query_params["lang"] = lang
+        at.run()
+    return at
+
+
+def test_the_public_sees_no_submission_pages(own_dir):
+    at = app()
+    text = str(at.get("navigation")[0].proto) if at.get("navigation") else str([p.proto for p in at.get("page_link")])
+    assert "Acceso" in text and "Revisión" not in text and "Mis envíos" not in text and "auditoría" not in text
+
+
+def test_signing_in_with_a_wrong_password_says_so_in_the_users_language(own_dir):
+    at = app("en", page="pages/login.py")
+    at.text_input(key="login_user").input("fp_gtm")
+    at.text_input(key="login_password").input("wrong-password")
+    at.button[0].click().run()
+    assert at.error[0].value == "Wrong user name or password."
+
+
+def test_a_focal_point_signs_in_and_sees_their_submission(own_dir):
+    at = app(page="pages/login.py")
+    at.text_input(key="login_user").input("fp_gtm")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["_username"] == "fp_gtm"
+    at.switch_page("pages/my_submissions.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Archivo"]) == ["retornos_dic.csv"]
+    assert list(table["Estado"]) == ["enviado, en revisión"]
+
+
+def test_another_countrys_focal_point_sees_nothing_of_it(own_dir):
+    at = app(user="fp_hnd", page="pages/my_submissions.py")
+    assert not at.exception
+    assert at.info[0].value == "No hay envíos todavía."
+
+
+def test_a_focal_point_cannot_open_the_review_page(own_dir):
+    at = app(user="fp_gtm")
+    with pytest.raises(ValueError):  # not among the pages a focal point is offered
+        at.switch_page("pages/review.py")
+
+
+def test_a_reviewer_compares_and_publishes_and_it_is_audited(own_dir):
+    at = app("en", user="rev", page="pages/review.py")
+    assert not at.exception
+    comparison = at.dataframe[1].value
+    assert list(comparison["Submitted"]) == ["3,000"]
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert any("Published" in s.value for s in at.success)
+    wh = Warehouse(own_dir)
+    total = wh.query("returns", "SELECT SUM(obs_value) FROM data WHERE ref_area = 'GTM'"
+                     " AND time_period = '2024-12'").item()
+    assert total == 3000
+    at.switch_page("pages/audit.py")
+    at.query_params["lang"] = "en"
+    at.run()
+    log = at.dataframe[0].value
+    assert {"rev"} <= set(log["Who"]) and "publish" in set(log["What"])
