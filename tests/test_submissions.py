@@ -265,3 +265,10 @@ def test_a_process_killed_mid_submission_leaves_the_store_consistent(tmp_path):
     for (path,) in con.execute("SELECT path FROM releases"):
         assert (root / path).exists()
     assert wh.frame("returns").height == 0  # nothing half-published
+
+
+def test_reviewers_compare_a_submission_with_what_is_published(store, people):
+    store.publish(people["reviewer"], submit(store, people["fp_gtm"], value=10).submission_id)
+    newer = submit(store, people["fp_gtm"], value=15)
+    table = store.comparison(people["reviewer"], newer.submission_id)
+    assert table.rows() == [("2024-05", 45.0, 30.0, 0.5)]
