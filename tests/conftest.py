@@ -39,3 +39,11 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real public data folder {REALDATA} is absent (it sits beside the project in ../shared)")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def realdata_dir() -> Path:
+    """The same folder as `realdata`, for module- and session-scoped fixtures (which cannot use `realdata`)."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"real public data folder {REALDATA} is absent (it sits beside the project in ../shared)")
+    return REALDATA

@@ -11,6 +11,10 @@ EXPECTED = {
     "returns": ["ref_area", "time_period", "returned_from", "sex", "age_group", "minor_status", "transport", "obs_value"],
     "irregular_transit": ["ref_area", "time_period", "nationality", "sex", "age_group", "obs_value"],
     "migrant_stock": ["destination", "origin", "time_period", "sex", "obs_value"],
+    "migrant_stock_total": ["destination", "time_period", "sex", "obs_value"],
+    "refugees": ["asylum", "origin", "time_period", "population_type", "redacted", "obs_value"],
+    "encounters": ["ref_area", "time_period", "nationality", "demographic", "authority", "border_region",
+                   "obs_value"],
     "census": ["ref_area", "census_year", "weight", "sex", "age", "age_group", "country_of_birth", "citizenship",
                "residence_5y_ago", "year_of_arrival", "education", "labour_status", "urban_rural"],
     "survey": ["ref_area", "time_period", "household_id", "weight", "strata", "psu", "sex", "age", "age_group",
@@ -18,7 +22,7 @@ EXPECTED = {
 }
 
 
-def test_the_standard_has_the_seven_exchange_datasets_with_canonical_columns():
+def test_the_standard_has_the_exchange_and_imported_datasets_with_canonical_columns():
     assert set(dataset_ids()) == set(EXPECTED)
     for dataset_id, columns in EXPECTED.items():
         assert dataset(dataset_id).template_header() == columns
@@ -27,8 +31,9 @@ def test_the_standard_has_the_seven_exchange_datasets_with_canonical_columns():
 def test_admin_datasets_count_events_and_stock_census_survey_count_persons():
     units = {ds.id: ds.unit for ds in datasets()}
     assert {k for k, v in units.items() if v == "events"} == {
-        "arrivals_departures", "residence_permits", "returns", "irregular_transit"}
-    assert {k for k, v in units.items() if v == "persons"} == {"migrant_stock", "census", "survey"}
+        "arrivals_departures", "residence_permits", "returns", "irregular_transit", "encounters"}
+    assert {k for k, v in units.items() if v == "persons"} == {"migrant_stock", "migrant_stock_total", "refugees",
+                                                               "census", "survey"}
 
 
 def test_microdata_declare_weights_and_the_survey_its_design():

@@ -97,3 +97,33 @@ class Catalogue:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self.query(sql + " ORDER BY entry_id", tuple(params))
         return [{**dict(r), "details": json.loads(r["details"])} for r in rows]
+
+    # -- mapping profiles (one office's file layout, reused every month) --------------------------------------
+
+    def save_mapping_profile(self, name: str, dataset_id: str, country: str, mapping_json: str, actor: str) -> str:
+        """Create or replace the profile `name` of (dataset, country); returns its id."""
+        stamp = now_utc()
+        with self.transaction() as con:
+            row = con.execute("SELECT profile_id FROM mapping_profiles WHERE dataset_id = ? AND country = ?"
+                              " AND name = ?", (dataset_id, country, name)).fetchone()
+            profile_id = row["profile_id"] if row else new_id()
+            if row:
+                con.execute("UPDATE mapping_profiles SET mapping = ?, updated_at = ? WHERE profile_id = ?",
+                            (mapping_json, stamp, profile_id))
+            else:
+                con.execute("INSERT INTO mapping_profiles (profile_id, name, dataset_id, country, mapping, created_by,"
+                            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (profile_id, name, dataset_id, country, mapping_json, actor, stamp, stamp))
+            self.audit(con, actor, "save_mapping_profile", "mapping_profile", profile_id,
+                       {"name": name, "dataset_id": dataset_id, "country": country})
+        return profile_id
+
+    def mapping_profile(self, dataset_id: str, country: str, name: str) -> str | None:
+        rows = self.query("SELECT mapping FROM mapping_profiles WHERE dataset_id = ? AND country = ? AND name = ?",
+                          (dataset_id, country, name))
+        return rows[0]["mapping"] if rows else None
+
+    def mapping_profiles(self, dataset_id: str, country: str) -> list[dict]:
+        rows = self.query("SELECT profile_id, name, created_by, created_at, updated_at FROM mapping_profiles"
+                          " WHERE dataset_id = ? AND country = ? ORDER BY name", (dataset_id, country))
+        return [dict(r) for r in rows]

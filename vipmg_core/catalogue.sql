@@ -49,3 +49,17 @@ CREATE TABLE IF NOT EXISTS audit_log (
     details     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_log_object ON audit_log (object_type, object_id);
+
+-- Named mappings of one office's file layout to a dataset (columns, national codes), per country, reused
+-- month after month by the upload page and `validate --mapping NAME`. `mapping` is the JSON of mapping.Mapping.
+CREATE TABLE IF NOT EXISTS mapping_profiles (
+    profile_id TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    country    TEXT NOT NULL,
+    mapping    TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (dataset_id, country, name)
+);

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -70,6 +71,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.scale <= 0:
         raise UserError("--scale must be a positive number")
     wh = Warehouse()
+    if args.off:
+        return _demo_off(wh)
 
     def progress(message: str, fraction: float) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
@@ -81,6 +84,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_off(wh) -> int:
+    from vipmg_core import importers
+
+    try:
+        withdrawn = importers.withdraw_demo(wh, actor="operator")
+    except importers.ImportProblem as exc:
+        raise UserError(exc.message("en")) from None
+    for release in withdrawn:
+        print(f"{release.dataset_id}: demo version {release.version} withdrawn")
+    print(f"demo switched off ({len(withdrawn)} releases withdrawn); `demo` builds it again")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Load a publisher's file as published data: `import [KIND] FILE`, KIND detected when omitted."""
+    from vipmg_core import importers
+    from vipmg_core.warehouse import Warehouse
+
+    items = list(args.items)
+    kind = items.pop(0) if len(items) > 1 else None
+    if len(items) != 1:
+        raise UserError("give one file: import [KIND] FILE")
+    if kind is not None and kind not in importers.KINDS:
+        raise UserError(f"unknown kind {kind!r}; choose from {', '.join(importers.KINDS)} (or leave it out)")
+    wh = Warehouse()
+    actor = "operator"
+    if args.user:
+        from vipmg_core.cli_submissions import _login
+        from vipmg_core.permissions import Action, require
+
+        account = _login(wh, args)
+        require(account, Action.IMPORT)
+        actor = account.username
+    options = {key: value for key, value in (("year", args.year), ("series", args.series)) if value}
+    try:
+        result = importers.import_file(wh, items[0], kind=kind, actor=actor, options=options, force=args.force)
+    except importers.ImportProblem as exc:
+        raise UserError(exc.message(args.lang)) from None
+    if args.json:
+        print(json.dumps(importers.result_dict(result), ensure_ascii=False, indent=1))
+        return 0
+    for line in result.lines(args.lang):
+        print(line)
+    for item in result.unresolved:
+        kept = "-> OOO" if item.kept_as else "-> rows left out"
+        hint = f" (did you mean {', '.join(item.suggestions)}?)" if item.suggestions else ""
+        print(f"  unresolved {item.column}: {item.value!r} in {item.rows:,} rows {kept}{hint}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from vipmg_core.warehouse import Warehouse
 
@@ -89,6 +142,167 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(f"{out} is a directory; give a file name")
     rows = Warehouse().export(args.dataset, args.format, out)
     print(f"{out}: {rows:,} rows of {args.dataset}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate-only: exit 0 when the file is ready, 1 when it has errors, 2 when it cannot be read at all."""
+    from vipmg_core import mapping as mp
+    from vipmg_core.config import data_dir
+    from vipmg_core.countries import is_country
+    from vipmg_core.readers import ReadError, read_path
+    from vipmg_core.validation import validate
+    from vipmg_core.warehouse import Warehouse
+
+    country = args.country.strip().upper()
+    if not is_country(country):
+        raise UserError(f"unknown country {args.country!r}: give an ISO3 code such as HND")
+    # Only an existing warehouse is opened: validating never creates or changes anything.
+    wh = Warehouse() if (data_dir() / "catalogue.sqlite").exists() else None
+    profile = None
+    if args.mapping:
+        if wh is None:
+            raise UserError(f"no mapping profiles: there is no warehouse in {data_dir()}")
+        try:
+            profile = mp.load_profile(wh.catalogue, args.dataset, country, args.mapping)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
+    options = {"sheet": args.sheet or (profile.sheet if profile else None),
+               "header_row": args.header_row or (profile.header_row if profile else None),
+               "encoding": args.encoding}
+    try:
+        read = read_path(args.file, **options)
+    except ReadError as exc:
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        return EXIT_USAGE
+    mapping = mp.refit(profile, read) if profile else mp.auto_mapping(read, args.dataset, country)
+    report = validate(read, mapping, wh)
+    if args.json:
+        print(report.to_json(args.lang))
+    else:
+        _print_report(report, args.lang, args.limit)
+    return 0 if report.ready else EXIT_FAILED
+
+
+def _print_report(report, lang: str, limit: int) -> None:
+    from vipmg_core.i18n import t
+
+    info = report.info
+    verdict = t("upload.ready" if report.ready else "upload.not_ready", lang)
+    print(f"{info.name}  {info.size:,} bytes  sha256 {info.sha256}  {report.rows:,} rows")
+    print(f"{verdict}: {report.errors} {t('report.severity_error', lang).lower()}, "
+          f"{report.warnings} {t('report.severity_warning', lang).lower()}")
+    for problem in report.problems.head(limit).iter_rows(named=True):
+        where = f"{problem['row']}" if problem["row"] is not None else "-"
+        print(f"  [{problem['severity']}] {problem['code']} row {where}: {report.message(problem, lang)} "
+              f"-> {report.fix(problem, lang)}")
+    if report.problems.height > limit:
+        print(f"  ... {report.problems.height - limit} more (--json lists every problem)")
+
+
+def _codes(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def cmd_crosstab(args: argparse.Namespace) -> int:
+    """A cross-tab as the Cross-tab page computes it, written as CSV, Excel, JSON or SDMX-CSV."""
+    from vipmg_core import crosstab as xt
+    from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
+
+    filters: dict[str, list[str]] = {}
+    for item in args.filter or []:
+        name, sep, values = item.partition("=")
+        if not sep or not _codes(values):
+            raise UserError(f"--filter {item!r}: write DIMENSION=code1,code2")
+        filters.setdefault(name.strip(), []).extend(_codes(values))
+    years = None
+    if args.years:
+        first, _, last = args.years.partition("-")
+        if not (first.isdigit() and (last or first).isdigit()):
+            raise UserError(f"--years {args.years!r}: write a year (2024) or a range (2020-2024)")
+        years = (int(first), int(last or first))
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; give a file name")
+    try:
+        result = xt.crosstab(args.dataset, _codes(args.rows), _codes(args.cols), filters=filters,
+                             countries=_codes(args.countries), years=years, measure=args.measure,
+                             percent=args.percent, totals=args.totals, subtotals=args.subtotals)
+    except xt.CrosstabError as exc:
+        raise UserError(exc.message(args.lang)) from None
+    lang, view = args.lang, xt.View(top_n=args.top, sort=args.sort, codes=args.codes, quality=args.quality)
+    meta = result.export_meta(lang, view)
+    if args.format == "csv":
+        data = csv_bytes(result.export_frame(lang, view), meta)
+    elif args.format == "xlsx":
+        data = excel_bytes(result.export_frame(lang, view), meta)
+    elif args.format == "sdmx":
+        data = sdmx_csv_bytes(result.long(view), result.dataset.id, attributes=xt.SDMX_ATTRIBUTES)
+    else:
+        frame = result.export_frame(lang, view)
+        payload = {"meta": {"dataset": result.dataset.id, "measure": result.query.measure,
+                            "percent": result.query.percent, "method": result.method,
+                            **{label: value for label, value in meta.rows()}},
+                   "flags": result.flags_legend(lang),
+                   "table": {"columns": list(frame.columns), "rows": frame.values.tolist()},
+                   "cells": result.long(view).to_dicts()}
+        data = json.dumps(payload, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"{out}: {result.table(lang, view).numeric.height} rows; {result.measure_label(lang)}; "
+          f"{result.unit_label(lang)}")
+    return 0
+
+
+def cmd_flows(args: argparse.Namespace) -> int:
+    """Origin-destination flows as the Flow map page computes them, as CSV (codes) or JSON (with totals)."""
+    from vipmg_core import flows as fl
+    from vipmg_core.warehouse import Warehouse
+
+    filters: dict[str, list[str]] = {}
+    for item in args.filter or []:
+        name, sep, values = item.partition("=")
+        if not sep or not _codes(values):
+            raise UserError(f"--filter {item!r}: write DIMENSION=code1,code2")
+        filters.setdefault(name.strip(), []).extend(_codes(values))
+    top = None if args.top.lower() == "all" else int(args.top) if args.top.isdigit() else -1
+    if top == -1:
+        raise UserError(f"--top {args.top!r}: write a number of flows (e.g. 25) or 'all'")
+    countries = [code for value in args.country or [] for code in _codes(value)]
+    try:
+        result = fl.flows(Warehouse(), args.dataset, role=args.role, countries=countries, direction=args.direction,
+                          period=args.period, filters=filters, top=top)
+    except fl.FlowError as exc:
+        raise UserError(exc.message(args.lang)) from None
+    records = fl.records(result)
+    if args.format == "json":
+        query = result.query
+        payload = {
+            "dataset": query.dataset_id, "role": query.role, "reading": fl.role_label(result.dataset, query.role,
+                                                                                       args.lang),
+            "unit": result.unit, "weighted": result.weighted, "direction": query.direction,
+            "countries": list(query.countries), "period": {"first": query.period[0], "last": query.period[1]},
+            "filters": {column: list(codes) for column, codes in query.filters}, "top": query.top,
+            "matching_flows": result.matching, "matching_value": result.matching_value,
+            "notes": fl.notes(result, args.lang), "flows": records, "totals": result.totals.to_dicts(),
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=1)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["origin", "destination",
+                                                                                      "value", "unit"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        text = buffer.getvalue()
+    if args.out and args.out != "-":
+        out = Path(args.out)
+        if out.is_dir():
+            raise UserError(f"{out} is a directory; give a file name")
+        out.write_text(text, encoding="utf-8")
+        print(f"{out}: {len(records)} of {result.matching} flows ({result.unit})")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
@@ -114,9 +328,81 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0,
                    help="multiply the microdata rows (60 gives a census of over 10 million persons)")
     p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
+    p.add_argument("--off", action="store_true",
+                   help="switch the demo off: withdraw its releases (once real data is published)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("import", help="load a public file (UN DESA, UNHCR, World Bank, regional series, CBP)",
+                       description="Publish a publisher's file with its provenance. KIND is one of undesa, unhcr, "
+                                   "worldbank, regional, cbp; when left out it is recognised from the file. "
+                                   "Importing the same file again changes nothing.")
+    p.add_argument("items", nargs="+", metavar="[KIND] FILE", help="optional kind, then the file")
+    p.add_argument("--year", type=int, help="year of a World Bank matrix whose file does not say it")
+    p.add_argument("--series", help="regional series when the file name does not say it (e.g. mexico_presented)")
+    p.add_argument("--force", action="store_true", help="publish even an older edition than the published one")
+    p.add_argument("--user", help="reviewer importing (password on standard input with --password-stdin); "
+                                  "default: the machine's operator")
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--json", action="store_true", help="the result as JSON")
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.set_defaults(func=cmd_import)
+
     cli_submissions.register(sub)
+
+    p = sub.add_parser("validate", help="validate a file against a dataset (validate-only: stores nothing)",
+                       description="Exit 0 when the file is ready, 1 when it has errors, 2 when it cannot be read.")
+    p.add_argument("file", help="CSV/TSV/TXT, Excel (.xlsx, .xls), SPSS (.sav) or Stata (.dta)")
+    p.add_argument("--dataset", required=True, type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
+    p.add_argument("--country", required=True, help="ISO3 code of the reporting country, e.g. HND")
+    p.add_argument("--mapping", help="name of a saved mapping profile for this dataset and country")
+    p.add_argument("--sheet", help="Excel sheet to read (default: the first with data)")
+    p.add_argument("--header-row", type=int, help="row of the header as numbered in the file (default: detected)")
+    p.add_argument("--encoding", help="text encoding (default: detected; e.g. utf-8, cp1252)")
+    p.add_argument("--json", action="store_true", help="the full report as JSON")
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.add_argument("--limit", type=int, default=200, help="problems printed as text (default 200)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("crosstab", help="cross-tab of a dataset (weighted, with quality flags and suppression)",
+                       description="The Cross-tab page's table: dimensions on rows and columns, filters, measure, "
+                                   "percentages, totals; exact same numbers, flags and suppressed cells.")
+    p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
+    p.add_argument("--rows", required=True, help="dimension(s) on rows, comma-separated, in order")
+    p.add_argument("--cols", default="", help="dimension(s) on columns, comma-separated, in order")
+    p.add_argument("--filter", action="append", metavar="DIM=v1,v2", help="keep only these codes (repeatable)")
+    p.add_argument("--countries", help="reporting countries (ISO3, comma-separated; default all)")
+    p.add_argument("--years", help="a year or a range of years, e.g. 2020-2024 (default all)")
+    p.add_argument("--measure", help="count | weighted | mean:VARIABLE (default: weighted for microdata, count otherwise)")
+    p.add_argument("--percent", choices=("row", "col", "total"), help="show percentages of row, column or total")
+    p.add_argument("--totals", action="store_true", help="add grand totals (recomputed from the data)")
+    p.add_argument("--subtotals", action="store_true", help="add subtotals when a side has several dimensions")
+    p.add_argument("--top", type=int, help="keep the N row groups with the largest totals")
+    p.add_argument("--sort", choices=("label", "value"), default="label", help="row order (default: codelist)")
+    p.add_argument("--codes", action="store_true", help="show codes beside the names")
+    p.add_argument("--quality", action="store_true", help="add unweighted n and CV columns (survey and census)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx", "sdmx"), default="csv")
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of labels and notes (default es)")
+    p.add_argument("--out", required=True, help="output file")
+    p.set_defaults(func=cmd_crosstab)
+
+    p = sub.add_parser("flows", help="origin-destination flows of a dataset (the Flow map's numbers)",
+                       description="Flows to, from or between countries, largest first, with the dataset's own "
+                                   "reading of origin and destination; the same numbers as the Flow map page.")
+    p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
+    p.add_argument("--country", action="append", metavar="ISO3",
+                   help="selected country (repeatable or comma-separated; default: every flow)")
+    p.add_argument("--direction", choices=("in", "out", "both", "between"), default="both",
+                   help="flows into, out of, both, or only between the countries (default both)")
+    p.add_argument("--period", help="a period (2024; 2024 on monthly data is its 12 months) or a range "
+                                    "(2021-01/2024-12); default: the latest (for stocks, each country's latest)")
+    p.add_argument("--top", default="25", help="keep the N largest flows, or 'all' (default 25)")
+    p.add_argument("--role", type=int, default=0,
+                   help="which origin-destination reading, when the dataset declares several (default 0)")
+    p.add_argument("--filter", action="append", metavar="DIM=v1,v2", help="keep only these codes (repeatable)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of messages and notes (default es)")
+    p.add_argument("--out", help="output file (default: standard output)")
+    p.set_defaults(func=cmd_flows)
 
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")

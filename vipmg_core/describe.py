@@ -10,6 +10,7 @@ import pandas as pd
 from vipmg_core.codelists import codelist, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, datasets
 from vipmg_core.i18n import fmt_number, t
+from vipmg_core.importers import source_sha256
 from vipmg_core.warehouse import Warehouse
 
 
@@ -53,6 +54,8 @@ def releases_table(wh: Warehouse, dataset_id: str, lang: str) -> pd.DataFrame:
         {
             t("catalogue.col_publisher", lang): r.publisher,
             t("catalogue.col_edition", lang): r.edition or "",
+            t("importers.col_file", lang): r.source_file or "",
+            t("importers.col_sha256", lang): source_sha256(r) or "",
             t("catalogue.col_version", lang): r.version,
             t("catalogue.col_rows", lang): fmt_number(r.row_count, lang),
             t("catalogue.col_synthetic", lang): yes if r.synthetic else no,

@@ -195,6 +195,20 @@ class Warehouse:
         Catalogue.audit(con, actor, "publish", "release", release_id,
                         {"dataset_id": row["dataset_id"], "scope": row["scope"]})
 
+    def withdraw(self, release_id: str, *, actor: str, reason: str = "") -> Release:
+        """Take a staged or published release out of what readers see (the file and its record stay)."""
+        with self.catalogue.transaction() as con:
+            row = con.execute("SELECT dataset_id, scope, status FROM releases WHERE release_id = ?",
+                              (release_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no release {release_id!r}")
+            if row["status"] not in ("staged", "published"):
+                raise ValueError(f"release {release_id} is {row['status']}, not staged or published")
+            con.execute("UPDATE releases SET status = 'withdrawn' WHERE release_id = ?", (release_id,))
+            Catalogue.audit(con, actor, "withdraw", "release", release_id,
+                            {"dataset_id": row["dataset_id"], "scope": row["scope"], "reason": reason})
+        return self.release(release_id)
+
     # -- reading the catalogue ---------------------------------------------------------------------
 
     def release(self, release_id: str) -> Release:

@@ -38,9 +38,11 @@ HOME = PageSpec("home")  # lives in Home.py itself
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("catalogue"),
     PageSpec("crosstab"),
+    PageSpec("flowmap"),
     PageSpec("upload"),  # validate-only: open to everyone (Action.VALIDATE is public)
     PageSpec("my_submissions", requires=Action.SUBMIT),
     PageSpec("review", requires=Action.REVIEW),
+    PageSpec("import_data", requires=Action.IMPORT),
     PageSpec("audit", requires=Action.VIEW_AUDIT),
     PageSpec("login"),
 )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from vipmg_core import accounts, demo
 from vipmg_core.codelists import country_name, project_countries
-from vipmg_core.config import PROJECT_DIR, data_dir
+from vipmg_core.config import data_dir
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, normalise_lang, t
 from vipmg_core.warehouse import Warehouse
@@ -184,17 +184,14 @@ def run_page(navigation, current_lang: str) -> None:
 
 
 def _rerun_through_home() -> None:
-    """Streamlit runs a page file alone, in its legacy `pages/` mode, on a fresh server's first request to a
-    deep link (/catalogue) until some session has called st.navigation (AppTest does so on every run).
-    Leave that mode and run Home.py here, in this same run (so a click is not lost to a rerun): it sets the
-    language and context and runs this page properly; then stop the stray standalone run."""
-    import runpy
-
+    """On a fresh server, the first request to a deep link (/catalogue?lang=en) runs the page file alone, in
+    Streamlit's legacy `pages/` mode, until some session has called st.navigation. Leave that mode and rerun
+    at once (before any widget exists, so none gets a stray identity): Home.py then sets the language and
+    context from the URL and routes to the same page. A first request is a page load, so no click is lost."""
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
-    runpy.run_path(str(PROJECT_DIR / "Home.py"), run_name="__main__")
-    st.stop()
+    st.rerun()
 
 
 def synthetic_notice(wh: Warehouse, current_lang: str) -> None:

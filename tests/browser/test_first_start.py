@@ -28,6 +28,12 @@ def test_fresh_start_on_a_deep_link_builds_the_demo_and_opens_the_linked_view(br
         expect(page.get_by_role("heading", name="Returns", exact=True)).to_be_visible()
         expect(page.get_by_text("Synthetic demo data")).to_be_visible()
         assert_no_exception(page)
+        # The next interaction keeps the linked language (it once fell back to Spanish here).
+        page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+        page.get_by_role("option", name="Irregular transit").click()
+        wait_for_app(page)
+        expect(page.get_by_role("heading", name="Irregular transit", exact=True)).to_be_visible()
+        assert "lang=en" in page.url and "ds=irregular_transit" in page.url
         context.close()
     assert not [url for url in requested if not is_local(url)]
     built = Warehouse(data_dir)

@@ -1,0 +1,1050 @@
+"""Cross-tabs of any dataset: weighted, with quality, suppression, totals recomputed from the data.
+
+The same call serves the Cross-tab page, the CLI and a notebook::
+
+    from vipmg_core.crosstab import crosstab
+    xt = crosstab("survey", rows=["ref_area"], cols=["sex"], countries=["GTM", "HND"],
+                  years=(2022, 2024), measure="weighted", percent="row", totals=True)
+    xt.cells                     # Polars, one row per cell (codes, "_T" where a dimension is totalled):
+                                 # value, n (unweighted), cv (%), flag, conf (SDMX CONF_STATUS)
+    xt.table("es").numeric       # the wide table as shown on the page (labels in Spanish)
+    xt.unit_label("en"), xt.method_note("en"), xt.flags_legend("en"), xt.notes("en")
+
+Arguments: `rows` / `cols` are dimension names of the dataset declaration, in order; `filters` maps a
+dimension to the codes to keep; `countries` filters the dataset's reporting area; `years` an inclusive
+(first, last) range on the period; `measure` is "weighted" (microdata: weighted estimate), "count"
+(aggregates: sum of the reported counts, events or persons; microdata: unweighted number of records) or
+"mean:VAR" (microdata: weighted mean of a numeric variable); `percent` is None, "row", "col" or "total";
+`totals` and `subtotals` switch the grand totals and the intermediate totals independently.
+
+How it is computed: DuckDB filters the published rows and aggregates them in one GROUP BY down to the
+cells' detail (and, for the variance, down to stratum and PSU); Polars builds every total and subtotal
+from those sums (never from rounded or percentage cells), the shares, the variances, and the pivot.
+Identifiers in SQL come only from the dataset declaration; every value is a query parameter.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from vipmg_core import quality
+from vipmg_core.datasets import Dataset, dataset
+from vipmg_core.i18n import fmt_number, t
+from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
+from vipmg_core.warehouse import Warehouse, _q
+
+TOTAL = "_T"  # SDMX code for "all categories" of a dimension
+MISSING = "_Z"  # a null code in the data (not applicable / not stated)
+PERCENTS = ("row", "col", "total")
+LEVEL_ROW = "_rl"  # how many row dimensions a cell keeps (the others are totalled)
+LEVEL_COL = "_cl"
+CELL_COLUMNS = ("value", "base", "n", "cv", "flag", "conf")
+SDMX_ATTRIBUTES = ("UNIT_MEASURE", "CONF_STATUS", "QUALITY", "N_UNWEIGHTED", "CV_PERCENT")
+
+
+class CrosstabError(ValueError):
+    """A request the user can fix; `message(lang)` says how, in their language."""
+
+    def __init__(self, key: str, **values: object):
+        self.key, self.values = key, values
+        super().__init__(t(key, "en", **values))
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
+
+
+# --- the request ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CrosstabQuery:
+    dataset_id: str
+    rows: tuple[str, ...]
+    cols: tuple[str, ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    countries: tuple[str, ...] = ()
+    years: tuple[int, int] | None = None
+    measure: str = ""
+    percent: str | None = None
+    totals: bool = True
+    subtotals: bool = False
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return self.rows + self.cols
+
+    @property
+    def filter_map(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.filters)
+
+    @property
+    def mean_of(self) -> str | None:
+        return self.measure.split(":", 1)[1] if self.measure.startswith("mean:") else None
+
+
+def measures(ds: Dataset) -> list[str]:
+    """The measures a dataset offers, the default first."""
+    if not ds.is_microdata:
+        return ["count"]
+    return ["weighted", "count", *[f"mean:{c.name}" for c in ds.numeric_columns]]
+
+
+def measure_label(ds: Dataset, measure: str, lang: str, percent: str | None = None) -> str:
+    """"Weighted estimate (persons)", "Count (events)", "Weighted mean of Age", with the percentage if any."""
+    if measure.startswith("mean:"):
+        base = t("crosstab.measure.mean", lang, variable=ds.column(measure[5:]).label(lang))
+    elif measure == "count" and ds.is_microdata:
+        base = t("crosstab.measure.records", lang)
+    else:
+        base = t(f"crosstab.measure.{measure}", lang, unit=t(f"unit.{ds.unit}", lang))
+    return f"{t(f'crosstab.percent.{percent}', lang)} — {base}" if percent else base
+
+
+def default_layout(ds: Dataset) -> tuple[list[str], list[str]]:
+    """Rows and columns a first visit starts from: the reporting area by sex (or by period)."""
+    names = [d.name for d in ds.dimensions]
+    cols = ["sex"] if "sex" in names else [ds.time_column]
+    return [ds.area_column], [c for c in cols if c != ds.area_column]
+
+
+def make_query(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
+               filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
+               years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
+               totals: bool = True, subtotals: bool = False) -> CrosstabQuery:
+    """A checked request; raises CrosstabError with a message for the user when it cannot be answered."""
+    try:
+        ds = dataset(dataset_id)
+    except KeyError:
+        raise CrosstabError("crosstab.error.dataset", dataset=dataset_id) from None
+    dims = [d.name for d in ds.dimensions]
+    rows, cols = tuple(rows), tuple(cols)
+    if not rows:
+        raise CrosstabError("crosstab.error.no_rows")
+    for name in rows + cols + tuple(filters or {}):
+        if name not in dims:
+            raise CrosstabError("crosstab.error.dimension", name=name, dataset=ds.id, known=", ".join(dims))
+    if len(set(rows + cols)) != len(rows + cols):
+        raise CrosstabError("crosstab.error.twice")
+    measure = measure or measures(ds)[0]
+    if measure not in measures(ds):
+        raise CrosstabError("crosstab.error.measure", measure=measure, known=", ".join(measures(ds)))
+    if percent in ("", "none"):
+        percent = None
+    if percent is not None and percent not in PERCENTS:
+        raise CrosstabError("crosstab.error.percent", percent=percent)
+    if percent is not None and measure.startswith("mean:"):
+        raise CrosstabError("crosstab.error.percent_mean")
+    if years is not None:
+        years = (int(years[0]), int(years[1]))
+        if years[0] > years[1]:
+            raise CrosstabError("crosstab.error.years")
+    clean_filters = tuple((name, tuple(dict.fromkeys(str(v) for v in values)))
+                          for name, values in (filters or {}).items() if values)
+    return CrosstabQuery(ds.id, rows, cols, clean_filters, tuple(dict.fromkeys(countries or ())), years, measure,
+                         percent, bool(totals), bool(subtotals))
+
+
+def crosstab(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
+             filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
+             years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
+             totals: bool = True, subtotals: bool = False, warehouse: Warehouse | None = None) -> Crosstab:
+    """Compute a cross-tab (see the module docstring for the arguments)."""
+    query = make_query(dataset_id, rows, cols, filters=filters, countries=countries, years=years,
+                       measure=measure, percent=percent, totals=totals, subtotals=subtotals)
+    return compute(query, warehouse or Warehouse())
+
+
+# --- the result -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Crosstab:
+    query: CrosstabQuery
+    cells: pl.DataFrame  # every level (all totals and subtotals), suppressed values already removed
+    method: str  # "survey", "census", "admin", "published" or "unweighted"
+    synthetic: bool = False
+    provenance: tuple[str, ...] = ()
+    rules: quality.Rules = field(default_factory=quality.rules)
+
+    @property
+    def dataset(self) -> Dataset:
+        return dataset(self.query.dataset_id)
+
+    @property
+    def has_quality(self) -> bool:
+        return self.method in ("survey", "census")
+
+    # -- words -------------------------------------------------------------------------------------------
+
+    def measure_label(self, lang: str) -> str:
+        return measure_label(self.dataset, self.query.measure, lang, self.query.percent)
+
+    def unit_label(self, lang: str) -> str:
+        """What the numbers count, with the events-not-persons warning where it applies."""
+        ds = self.dataset
+        badge = t("unit.events_badge" if ds.counts_events else "unit.persons_badge", lang)
+        return f"{badge} — {ds.unit_detail(lang)}"
+
+    def method_note(self, lang: str) -> str:
+        return t(f"crosstab.method.{self.method}", lang, min_count=self.rules.admin_min_count)
+
+    def flags_legend(self, lang: str) -> dict[str, str]:
+        r = self.rules
+        legend = {}
+        if self.has_quality and self.query.measure != "count":
+            legend[r.symbol_suppressed] = t("crosstab.flag.suppressed_estimate", lang, cv=fmt_number(r.cv_caution_max, lang),
+                                            n=r.min_unweighted_n)
+            legend[r.symbol_caution] = t("crosstab.flag.caution", lang, low=fmt_number(r.cv_reliable_max, lang),
+                                         high=fmt_number(r.cv_caution_max, lang))
+        elif self.method == "admin" and r.admin_min_count > 0:
+            legend[r.symbol_suppressed] = t("crosstab.flag.suppressed_count", lang, min_count=r.admin_min_count)
+        legend[r.symbol_empty] = t("crosstab.flag.empty", lang)
+        return legend
+
+    def notes(self, lang: str) -> list[str]:
+        notes = [self.method_note(lang)]
+        if (self.cells["conf"] == CONF_SECONDARY).any():
+            notes.append(t("crosstab.note.complementary", lang, symbol=self.rules.symbol_suppressed))
+        if self.query.percent:
+            notes.append(t("crosstab.note.percent", lang))
+        return notes
+
+    def filters_for_people(self, lang: str) -> dict[str, list[str]]:
+        """Chosen filters as label -> names, for notes and exports."""
+        q, ds = self.query, self.dataset
+        out: dict[str, list[str]] = {}
+        if q.countries:
+            out[ds.column(ds.area_column).label(lang)] = [code_label(ds, ds.area_column, c, lang, True)
+                                                          for c in q.countries]
+        if q.years:
+            first, last = q.years
+            out[ds.column(ds.time_column).label(lang)] = [str(first) if first == last else f"{first}–{last}"]
+        for name, values in q.filters:
+            out[ds.column(name).label(lang)] = [code_label(ds, name, v, lang, True) for v in values]
+        return out
+
+    # -- shapes -----------------------------------------------------------------------------------------
+
+    def shown_cells(self, view: View | None = None) -> pl.DataFrame:
+        """The cells the table shows: totals and subtotals as switched, top-N applied, in display order."""
+        view = view or View()
+        q = self.query
+        R, C = len(q.rows), len(q.cols)
+        row_levels = _levels(R, q.totals, q.subtotals)
+        col_levels = _levels(C, q.totals, q.subtotals)
+        cells = self.cells.filter(pl.col(LEVEL_ROW).is_in(row_levels) & pl.col(LEVEL_COL).is_in(col_levels))
+        row_order = self._row_order(view)
+        cells = cells.join(row_order, on=list(q.rows), how="inner") if q.rows else cells.with_columns(
+            pl.lit(0).alias("_ro"))
+        col_order = _order_frame(self.dataset, q.cols, self.cells.filter(pl.col(LEVEL_ROW) == 0)
+                                 .select(q.cols).unique()) if q.cols else None
+        if col_order is not None:
+            cells = cells.join(col_order.rename({"_o": "_co"}), on=list(q.cols), how="left")
+        else:
+            cells = cells.with_columns(pl.lit(0).alias("_co"))
+        return cells.sort("_ro", "_co")
+
+    def _row_order(self, view: View) -> pl.DataFrame:
+        """Row keys with their display position (`_ro`), after sorting and top-N."""
+        q, ds = self.query, self.dataset
+        keys = self.cells.filter(pl.col(LEVEL_COL) == 0).select(*q.rows, LEVEL_ROW, pl.col("base").alias("value"))
+        order = _order_frame(ds, q.rows, keys.select(q.rows))
+        keys = keys.join(order, on=list(q.rows))
+        first = q.rows[0]
+        if view.sort == "value" or view.top_n:
+            # Rank first-level groups (and, within them, every level) by their total, largest first.
+            ranks = []
+            for level in range(1, len(q.rows) + 1):
+                level_keys = list(q.rows[:level])
+                ranked = (keys.filter(pl.col(LEVEL_ROW) == level)
+                          .select(*level_keys, pl.col("value").fill_null(-math.inf).alias(f"_v{level}")))
+                keys = keys.join(ranked, on=level_keys, how="left")
+                ranks.append(f"_v{level}")
+            if view.top_n:
+                groups = (keys.filter(pl.col(LEVEL_ROW) == 1).filter(pl.col(first) != TOTAL)
+                          .sort("_v1", descending=True).head(view.top_n).select(first))
+                keep = groups[first].to_list() + [TOTAL]
+                keys = keys.filter(pl.col(first).is_in(keep))
+            if view.sort == "value":
+                # A total or subtotal stays after the rows it adds up.
+                sort_cols, desc = [], []
+                for level, name in enumerate(q.rows, start=1):
+                    sort_cols += [(pl.col(name) == TOTAL), pl.col(f"_v{level}"), pl.col(name)]
+                    desc += [False, True, False]
+                keys = keys.sort(sort_cols, descending=desc, nulls_last=True).with_row_index("_sorted")
+                keys = keys.with_columns(pl.col("_sorted").cast(pl.Int64).alias("_o"))
+        return keys.select(*q.rows, pl.col("_o").alias("_ro"))
+
+    def row_groups(self) -> int:
+        """How many first-level row groups the full table has (for "showing N of M")."""
+        if not self.query.rows:
+            return 0
+        first = self.query.rows[0]
+        return self.cells.filter((pl.col(LEVEL_ROW) >= 1) & (pl.col(first) != TOTAL))[first].n_unique()
+
+    def table(self, lang: str, view: View | None = None) -> Table:
+        """The wide table as the page shows it, with labels in `lang`."""
+        view = view or View()
+        q, ds = self.query, self.dataset
+        cells = self.shown_cells(view)
+        r = self.rules
+        decimals = 1 if (q.percent or q.mean_of) else 0
+        row_headers = [ds.column(d).label(lang) for d in q.rows]
+        cells = cells.with_columns(
+            _label_expr(ds, q.cols, lang, view.codes, self.measure_label(lang)).alias("_col"),
+            *[_code_label_expr(ds, d, lang, view.codes).alias(f"_lab_{d}") for d in q.rows],
+        )
+        col_names = cells.sort("_co").unique(subset=["_col"], maintain_order=True)["_col"].to_list()
+        clash = set(col_names) & set(row_headers)
+        if clash:  # a column key named like a row header: keep both apart
+            cells = cells.with_columns(pl.col("_col") + " ")
+            col_names = [c + " " for c in col_names]
+        keys = ["_ro", *[f"_lab_{d}" for d in q.rows]]
+        if not q.rows:
+            cells = cells.with_columns(pl.lit(t("crosstab.total", lang)).alias("_lab_all"))
+            keys = ["_ro", "_lab_all"]
+            row_headers = [""]
+        shown = cells.with_columns(pl.col("value").alias("v"), _display_expr(lang, decimals, r).alias("d"))
+        numeric = _pivot(shown, keys, "v", col_names)
+        display = _pivot(shown, keys, "d", col_names)
+        flags = _pivot(shown, keys, "flag", col_names)
+        R, C = len(q.rows), len(q.cols)
+        is_total = _pivot(shown.with_columns(((pl.col(LEVEL_ROW) < R) | (pl.col(LEVEL_COL) < C)).alias("_tot")),
+                          keys, "_tot", col_names)
+        n_names: list[str] = []
+        cv_names: list[str] = []
+        if view.quality and self.has_quality and q.measure != "count":
+            n_cols = _pivot(shown, keys, "n", col_names)
+            cv_cols = _pivot(shown.with_columns(pl.col("cv").round(1)), keys, "cv", col_names)
+            numeric, display, n_names, cv_names = _interleave(numeric, display, n_cols, cv_cols, col_names, keys, lang)
+        rename = dict(zip(keys[1:], row_headers))
+        numeric = numeric.sort("_ro").drop("_ro").rename(rename)
+        display = display.sort("_ro").drop("_ro").rename(rename)
+        flags = flags.sort("_ro").drop("_ro").rename(rename)
+        is_total = is_total.sort("_ro").drop("_ro").rename(rename)
+        return Table(numeric=numeric, display=display, flags=flags, totals=is_total, row_headers=row_headers,
+                     value_columns=col_names, n_columns=n_names, cv_columns=cv_names, decimals=decimals,
+                     lang=lang, rules=r)
+
+    def long(self, view: View | None = None) -> pl.DataFrame:
+        """One row per shown cell, codes only: the SDMX-CSV body (OBS_VALUE plus attributes)."""
+        q = self.query
+        cells = self.shown_cells(view)
+        measure = q.measure.upper().replace(":", "_")
+        if q.percent:
+            measure = f"PCT_{q.percent.upper()}_{measure}"
+        unit = "PC" if q.percent else ("YR" if q.mean_of == "age" else self.dataset.unit.upper())
+        return cells.select(
+            *[pl.col(d) for d in q.dims],
+            pl.lit(measure).alias("MEASURE"),
+            pl.col("value").alias("OBS_VALUE"),
+            pl.lit(unit).alias("UNIT_MEASURE"),
+            pl.col("conf").alias("CONF_STATUS"),
+            pl.col("flag").str.to_uppercase().alias("QUALITY"),
+            pl.col("n").alias("N_UNWEIGHTED"),
+            pl.col("cv").round(2).alias("CV_PERCENT"),
+        )
+
+    def export_meta(self, lang: str, view: View | None = None):
+        from vipmg_core.exports import ExportMeta
+
+        notes = [self.unit_label(lang), *self.notes(lang)[1:]]
+        if view and view.top_n and self.row_groups() > view.top_n:
+            notes.append(t("crosstab.note.top_n", lang, shown=view.top_n, total=self.row_groups()))
+        title = f"{self.measure_label(lang)} — {self.dataset.title(lang)}"
+        return ExportMeta(self.dataset.id, lang, title=title, filters=self.filters_for_people(lang),
+                          method=self.method_note(lang), notes=tuple(notes),
+                          flags_legend=self.flags_legend(lang), synthetic=self.synthetic,
+                          provenance=self.provenance)
+
+    def export_frame(self, lang: str, view: View | None = None):
+        """The table as on screen, for CSV and Excel: numbers stay numbers (rounded as shown), a hidden
+        value is its symbol, a value to use with caution carries its mark."""
+        table = self.table(lang, view)
+        r = self.rules
+        out: dict[str, list] = {}
+        for name in table.numeric.columns:
+            values = table.numeric[name].to_list()
+            if name in table.row_headers:
+                out[name] = values
+            elif name in table.n_columns:
+                out[name] = [r.symbol_empty if v is None else int(v) for v in values]
+            elif name in table.cv_columns:
+                out[name] = [r.symbol_empty if v is None else round(v, 1) for v in values]
+            else:
+                flags = table.flags[name].to_list()
+                column: list = []
+                for value, flag in zip(values, flags):
+                    if value is None:
+                        column.append(r.symbol_suppressed if flag == SUPPRESSED else r.symbol_empty)
+                        continue
+                    number = round(value, table.decimals) if table.decimals else int(round(value))
+                    column.append(f"{number} {r.symbol_caution}" if flag == CAUTION else number)
+                out[name] = column
+        import pandas as pd
+
+        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in out.items()})
+
+    def chart(self, lang: str, kind: str = "bar", view: View | None = None):
+        """A plotly figure of the same cells (detail level, no totals): bars, stacked bars or lines."""
+        import plotly.graph_objects as go
+
+        view = view or View()
+        q, ds = self.query, self.dataset
+        R, C = len(q.rows), len(q.cols)
+        cells = self.shown_cells(view).filter((pl.col(LEVEL_ROW) == R) & (pl.col(LEVEL_COL) == C))
+        x_dims, series_dims = list(q.rows), list(q.cols)
+        if kind == "line" and ds.time_column in q.cols and ds.time_column not in q.rows:
+            x_dims, series_dims = series_dims, x_dims
+            cells = cells.sort("_co", "_ro")
+        cells = cells.with_columns(
+            _label_expr(ds, x_dims, lang, view.codes, t("crosstab.total", lang)).alias("_x"),
+            _label_expr(ds, series_dims, lang, view.codes, self.measure_label(lang)).alias("_s"),
+        )
+        fig = go.Figure()
+        for (series,), part in cells.group_by("_s", maintain_order=True):
+            hover = [t(f"crosstab.flag_{f}", lang) for f in part["flag"].to_list()]
+            common = dict(x=part["_x"].to_list(), y=part["value"].to_list(), name=str(series), customdata=hover,
+                          hovertemplate="%{x}<br>%{y:,.1f}<br>%{customdata}<extra>%{fullData.name}</extra>")
+            fig.add_trace(go.Scatter(mode="lines+markers", **common) if kind == "line" else go.Bar(**common))
+        if kind == "stacked":
+            fig.update_layout(barmode="stack")
+        elif kind == "bar":
+            fig.update_layout(barmode="group")
+        title = self.measure_label(lang)
+        if ds.counts_events:
+            title += f" ({t('unit.events_badge', lang).lower()})"
+        fig.update_layout(title=title, yaxis_title=title if len(title) < 60 else None, legend_title_text=None,
+                          margin=dict(l=10, r=10, t=50, b=10), height=420)
+        return fig
+
+
+@dataclass(frozen=True)
+class View:
+    """How the table is shown; it never changes the numbers, only which rows and in which order."""
+
+    top_n: int | None = None
+    sort: str = "label"  # "label" (codelist order) or "value" (largest total first)
+    codes: bool = False  # "Name (CODE)" instead of the name
+    quality: bool = False  # n and CV (%) beside each value
+
+
+@dataclass(frozen=True)
+class Table:
+    numeric: pl.DataFrame  # labels + numbers (None where hidden or empty)
+    display: pl.DataFrame  # labels + formatted text with symbols
+    flags: pl.DataFrame  # labels + flag per value column
+    totals: pl.DataFrame  # labels + whether each value is a total or subtotal
+    row_headers: list[str]
+    value_columns: list[str]  # the estimates (not the n and CV columns)
+    n_columns: list[str]
+    cv_columns: list[str]
+    decimals: int
+    lang: str
+    rules: quality.Rules
+
+    def styler(self, shading: bool = False):
+        """A pandas Styler of the text as shown (symbols included: a browser table shows no text for an
+        empty number), with optional heat-map shading computed from the numbers."""
+        display = self.display.to_pandas()
+        styler = display.style
+        if shading and self.value_columns:
+            numeric = self.numeric.to_pandas()
+            totals = self.totals.to_pandas()
+            styler = styler.apply(lambda _: _shades(numeric, self.value_columns, totals), axis=None)
+        return styler
+
+    @property
+    def number_columns(self) -> list[str]:
+        return [*self.value_columns, *self.n_columns, *self.cv_columns]
+
+
+# --- computing ---------------------------------------------------------------------------------------------
+
+def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
+    ds = dataset(query.dataset_id)
+    design = _design(ds)
+    method = _method(ds, query)
+    fine = _aggregate(wh, ds, query, design)
+    if fine.is_empty():
+        cells = pl.DataFrame(schema={**{d: pl.String for d in query.dims}, LEVEL_ROW: pl.Int32, LEVEL_COL: pl.Int32,
+                                     "value": pl.Float64, "base": pl.Float64, "n": pl.Int64, "cv": pl.Float64,
+                                     "flag": pl.String, "conf": pl.String})
+    else:
+        n_h = _stratum_sizes(wh, ds, query, design, fine) if design else None
+        sets = [(rk, ck) for rk in range(len(query.rows), -1, -1) for ck in range(len(query.cols), -1, -1)]
+        levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
+        cells = _finish(ds, query, method, levels, design, n_h, fine)
+    releases = wh.releases(ds.id)
+    provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
+                       f"SHA-256 {r.sha256[:16]}…" for r in releases)
+    return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in releases), provenance=provenance)
+
+
+def _design(ds: Dataset) -> str | None:
+    if not ds.is_microdata:
+        return None
+    return "survey" if ds.strata and ds.psu else "census"
+
+
+def _method(ds: Dataset, q: CrosstabQuery) -> str:
+    if ds.is_microdata:
+        return "unweighted" if q.measure == "count" else _design(ds) or "census"
+    return "admin" if ds.source_type == "administrative" else "published"
+
+
+def _where(ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> tuple[str, dict]:
+    """WHERE clause and parameters. `design_only`: only the country and period choices (whole strata)."""
+    clauses, params = [], {}
+
+    def among(column: str, values: Sequence[str], tag: str) -> None:
+        names = []
+        for i, value in enumerate(values):
+            params[f"{tag}{i}"] = value
+            names.append(f"${tag}{i}")
+        clauses.append(f"COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') IN ({', '.join(names)})")
+
+    if q.countries:
+        among(ds.area_column, q.countries, "c")
+    if q.years:
+        params["y0"], params["y1"] = q.years
+        clauses.append(f"TRY_CAST(SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER) BETWEEN $y0 AND $y1")
+    for k, (name, values) in enumerate(q.filters):
+        if design_only and name not in (ds.area_column, ds.time_column):
+            continue
+        among(name, values, f"f{k}_")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _stratum_columns(ds: Dataset, design: str) -> list[str]:
+    # Each country's survey round (or census round) is its own sample: strata are taken within country and
+    # period. The key is grouped on as separate columns in DuckDB and joined into one text in Polars, on the
+    # small aggregated result (building text for every row would cost more than the whole aggregation).
+    return [ds.area_column, ds.time_column] + ([ds.strata] if design == "survey" else [])
+
+
+def _stratum_select(ds: Dataset, design: str) -> list[str]:
+    return [f"CAST({_q(c)} AS VARCHAR) AS _s{i}" for i, c in enumerate(_stratum_columns(ds, design))]
+
+
+def _stratum_key(frame: pl.DataFrame) -> pl.DataFrame:
+    parts = sorted(c for c in frame.columns if c.startswith("_s") and c[2:].isdigit())
+    return frame.with_columns(pl.concat_str([pl.col(c).fill_null("") for c in parts], separator="|")
+                              .alias("_s")).drop(parts)
+
+
+# --- the per-release cube of sums ----------------------------------------------------------------------------
+#
+# Every cross-tab of a release is a re-aggregation of the same sums. So DuckDB groups the whole release once
+# by every dimension (and stratum and PSU) into sums of weights, squared weights and numeric variables; each
+# cross-tab then filters and re-groups that much smaller frame in Polars (a 10.6M-row census gives ~200k
+# rows). Sums re-added are exact: totals are still recomputed from the data. A new publication has a new
+# release id, hence a new cube. When the cube would not be much smaller than the data (high-cardinality
+# dimensions), no cube is kept and each cross-tab runs its own GROUP BY over the Parquet files instead.
+
+CUBE_MAX_ROWS = 2_000_000
+CUBE_MAX_SHARE = 0.5  # keep a cube only if it has at most this share of the release's rows
+_CUBES: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
+_CUBE_LOCK = threading.Lock()
+USE_CUBE = True  # tests switch it off to check both paths give the same numbers
+
+
+def _cube(wh: Warehouse, ds: Dataset, design: str | None) -> pl.DataFrame | None:
+    releases = wh.releases(ds.id)
+    if not USE_CUBE or not releases:
+        return None
+    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases))
+    with _CUBE_LOCK:
+        if key not in _CUBES:
+            _CUBES[key] = _build_cube(wh, ds, design, sum(r.row_count for r in releases))
+            while len(_CUBES) > 8:
+                _CUBES.popitem(last=False)
+        _CUBES.move_to_end(key)
+        return _CUBES[key]
+
+
+def _build_cube(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> pl.DataFrame | None:
+    dims = [d.name for d in ds.dimensions]
+    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in dims]
+    if design == "survey":
+        select += [f"CAST({_q(ds.strata)} AS VARCHAR) AS _strata", f"CAST({_q(ds.psu)} AS VARCHAR) AS _p"]
+    if ds.is_microdata:
+        w = f"CAST({_q(ds.weight)} AS DOUBLE)"
+        stats = ["COUNT(*) AS n", f"SUM({w}) AS y", f"SUM({w} * {w}) AS yy"]
+        for col in ds.numeric_columns:
+            v, tag = f"CAST({_q(col.name)} AS DOUBLE)", col.name
+            wx = f"CASE WHEN {v} IS NOT NULL THEN {w} END"
+            stats += [f"COUNT({v}) AS {_q('n__' + tag)}", f"SUM({w} * {v}) AS {_q('y__' + tag)}",
+                      f"SUM({wx}) AS {_q('x__' + tag)}", f"SUM({w} * {w} * {v} * {v}) AS {_q('yy__' + tag)}",
+                      f"SUM({wx} * {wx}) AS {_q('xx__' + tag)}", f"SUM({w} * {w} * {v}) AS {_q('yx__' + tag)}"]
+    else:
+        stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
+    groups = ", ".join(str(i) for i in range(1, len(select) + 1))
+    cube = wh.query(ds.id, f"SELECT {', '.join(select + stats)} FROM data GROUP BY {groups}")
+    if cube.height > CUBE_MAX_ROWS or cube.height > CUBE_MAX_SHARE * max(rows, 1):
+        return None
+    # Categorical keys make the per-query filter and group-by several times faster.
+    return cube.with_columns(pl.col(dims + [c for c in ("_strata", "_p") if c in cube.columns]).cast(pl.Categorical))
+
+
+def _cube_filter(cube: pl.DataFrame, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
+    keep = []
+    if q.countries:
+        keep.append(pl.col(ds.area_column).cast(pl.String).is_in(list(q.countries)))
+    if q.years:
+        year = pl.col(ds.time_column).cast(pl.String).str.slice(0, 4).cast(pl.Int32, strict=False)
+        keep.append(year.is_between(*q.years))
+    for name, values in q.filters:
+        if design_only and name not in (ds.area_column, ds.time_column):
+            continue
+        keep.append(pl.col(name).cast(pl.String).is_in(list(values)))
+    return cube.filter(*keep) if keep else cube
+
+
+def _design_keys(ds: Dataset, design: str | None) -> list[pl.Expr]:
+    if design is None:
+        return []
+    keys = [pl.col(ds.area_column).alias("_s0"), pl.col(ds.time_column).alias("_s1")]
+    if design == "survey":
+        keys += [pl.col("_strata").alias("_s2"), pl.col("_p")]
+    return keys
+
+
+def _aggregate_cube(cube: pl.DataFrame, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
+    part = _cube_filter(cube, ds, q)
+    tag = f"__{q.mean_of}" if q.mean_of else ""
+    names = ["n", "y"] + (["x"] if q.mean_of else []) + (["yy"] if design == "census" else []) + (
+        ["xx", "yx"] if design == "census" and q.mean_of else [])
+    sums = [pl.col(f"{name}{tag}").sum().alias(name) for name in names]
+    keys = [pl.col(d) for d in q.dims] + _design_keys(ds, design)
+    fine = part.group_by(keys).agg(sums) if keys else part.select(sums)
+    fine = fine.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    if design:
+        fine = _stratum_key(fine)
+    if q.mean_of:  # cells with no value of the variable are not cells of a mean
+        fine = fine.filter(pl.col("n") > 0)
+    return fine.with_columns(pl.col("n").cast(pl.Int64))
+
+
+def _aggregate(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
+    cube = _cube(wh, ds, design)
+    if cube is not None:
+        return _aggregate_cube(cube, ds, q, design)
+    return _aggregate_sql(wh, ds, q, design)
+
+
+def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
+    """One GROUP BY over the filtered rows, to the cells' detail (and stratum / PSU for the variance)."""
+    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in q.dims]
+    if design:
+        select += _stratum_select(ds, design)
+    if design == "survey":
+        select.append(f"CAST({_q(ds.psu)} AS VARCHAR) AS _p")
+    group = len(select)
+    if ds.is_microdata:
+        w = f"CAST({_q(ds.weight)} AS DOUBLE)"
+        if q.mean_of:
+            v = f"CAST({_q(q.mean_of)} AS DOUBLE)"
+            wx = f"CASE WHEN {v} IS NOT NULL THEN {w} END"
+            stats = [f"COUNT({v}) AS n", f"SUM({w} * {v}) AS y", f"SUM({wx}) AS x"]
+            if design == "census":
+                stats += [f"SUM({w} * {w} * {v} * {v}) AS yy", f"SUM({wx} * {wx}) AS xx", f"SUM({w} * {w} * {v}) AS yx"]
+        else:
+            stats = ["COUNT(*) AS n", f"SUM({w}) AS y"]
+            if design == "census":
+                stats.append(f"SUM({w} * {w}) AS yy")
+    else:
+        stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
+    where, params = _where(ds, q)
+    group_by = f" GROUP BY {', '.join(str(i) for i in range(1, group + 1))}" if group else ""
+    sql = f"SELECT {', '.join(select + stats)} FROM data{where}{group_by}"
+    fine = wh.query(ds.id, sql, params)
+    if design:
+        fine = _stratum_key(fine)
+    if q.mean_of:  # cells with no value of the variable are not cells of a mean
+        fine = fine.filter(pl.col("n") > 0)
+    fill = [c for c in ("y", "x", "yy", "xx", "yx") if c in fine.columns]
+    return fine.with_columns(pl.col(fill).fill_null(0.0), pl.col("n").cast(pl.Int64))
+
+
+def _stratum_sizes(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str, fine: pl.DataFrame) -> pl.DataFrame:
+    """PSUs per stratum in the whole sample as chosen by country and period (domains keep every PSU)."""
+    domain_filters = [name for name, _ in q.filters if name not in (ds.area_column, ds.time_column)]
+    if not domain_filters and not q.mean_of:
+        if design == "survey":
+            return fine.group_by("_s").agg(pl.col("_p").n_unique().alias("n_h"))
+        return fine.group_by("_s").agg(pl.col("n").sum().alias("n_h"))
+    cube = _cube(wh, ds, design)
+    if cube is not None:
+        part = _cube_filter(cube, ds, q, design_only=True)
+        counted = pl.col("_p").n_unique() if design == "survey" else pl.col("n").sum()
+        sizes = part.group_by(_design_keys(ds, design)[:3 if design == "survey" else 2]).agg(counted.alias("n_h"))
+        return _stratum_key(sizes.with_columns(pl.col(pl.Categorical).cast(pl.String)))
+    count = f"COUNT(DISTINCT {_q(ds.psu)})" if design == "survey" else "COUNT(*)"
+    where, params = _where(ds, q, design_only=True)
+    keys = _stratum_select(ds, design)
+    sizes = wh.query(ds.id, f"SELECT {', '.join(keys)}, {count} AS n_h FROM data{where} GROUP BY ALL", params)
+    return _stratum_key(sizes)
+
+
+@dataclass
+class _Level:
+    keys: list[str]  # dimensions kept
+    est: pl.DataFrame  # keys + n, y (+ x)
+    moments: pl.DataFrame | None  # keys + _s + sy, syy (+ sx, sxx, syx) for the variance
+    psu: pl.DataFrame | None  # survey: keys + _s + _p + y (+ x)
+
+
+def _level(fine: pl.DataFrame, ds: Dataset, q: CrosstabQuery, design: str | None, n_h, rk: int, ck: int) -> _Level:
+    keys = list(q.rows[:rk]) + list(q.cols[:ck])
+    ratio = q.mean_of is not None
+    sums = [pl.col("n").sum(), pl.col("y").sum()] + ([pl.col("x").sum()] if ratio else [])
+    est = fine.group_by(keys).agg(sums) if keys else fine.select(sums)
+    if design is None:
+        return _Level(keys, est, None, None)
+    psu = None
+    if design == "survey":
+        psu = fine.group_by(keys + ["_s", "_p"]).agg(pl.col("y").sum(), *([pl.col("x").sum()] if ratio else []))
+        moments = psu.group_by(keys + ["_s"]).agg(
+            pl.col("y").sum().alias("sy"), (pl.col("y") ** 2).sum().alias("syy"),
+            *([pl.col("x").sum().alias("sx"), (pl.col("x") ** 2).sum().alias("sxx"),
+               (pl.col("x") * pl.col("y")).sum().alias("syx")] if ratio else []))
+    else:  # census: every row its own PSU, so the squares were summed row by row in DuckDB
+        moments = fine.group_by(keys + ["_s"]).agg(
+            pl.col("y").sum().alias("sy"), pl.col("yy").sum().alias("syy"),
+            *([pl.col("x").sum().alias("sx"), pl.col("xx").sum().alias("sxx"),
+               pl.col("yx").sum().alias("syx")] if ratio else []))
+    return _Level(keys, est, moments, psu)
+
+
+def _variance(level: _Level, n_h: pl.DataFrame, ratio: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Variance per cell of `level`: of the total, or (with `ratio`: keys + r) of y - R x (not yet / X^2)."""
+    moments = level.moments.join(n_h, on="_s", how="left")
+    if ratio is not None:
+        moments = moments.join(ratio, on=level.keys, how="left") if level.keys else moments.join(ratio, how="cross")
+    keys = level.keys or ["_all"]
+    if not level.keys:
+        moments = moments.with_columns(pl.lit(0).alias("_all"))
+    out = quality.stratum_variance(moments, keys)
+    return out.drop("_all") if not level.keys else out
+
+
+def _share_variance(cell: _Level, den: _Level, n_h: pl.DataFrame, design: str, r: pl.DataFrame) -> pl.DataFrame:
+    """Linearised variance numerator of cell / den, over every stratum of the denominator's domain.
+
+    A PSU of the denominator with no member in the cell still counts (its linearised value is -R x).
+    """
+    den_keys = den.keys
+    den_m = den.moments.select(*den_keys, "_s", pl.col("sy").alias("sx"), pl.col("syy").alias("sxx"))
+    cell_m = cell.moments.select(*cell.keys, "_s", "sy", "syy")
+    if design == "survey":
+        cross = (cell.psu.join(den.psu.select(*den_keys, "_s", "_p", pl.col("y").alias("_x")),
+                               on=den_keys + ["_s", "_p"], how="inner")
+                 .group_by(cell.keys + ["_s"]).agg((pl.col("y") * pl.col("_x")).sum().alias("syx")))
+        cell_m = cell_m.join(cross, on=cell.keys + ["_s"], how="left")
+    else:  # a census row of the cell is in the denominator with the same weight: sum w^2 over the cell
+        cell_m = cell_m.with_columns(pl.col("syy").alias("syx"))
+    cell_keys = cell.est.select(cell.keys) if cell.keys else pl.DataFrame({"_all": [0]})
+    frame = (cell_keys.join(den_m, on=den_keys, how="inner") if den_keys
+             else cell_keys.join(den_m, how="cross"))
+    frame = frame.join(cell_m, on=cell.keys + ["_s"], how="left") if cell.keys else frame.join(
+        cell_m, on="_s", how="left")
+    frame = frame.with_columns(pl.col("sy", "syy", "syx").fill_null(0.0)).join(n_h, on="_s", how="left")
+    keys = cell.keys or ["_all"]
+    if not cell.keys:
+        r = r.with_columns(pl.lit(0).alias("_all"))
+    frame = frame.join(r, on=keys, how="left")
+    out = quality.stratum_variance(frame, keys)
+    return out.drop("_all") if not cell.keys else out
+
+
+def _den_level(q: CrosstabQuery, rk: int, ck: int) -> tuple[int, int]:
+    return {"row": (rk, 0), "col": (0, ck), "total": (0, 0)}[q.percent]
+
+
+def _finish(ds: Dataset, q: CrosstabQuery, method: str, levels: dict, design: str | None, n_h, fine) -> pl.DataFrame:
+    rule = quality.rules()
+    R, C = len(q.rows), len(q.cols)
+    frames = []
+    for (rk, ck), level in levels.items():
+        est = level.est
+        if q.mean_of:
+            est = est.with_columns((pl.col("y") / pl.col("x")).alias("value"), pl.col("x").alias("weight_base"))
+        elif q.measure == "count" and ds.is_microdata:
+            est = est.with_columns(pl.col("n").cast(pl.Float64).alias("value"))
+        else:
+            est = est.with_columns(pl.col("y").alias("value"))
+        est = est.with_columns(pl.col("y").alias("total"))
+        if design and q.measure != "count":
+            if q.mean_of:
+                r = est.select(*level.keys, pl.col("value").alias("r"))
+                v = _variance(level, n_h, r)
+                est = (est.join(v, on=level.keys, how="left") if level.keys else est.with_columns(v["v"]))
+                est = est.with_columns((pl.col("v") / pl.col("x") ** 2).alias("v"))
+            else:
+                v = _variance(level, n_h)
+                est = est.join(v, on=level.keys, how="left") if level.keys else est.with_columns(v["v"])
+            est = est.with_columns(quality.cv_percent(pl.col("value"), pl.col("v")).alias("cv"))
+        else:
+            est = est.with_columns(pl.lit(None, pl.Float64).alias("v"), pl.lit(None, pl.Float64).alias("cv"))
+        fill = [pl.lit(TOTAL).alias(d) for d in q.rows[rk:] + q.cols[ck:]]
+        est = est.with_columns(*fill, pl.lit(rk).alias(LEVEL_ROW), pl.lit(ck).alias(LEVEL_COL))
+        frames.append(est)
+    cells = pl.concat([f.select(*q.dims, LEVEL_ROW, LEVEL_COL, "n", "total", "value", "cv",
+                                *(["weight_base"] if q.mean_of else []))
+                       for f in frames], how="vertical") if frames else pl.DataFrame()
+    if not q.dims:
+        cells = cells.head(1)
+    # Flags of the base figure (the total, the count or the mean).
+    if method in ("survey", "census"):
+        cells = cells.with_columns(quality.estimate_flag(pl.col("cv"), pl.col("n"), rule).alias("flag"))
+    elif method == "admin":
+        cells = cells.with_columns(quality.small_count_flag(pl.col("total"), rule).alias("flag"))
+    else:
+        cells = cells.with_columns(pl.lit(RELIABLE).alias("flag"))
+    # A fixed order, so the same request always gets the same complementary cells (two different patterns
+    # for one table, seen one after the other, could together give a cell away).
+    cells = cells.sort([LEVEL_ROW, LEVEL_COL, *q.dims], descending=[True, True, *[False] * len(q.dims)])
+    cells = cells.with_row_index("_id")
+    hidden, primary = _suppress(cells, q)
+    cells = cells.with_columns(
+        pl.Series("_hidden", hidden),
+        pl.Series("conf", np.where(primary, CONF_PRIMARY, np.where(hidden, CONF_SECONDARY, CONF_FREE))),
+    )
+    # `base`: the figure behind the value (the total behind a percentage), hidden with its cell; it ranks rows.
+    base = pl.col("value") if (q.mean_of or (q.measure == "count" and ds.is_microdata)) else pl.col("total")
+    cells = cells.with_columns(pl.when(pl.col("_hidden")).then(None).otherwise(base).alias("base"))
+    if q.percent:
+        cells = _shares(cells, ds, q, levels, design, n_h, rule)
+    cells = cells.with_columns(
+        pl.when(pl.col("_hidden")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("flag")).alias("flag"),
+        pl.when(pl.col("_hidden")).then(None).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col("_hidden")).then(None).otherwise(pl.col("cv")).alias("cv"),
+        pl.col("n").cast(pl.Int64),
+    )
+    if not ds.is_microdata:
+        cells = cells.with_columns(pl.lit(None, pl.Int64).alias("n"))
+    return cells.select(*q.dims, LEVEL_ROW, LEVEL_COL, *CELL_COLUMNS)
+
+
+def _constraints(cells: pl.DataFrame, q: CrosstabQuery, coef: str | None) -> list[Constraint]:
+    """Each total equals the sum of the cells one level down, along rows and along columns."""
+    out: list[Constraint] = []
+    for axis, dims, level_col, other_col in (("row", q.rows, LEVEL_ROW, LEVEL_COL), ("col", q.cols, LEVEL_COL, LEVEL_ROW)):
+        for k in range(len(dims)):
+            parents = cells.filter(pl.col(level_col) == k)
+            children = cells.filter(pl.col(level_col) == k + 1)
+            keys = [d for d in q.dims if d != dims[k]]
+            grouped = (children.group_by([*keys, other_col])
+                       .agg(pl.col("_id").alias("_kids"), *([pl.col(coef).alias("_kc")] if coef else [])))
+            joined = parents.join(grouped, on=[*keys, other_col], how="inner")
+            for row in joined.iter_rows(named=True):
+                kids = np.asarray(row["_kids"], dtype=np.int64)
+                if coef:
+                    out.append(Constraint(int(row["_id"]), kids, float(row[coef] or 0.0),
+                                          np.asarray(row["_kc"], dtype=float)))
+                else:
+                    out.append(Constraint(int(row["_id"]), kids))
+    return out
+
+
+def _suppress(cells: pl.DataFrame, q: CrosstabQuery) -> tuple[np.ndarray, np.ndarray]:
+    primary = (cells["flag"] == SUPPRESSED).to_numpy()
+    if not primary.any():
+        return primary, primary
+    coef = "weight_base" if q.mean_of else None
+    # Complementary cells are chosen smallest first: by total, or for means by the size of their domain.
+    hidden = quality.protect(cells["weight_base" if q.mean_of else "total"].to_numpy(), primary,
+                             _constraints(cells, q, coef))
+    return hidden, primary
+
+
+def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, design, n_h, rule) -> pl.DataFrame:
+    """Percent of row / column / total, each with its own (ratio) variance and flag.
+
+    A share is hidden when its cell or its denominator is hidden (either would give the other away).
+    """
+    parts = []
+    for (rk, ck), level in levels.items():
+        drk, dck = _den_level(q, rk, ck)
+        den_keys = list(q.rows[:drk]) + list(q.cols[:dck])
+        den = levels[(drk, dck)]
+        base = "y" if not (q.measure == "count" and ds.is_microdata) else "n"
+        share = level.est.select(*level.keys, pl.col(base).cast(pl.Float64).alias("_num"))
+        den_est = den.est.select(*den_keys, pl.col(base).cast(pl.Float64).alias("_den"))
+        share = share.join(den_est, on=den_keys, how="left") if den_keys else share.join(den_est, how="cross")
+        share = share.with_columns((pl.col("_num") / pl.col("_den")).alias("r"))
+        if design and q.measure != "count":
+            v = _share_variance(level, den, n_h, design, share.select(*level.keys, "r"))
+            share = share.join(v, on=level.keys, how="left") if level.keys else share.with_columns(v["v"])
+            share = share.with_columns((pl.col("v") / pl.col("_den") ** 2).alias("_var"))
+        else:
+            share = share.with_columns(pl.lit(None, pl.Float64).alias("_var"))
+        fill = [pl.lit(TOTAL).alias(d) for d in q.rows[rk:] + q.cols[ck:]]
+        den_fill = [pl.lit(TOTAL).alias(f"_d_{d}") for d in q.dims if d not in den_keys]
+        share = share.with_columns(*fill, *den_fill, *[pl.col(d).alias(f"_d_{d}") for d in den_keys],
+                                   pl.lit(rk).alias(LEVEL_ROW), pl.lit(ck).alias(LEVEL_COL),
+                                   pl.lit(drk).alias("_drl"), pl.lit(dck).alias("_dcl"))
+        parts.append(share.select(*q.dims, LEVEL_ROW, LEVEL_COL, *[f"_d_{d}" for d in q.dims], "_drl", "_dcl",
+                                  "r", "_var"))
+    shares = pl.concat(parts, how="vertical")
+    cells = cells.join(shares, on=[*q.dims, LEVEL_ROW, LEVEL_COL], how="left")
+    den_hidden = cells.select(*[pl.col(d).alias(f"_d_{d}") for d in q.dims], pl.col(LEVEL_ROW).alias("_drl"),
+                              pl.col(LEVEL_COL).alias("_dcl"), pl.col("_hidden").alias("_den_hidden"))
+    cells = cells.join(den_hidden, on=[*[f"_d_{d}" for d in q.dims], "_drl", "_dcl"], how="left")
+    cells = cells.with_columns((pl.col("r") * 100).alias("value"),
+                               quality.cv_percent(pl.col("r"), pl.col("_var")).alias("cv"))
+    if design and q.measure != "count":
+        own = quality.estimate_flag(pl.col("cv"), pl.col("n"), rule)
+        cells = cells.with_columns(
+            pl.when(own == SUPPRESSED).then(pl.lit(CONF_PRIMARY)).when(pl.col("_den_hidden") & ~pl.col("_hidden"))
+            .then(pl.lit(CONF_SECONDARY)).otherwise(pl.col("conf")).alias("conf"),
+            (pl.col("_hidden") | pl.col("_den_hidden").fill_null(False) | (own == SUPPRESSED)).alias("_hidden"),
+            own.alias("flag"),
+        )
+    else:
+        cells = cells.with_columns(
+            pl.when(pl.col("_den_hidden") & ~pl.col("_hidden")).then(pl.lit(CONF_SECONDARY))
+            .otherwise(pl.col("conf")).alias("conf"),
+            (pl.col("_hidden") | pl.col("_den_hidden").fill_null(False)).alias("_hidden"))
+    return cells
+
+
+# --- helpers for the table and the page ---------------------------------------------------------------------
+
+def _levels(count: int, totals: bool, subtotals: bool) -> list[int]:
+    if count == 0:
+        return [0]
+    levels = [count]
+    if subtotals:
+        levels += list(range(1, count))
+    if totals:
+        levels.append(0)
+    return levels
+
+
+def code_order(ds: Dataset, column: str) -> dict[str, int]:
+    col = ds.column(column)
+    return {code.code: i for i, code in enumerate(col.codelist)} if col.codelist else {}
+
+
+def _order_frame(ds: Dataset, dims: Sequence[str], keys: pl.DataFrame) -> pl.DataFrame:
+    """Display position of each key: codelist order (periods in time order), totals after their rows."""
+    sort_cols = []
+    frame = keys
+    for d in dims:
+        order = code_order(ds, d)
+        frame = frame.with_columns(
+            pl.when(pl.col(d) == TOTAL).then(pl.lit(2)).when(pl.col(d) == MISSING).then(pl.lit(1))
+            .otherwise(pl.lit(0)).alias(f"_t_{d}"),
+            pl.col(d).replace_strict(order, default=len(order), return_dtype=pl.Int64).alias(f"_k_{d}"),
+        )
+        sort_cols += [f"_t_{d}", f"_k_{d}", d]
+    frame = frame.sort(sort_cols).with_row_index("_o")
+    return frame.select(*dims, pl.col("_o").cast(pl.Int64))
+
+
+def code_label(ds: Dataset, column: str, code: str, lang: str, codes: bool = False) -> str:
+    if code == TOTAL:
+        return t("crosstab.total", lang)
+    col = ds.column(column)
+    cl = col.codelist
+    if cl is not None and code in cl:
+        name = cl.name(code, lang)
+        return f"{name} ({code})" if codes else name
+    if code == MISSING:
+        return t("crosstab.missing", lang)
+    return code
+
+
+def _code_label_expr(ds: Dataset, column: str, lang: str, codes: bool) -> pl.Expr:
+    col = ds.column(column)
+    mapping = {MISSING: t("crosstab.missing", lang)}
+    if col.codelist is not None:
+        mapping |= {c.code: (f"{c.name(lang)} ({c.code})" if codes else c.name(lang)) for c in col.codelist}
+    mapping[TOTAL] = t("crosstab.total", lang)
+    return pl.col(column).replace_strict(mapping, default=pl.col(column), return_dtype=pl.String)
+
+
+def _label_expr(ds: Dataset, dims: Sequence[str], lang: str, codes: bool, single: str) -> pl.Expr:
+    if not dims:
+        return pl.lit(single)
+    return pl.concat_str([_code_label_expr(ds, d, lang, codes) for d in dims], separator=" · ")
+
+
+def _display_expr(lang: str, decimals: int, rule: quality.Rules) -> pl.Expr:
+    def fmt(value: float | None) -> str:
+        return fmt_number(value, lang, decimals)
+
+    text = pl.col("value").map_elements(fmt, return_dtype=pl.String)
+    return (pl.when(pl.col("flag") == SUPPRESSED).then(pl.lit(rule.symbol_suppressed))
+            .when(pl.col("value").is_null()).then(pl.lit(rule.symbol_empty))
+            .when(pl.col("flag") == CAUTION).then(text + f" {rule.symbol_caution}")
+            .otherwise(text))
+
+
+def _pivot(cells: pl.DataFrame, keys: list[str], value: str, columns: list[str]) -> pl.DataFrame:
+    wide = cells.pivot(on="_col", index=keys, values=value, aggregate_function=None,
+                       sort_columns=False)
+    for name in columns:
+        if name not in wide.columns:
+            wide = wide.with_columns(pl.lit(None).alias(name))
+    return wide.select(*keys, *columns)
+
+
+def _interleave(numeric, display, n_cols, cv_cols, col_names, keys, lang):
+    n_label, cv_label = t("crosstab.n", lang), t("crosstab.cv", lang)
+    num_parts, disp_parts = [numeric.select(keys)], [display.select(keys)]
+    for name in col_names:
+        num_parts.append(numeric.select(name))
+        disp_parts.append(display.select(name))
+        n_name, cv_name = f"{name} · {n_label}", f"{name} · {cv_label}"
+        num_parts += [n_cols.select(pl.col(name).alias(n_name)), cv_cols.select(pl.col(name).alias(cv_name))]
+        disp_parts += [n_cols.select(pl.col(name).map_elements(lambda v: fmt_number(v, lang), return_dtype=pl.String)
+                                     .fill_null("–").alias(n_name)),
+                       cv_cols.select(pl.col(name).map_elements(lambda v: fmt_number(v, lang, 1), return_dtype=pl.String)
+                                      .fill_null("–").alias(cv_name))]
+    n_names = [f"{name} · {n_label}" for name in col_names]
+    cv_names = [f"{name} · {cv_label}" for name in col_names]
+    return (pl.concat(num_parts, how="horizontal"), pl.concat(disp_parts, how="horizontal"), n_names, cv_names)
+
+
+def _shades(frame, value_columns: list[str], totals):
+    """Heat-map background of the detail cells: white to dark blue by their share of the largest detail cell
+    (totals are left plain, or they would wash out every other colour)."""
+    import pandas as pd
+
+    css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    values = frame[value_columns].apply(pd.to_numeric, errors="coerce").abs()
+    detail = values.where(~totals[value_columns].fillna(False).astype(bool))
+    top = detail.max().max()
+    if not top or pd.isna(top):
+        return css
+    for c in value_columns:
+        for i, v in detail[c].items():
+            if pd.isna(v):
+                continue
+            share = min(float(v) / top, 1.0)
+            r, g, b = (int(255 - share * (255 - x)) for x in (33, 102, 172))
+            css.loc[i, c] = f"background-color: rgb({r},{g},{b}); color: {'#ffffff' if share > 0.55 else '#000000'}"
+    return css
+
+
+def dimension_values(wh: Warehouse, dataset_id: str, column: str, countries: Sequence[str] = (),
+                     years: tuple[int, int] | None = None) -> list[str]:
+    """Codes present in the published data for one dimension (codelist order), for filter pickers."""
+    ds = dataset(dataset_id)
+    if column not in [d.name for d in ds.dimensions]:
+        raise CrosstabError("crosstab.error.dimension", name=column, dataset=ds.id,
+                            known=", ".join(d.name for d in ds.dimensions))
+    q = CrosstabQuery(ds.id, (column,), countries=tuple(countries), years=years)
+    where, params = _where(ds, q)
+    found = wh.query(ds.id, f"SELECT DISTINCT COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') AS v FROM data{where}",
+                     params)["v"].to_list()
+    order = code_order(ds, column)
+    return sorted(found, key=lambda c: (c == MISSING, order.get(c, len(order)), c))

@@ -1,0 +1,548 @@
+"""Origin-destination flows: who moves from where to where, aggregated by DuckDB in the warehouse.
+
+A dataset reads as flows when its declaration says so (`flows = [{origin, destination, when}]`): arrivals
+are nationality -> reporting country, departures the reverse, returns the removing country -> the country
+of return, the census country of birth (or of residence five years ago) -> country of residence. Nothing
+here knows a dataset by name.
+
+- Aggregates sum their measure; microdata sum their expansion weight (persons) and keep the sample count n.
+- Rows whose two ends are the same country (the native-born, nationals coming home) are not flows.
+- Events (admin counts) add up over a period range. Persons are a stock counted at a date, so over a range
+  each reporting country contributes its latest period in the range (its latest census, say).
+- A dimension left unfiltered is summed over its detailed codes; a `_T` (total) row is used only where a
+  reporting country published no detail for that period, so totals are never added to their own parts.
+
+`flows()` is what the page, the CLI (`python -m vipmg_core flows`) and a notebook call; the table, chart and
+export helpers below turn its result into what people read, in their language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import polars as pl
+import pydeck as pdk
+
+from vipmg_core import maps
+from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
+from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
+from vipmg_core.exports import ExportMeta
+from vipmg_core.i18n import fmt_number, t
+from vipmg_core.warehouse import Warehouse, _q
+
+DIRECTIONS = ("in", "out", "both", "between")
+DEFAULT_DIRECTION = "both"
+DEFAULT_TOP = 25
+MAX_TOP = 500
+TOTAL_CODE = "_T"
+# Below this many sample records a weighted flow is shown but flagged (the usual publication threshold).
+MIN_SAMPLE = 30
+RANGE_SEPARATOR = "/"  # ISO 8601 interval: 2021-01/2024-12
+
+
+class FlowError(ValueError):
+    """A request that cannot be answered, with its message key so each reader gets it in their language."""
+
+    def __init__(self, key: str, **values: object):
+        self.key = key
+        self.values = values
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return t(f"flows.error.{self.key}", lang, **self.values)
+
+
+@dataclass(frozen=True)
+class FlowQuery:
+    dataset_id: str
+    role: int = 0
+    countries: tuple[str, ...] = ()
+    direction: str = DEFAULT_DIRECTION
+    period: tuple[str, str] | None = None  # first and last period, inclusive; None = the default
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (column, codes), only the filtered columns
+    top: int | None = DEFAULT_TOP  # None = every matching flow
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    query: FlowQuery  # as answered: the period resolved to codes present in the data
+    unit: str  # "events" or "persons"
+    weighted: bool  # microdata: values are weighted estimates and `n` is the sample count
+    stock: bool  # persons at a date: a range takes each reporting country's latest period
+    flows: pl.DataFrame  # the top flows: origin, destination, value, first_period, last_period[, n]
+    matching: int  # flows that match the selection, before the top-N cut
+    matching_value: float  # their sum
+    totals: pl.DataFrame  # country, incoming, outgoing, net: every flow under the filters and period
+
+    @property
+    def dataset(self) -> Dataset:
+        return dataset(self.query.dataset_id)
+
+    @property
+    def shown_value(self) -> float:
+        return float(self.flows["value"].sum()) if self.flows.height else 0.0
+
+    @property
+    def undrawn(self) -> pl.DataFrame:
+        """Flows in the table that no map can draw: an end with no place (OOO, other/unknown)."""
+        drawable = [country_point(o) is not None and country_point(d) is not None
+                    for o, d in zip(self.flows["origin"], self.flows["destination"])]
+        return self.flows.filter(~pl.Series(drawable, dtype=pl.Boolean))
+
+
+# -- what a dataset offers -----------------------------------------------------------------------------------
+
+def flow_datasets() -> list[Dataset]:
+    """Datasets whose declaration gives them an origin and a destination."""
+    return [ds for ds in datasets() if ds.flows]
+
+
+def flow_role(ds: Dataset, role: int) -> FlowRole:
+    if not ds.flows:
+        raise FlowError("no_flows", dataset=ds.id)
+    if not 0 <= role < len(ds.flows):
+        raise FlowError("bad_role", role=role, count=len(ds.flows))
+    return ds.flows[role]
+
+
+def role_label(ds: Dataset, role: int, lang: str) -> str:
+    """'Arrivals: Nationality → Reporting country', built from the declaration."""
+    spec = flow_role(ds, role)
+    arrow = f"{ds.column(spec.origin).label(lang)} → {ds.column(spec.destination).label(lang)}"
+    conditions = [ds.column(col).codelist.name(code, lang) if ds.column(col).codelist else code
+                  for col, code in spec.when.items()]
+    return f"{', '.join(conditions)}: {arrow}" if conditions else arrow
+
+
+def filter_columns(ds: Dataset, role: int) -> list[str]:
+    """The dimensions a user may narrow the flows by: every coded dimension but the role's own columns."""
+    spec = flow_role(ds, role)
+    taken = {spec.origin, spec.destination, *spec.when, ds.time_column}
+    return [c.name for c in ds.dimensions if c.name not in taken and c.type == "code"]
+
+
+def is_stock(ds: Dataset) -> bool:
+    # Events happen during a period and add up; persons are counted at a date and do not.
+    return not ds.counts_events
+
+
+def _role_rows(ds: Dataset, spec: FlowRole) -> tuple[list[str], dict[str, object]]:
+    clauses = [f"{_q(spec.origin)} IS NOT NULL", f"{_q(spec.destination)} IS NOT NULL",
+               f"{_q(spec.origin)} <> {_q(spec.destination)}"]
+    if ds.measure is not None and not ds.is_microdata:
+        clauses.append(f"{_q(ds.measure.name)} IS NOT NULL")  # a value the publisher hid (UNHCR's 1-4) is no flow
+    params: dict[str, object] = {}
+    for i, (column, code) in enumerate(spec.when.items()):
+        clauses.append(f"{_q(ds.column(column).name)} = $when{i}")
+        params[f"when{i}"] = code
+    return clauses, params
+
+
+def periods(wh: Warehouse, dataset_id: str, role: int = 0) -> list[str]:
+    """The periods with at least one flow of this role, oldest first."""
+    ds = dataset(dataset_id)
+    clauses, params = _role_rows(ds, flow_role(ds, role))
+    time = _q(ds.time_column)
+    frame = wh.query(ds.id, f"SELECT DISTINCT CAST({time} AS VARCHAR) AS p FROM data"
+                            f" WHERE {' AND '.join(clauses)} AND {time} IS NOT NULL ORDER BY p", params)
+    return frame["p"].to_list()
+
+
+def default_period(wh: Warehouse, dataset_id: str, role: int = 0) -> tuple[str, str] | None:
+    """The latest picture: the last period for events; for a stock, the span that holds every reporting
+    country's latest period (so each census country shows its latest round)."""
+    ds = dataset(dataset_id)
+    clauses, params = _role_rows(ds, flow_role(ds, role))
+    time, area = f"CAST({_q(ds.time_column)} AS VARCHAR)", _q(ds.area_column)
+    (first, last), = wh.query(
+        ds.id,
+        f"SELECT MIN(latest), MAX(latest) FROM (SELECT {area}, MAX({time}) AS latest FROM data"
+        f" WHERE {' AND '.join(clauses)} GROUP BY ALL)", params,
+    ).rows()
+    if last is None:
+        return None
+    return (first, last) if is_stock(ds) else (last, last)
+
+
+def dimension_codes(wh: Warehouse, dataset_id: str, role: int = 0) -> dict[str, list[str]]:
+    """For each filter column, the codes present in the flows' rows, in codelist order."""
+    ds = dataset(dataset_id)
+    columns = filter_columns(ds, role)
+    if not columns:
+        return {}
+    clauses, params = _role_rows(ds, flow_role(ds, role))
+    lists = ", ".join(f"LIST(DISTINCT {_q(c)}) FILTER (WHERE {_q(c)} IS NOT NULL) AS {_q(c)}" for c in columns)
+    row = wh.query(ds.id, f"SELECT {lists} FROM data WHERE {' AND '.join(clauses)}", params).row(0, named=True)
+    found = {}
+    for column in columns:
+        present = set(row[column] or ())
+        order = list(ds.column(column).codelist.codes) if ds.column(column).codelist else []
+        found[column] = [c for c in order if c in present] + sorted(present - set(order))
+    return found
+
+
+def resolve_period(spec: str | tuple[str, str] | None, available: list[str]) -> tuple[str, str]:
+    """A period request as the first and last periods present in the data.
+
+    "2024" is one period, or every period that starts with it ("2024" on monthly data is its twelve months);
+    "2021-01/2024-12" (or "2021/2023") is a range. A pair of periods is taken as a range.
+    """
+    if not available:
+        raise FlowError("no_data")
+    if spec is None:
+        raise FlowError("no_period")
+    if isinstance(spec, tuple):
+        low, high = spec
+    elif RANGE_SEPARATOR in spec:
+        low, high = (part.strip() for part in spec.split(RANGE_SEPARATOR, 1))
+    else:
+        low = high = spec.strip()
+    inside = [p for p in available if (p >= low or p.startswith(low)) and (p <= high or p.startswith(high))]
+    if not low or not high or not inside:
+        raise FlowError("bad_period", period=spec if isinstance(spec, str) else RANGE_SEPARATOR.join(spec),
+                        first=available[0], last=available[-1])
+    return inside[0], inside[-1]
+
+
+# -- the aggregation -----------------------------------------------------------------------------------------
+
+def _value_sql(ds: Dataset) -> str:
+    if ds.is_microdata:
+        return f"CAST({_q(ds.weight)} AS DOUBLE)"
+    measure = ds.measure
+    return f"CAST({_q(measure.name)} AS {'BIGINT' if measure.type in ('count', 'integer') else 'DOUBLE'})"
+
+
+def pairs(wh: Warehouse, ds: Dataset, role: int, first: str, last: str,
+          filters: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+    """Every origin-destination pair under the filters and period, summed in DuckDB (one row per pair)."""
+    spec = flow_role(ds, role)
+    clauses, params = _role_rows(ds, spec)
+    time, area = _q(ds.time_column), _q(ds.area_column)
+    clauses.append(f"CAST({time} AS VARCHAR) BETWEEN $first AND $last")
+    params |= {"first": first, "last": last}
+    totals_present = _with_totals(wh, ds, role)
+    # A `_T` row stands in for its parts only where the same country, period (and reading) has no detail.
+    same_cell = " AND ".join(f"detail.{c} = data.{c}" for c in (area, time, *map(_q, spec.when)))
+    for i, column in enumerate(filter_columns(ds, role)):
+        col = _q(column)
+        if filters.get(column):
+            clauses.append(f"{col} IN (SELECT UNNEST($f{i}))")
+            params[f"f{i}"] = list(filters[column])
+        elif column in totals_present:
+            clauses.append(
+                f"({col} IS DISTINCT FROM '{TOTAL_CODE}' OR NOT EXISTS (SELECT 1 FROM data AS detail"
+                f" WHERE {same_cell} AND detail.{col} IS DISTINCT FROM '{TOTAL_CODE}'))")
+    latest = ""
+    if is_stock(ds):
+        latest = ", latest AS (SELECT area, MAX(period) AS period FROM base GROUP BY area)"
+    value_type = "DOUBLE" if ds.is_microdata or ds.measure.type == "number" else "BIGINT"
+    sql = (
+        f"WITH base AS (SELECT {_q(spec.origin)} AS origin, {_q(spec.destination)} AS destination,"
+        f" CAST({time} AS VARCHAR) AS period, {area} AS area, {_value_sql(ds)} AS v"
+        f" FROM data WHERE {' AND '.join(clauses)}){latest}"
+        f" SELECT origin, destination, CAST(SUM(v) AS {value_type}) AS value, COUNT(*) AS n,"
+        f" MIN(period) AS first_period, MAX(period) AS last_period"
+        f" FROM base{' SEMI JOIN latest USING (area, period)' if latest else ''}"
+        f" GROUP BY origin, destination"
+    )
+    return wh.query(ds.id, sql, params)
+
+
+def _with_totals(wh: Warehouse, ds: Dataset, role: int) -> set[str]:
+    """The filter columns that hold `_T` rows at all (one cheap scan; most data has none)."""
+    candidates = [c for c in filter_columns(ds, role) if TOTAL_CODE in (ds.column(c).codelist or ())]
+    if not candidates:
+        return set()
+    clauses, params = _role_rows(ds, flow_role(ds, role))
+    checks = ", ".join(f"COALESCE(BOOL_OR({_q(c)} = '{TOTAL_CODE}'), FALSE) AS {_q(c)}" for c in candidates)
+    row = wh.query(ds.id, f"SELECT {checks} FROM data WHERE {' AND '.join(clauses)}", params).row(0, named=True)
+    return {c for c in candidates if row[c]}
+
+
+def _check_filters(ds: Dataset, role: int, filters: dict[str, object] | None) -> dict[str, tuple[str, ...]]:
+    allowed = filter_columns(ds, role)
+    checked: dict[str, tuple[str, ...]] = {}
+    for column, codes in (filters or {}).items():
+        if column not in allowed:
+            raise FlowError("bad_filter", column=column, allowed=", ".join(allowed) or "–")
+        codes = (codes,) if isinstance(codes, str) else tuple(codes)
+        known = ds.column(column).codelist
+        unknown = [c for c in codes if known is not None and c not in known]
+        if unknown:
+            raise FlowError("bad_code", column=column, codes=", ".join(unknown))
+        if codes:
+            checked[column] = codes
+    return checked
+
+
+def flows(
+    wh: Warehouse,
+    dataset_id: str,
+    *,
+    role: int = 0,
+    countries: tuple[str, ...] | list[str] = (),
+    direction: str = DEFAULT_DIRECTION,
+    period: str | tuple[str, str] | None = None,
+    filters: dict[str, object] | None = None,
+    top: int | None = DEFAULT_TOP,
+) -> FlowResult:
+    """The flows to, from or between `countries` (all flows when none is given), largest first.
+
+    `direction`: "in" (to the countries), "out" (from them), "both", or "between" (both ends among them).
+    `period`: see `resolve_period`; None is the latest picture (`default_period`).
+    `filters`: {column: codes} on the dimensions of `filter_columns`. `top`: keep the N largest (None: all).
+    Country totals (in, out, net) cover every flow under the filters and period, whatever the selection.
+    """
+    try:
+        ds = dataset(dataset_id)
+    except KeyError:
+        raise FlowError("unknown_dataset", dataset=dataset_id) from None
+    flow_role(ds, role)
+    if direction not in DIRECTIONS:
+        raise FlowError("bad_direction", direction=direction, allowed=", ".join(DIRECTIONS))
+    if top is not None and not 1 <= top <= MAX_TOP:
+        raise FlowError("bad_top", top=top, max=MAX_TOP)
+    places = codelist("country")
+    chosen = tuple(dict.fromkeys(c.strip().upper() for c in countries if c.strip()))
+    unknown = [c for c in chosen if c not in places]
+    if unknown:
+        raise FlowError("bad_country", codes=", ".join(unknown))
+    checked = _check_filters(ds, role, filters)
+    available = periods(wh, ds.id, role)
+    if period is None:
+        span = default_period(wh, ds.id, role)
+        if span is None:
+            raise FlowError("no_data")
+        first, last = span
+    else:
+        first, last = resolve_period(period, available)
+
+    everything = pairs(wh, ds, role, first, last, checked)
+    if not ds.is_microdata:
+        everything = everything.drop("n")
+    selected = _select(everything, chosen, direction).sort(
+        ["value", "origin", "destination"], descending=[True, False, False])
+    query = FlowQuery(ds.id, role, chosen, direction, (first, last), tuple(sorted(checked.items())), top)
+    return FlowResult(
+        query=query,
+        unit=ds.unit,
+        weighted=ds.is_microdata,
+        stock=is_stock(ds),
+        flows=selected.head(top) if top else selected,
+        matching=selected.height,
+        matching_value=float(selected["value"].sum()) if selected.height else 0.0,
+        totals=country_totals(everything),
+    )
+
+
+def _select(everything: pl.DataFrame, countries: tuple[str, ...], direction: str) -> pl.DataFrame:
+    if not countries:
+        return everything
+    into = pl.col("destination").is_in(countries)
+    out_of = pl.col("origin").is_in(countries)
+    keep = {"in": into, "out": out_of, "both": into | out_of, "between": into & out_of}[direction]
+    return everything.filter(keep)
+
+
+def country_totals(pairs_frame: pl.DataFrame) -> pl.DataFrame:
+    """Per country: what flows in, what flows out, and the net (in - out); the largest movers first."""
+    value_type = pairs_frame.schema["value"] if "value" in pairs_frame.columns else pl.Int64
+    incoming = pairs_frame.group_by(pl.col("destination").alias("country")).agg(pl.col("value").sum().alias("incoming"))
+    outgoing = pairs_frame.group_by(pl.col("origin").alias("country")).agg(pl.col("value").sum().alias("outgoing"))
+    both = incoming.join(outgoing, on="country", how="full", coalesce=True).with_columns(
+        pl.col("incoming").fill_null(0).cast(value_type), pl.col("outgoing").fill_null(0).cast(value_type))
+    return both.with_columns((pl.col("incoming") - pl.col("outgoing")).alias("net")).sort(
+        [pl.col("incoming") + pl.col("outgoing"), pl.col("country")], descending=[True, False])
+
+
+# -- what people read ----------------------------------------------------------------------------------------
+
+def period_label(first: str, last: str) -> str:
+    return first if first == last else f"{first}–{last}"
+
+
+def value_header(ds: Dataset, lang: str) -> str:
+    return t("flows.col_value", lang, unit=t(f"unit.{ds.unit}", lang))
+
+
+def flow_label(origin: str, destination: str, value: float, period: str, unit: str, lang: str) -> str:
+    """The tooltip of one arc: origin, destination, value with its unit, and period, in `lang`."""
+    return t("flows.arc_label", lang, origin=country_name(origin, lang), destination=country_name(destination, lang),
+             value=fmt_number(value, lang), unit=t(f"unit.{unit}", lang), period=period)
+
+
+def flow_table(result: FlowResult, lang: str) -> pd.DataFrame:
+    """The flows shown, as on screen and in the downloads: names, value, share, period, codes (and n)."""
+    ds = result.dataset
+    rows = []
+    total = result.matching_value or 1
+    for row in result.flows.iter_rows(named=True):
+        entry = {
+            t("flows.col_origin", lang): country_name(row["origin"], lang),
+            t("flows.col_destination", lang): country_name(row["destination"], lang),
+            value_header(ds, lang): round(row["value"]) if result.weighted else row["value"],
+            t("flows.col_share", lang): round(100 * row["value"] / total, 1),
+            t("flows.col_period", lang): period_label(row["first_period"], row["last_period"]),
+        }
+        if result.weighted:
+            entry[t("flows.col_n", lang)] = row["n"]
+        entry[t("flows.col_origin_code", lang)] = row["origin"]
+        entry[t("flows.col_destination_code", lang)] = row["destination"]
+        rows.append(entry)
+    columns = [t("flows.col_origin", lang), t("flows.col_destination", lang), value_header(ds, lang),
+               t("flows.col_share", lang), t("flows.col_period", lang)]
+    columns += [t("flows.col_n", lang)] if result.weighted else []
+    columns += [t("flows.col_origin_code", lang), t("flows.col_destination_code", lang)]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def totals_table(result: FlowResult, lang: str) -> pd.DataFrame:
+    unit = t(f"unit.{result.unit}", lang)
+    frame = result.totals
+    return pd.DataFrame({
+        t("flows.col_country", lang): [country_name(c, lang) for c in frame["country"]],
+        t("flows.col_in", lang, unit=unit): frame["incoming"].to_list(),
+        t("flows.col_out", lang, unit=unit): frame["outgoing"].to_list(),
+        t("flows.col_net", lang, unit=unit): frame["net"].to_list(),
+        t("flows.col_code", lang): frame["country"].to_list(),
+    })
+
+
+def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
+    """Horizontal bars of the largest flows, for people who read numbers rather than maps."""
+    shown = result.flows.head(limit)
+    labels = [f"{country_name(o, lang)} → {country_name(d, lang)}"
+              for o, d in zip(shown["origin"], shown["destination"])]
+    values = shown["value"].to_list()
+    unit = t(f"unit.{result.unit}", lang)
+    texts = [fmt_number(v, lang) for v in values]
+    figure = go.Figure(go.Bar(
+        x=values[::-1], y=labels[::-1], orientation="h", text=texts[::-1], textposition="auto",
+        marker_color="rgb(230, 85, 13)",
+        hovertext=[f"{label}: {text} {unit}" for label, text in zip(labels[::-1], texts[::-1])],
+        hoverinfo="text",
+    ))
+    axis = t("flows.chart_axis", lang, unit=unit)
+    if result.unit == "events":
+        axis += f" — {t('unit.events_badge', lang)}"
+    figure.update_layout(
+        title=t("flows.chart_title", lang, count=len(labels)),
+        xaxis_title=axis, yaxis_title=None, height=max(260, 32 * len(labels) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 40}, showlegend=False,
+    )
+    return figure
+
+
+def describe_filters(result: FlowResult, lang: str) -> dict[str, list[str]]:
+    """The choices behind a result, as (label -> names) for the export's metadata."""
+    ds, query = result.dataset, result.query
+    chosen = {
+        t("flows.role", lang): [role_label(ds, query.role, lang)],
+        t("flows.period", lang): [period_label(*query.period)] if query.period else [],
+        t("flows.direction", lang): [t(f"flows.direction_{query.direction}", lang)],
+        t("flows.countries", lang): [country_name(c, lang) for c in query.countries] or [t("flows.all", lang)],
+        t("flows.top", lang): [str(query.top) if query.top else t("flows.all", lang)],
+    }
+    for column, codes in query.filters:
+        col = ds.column(column)
+        chosen[col.label(lang)] = [col.codelist.name(c, lang) if col.codelist else c for c in codes]
+    return chosen
+
+
+def notes(result: FlowResult, lang: str) -> list[str]:
+    """What a reader must know to read these numbers right."""
+    ds = result.dataset
+    found = [t("flows.note_same_country", lang)]
+    if ds.counts_events:
+        found.insert(0, f"{t('unit.events_badge', lang)} — {ds.unit_detail(lang)}")
+    if result.stock and result.query.period and result.query.period[0] != result.query.period[1]:
+        found.append(t("flows.note_stock_range", lang))
+    elif not result.stock and result.query.period and result.query.period[0] != result.query.period[1]:
+        found.append(t("flows.note_events_range", lang))
+    if result.weighted:
+        found.append(t("flows.note_weighted", lang, min=MIN_SAMPLE))
+    undrawn = result.undrawn
+    if undrawn.height:
+        found.append(t("flows.note_undrawn", lang, count=undrawn.height, value=fmt_number(undrawn["value"].sum(), lang),
+                       unit=t(f"unit.{result.unit}", lang), names=country_name(UNKNOWN_COUNTRY, lang)))
+    return found
+
+
+def export_meta(result: FlowResult, lang: str, synthetic: bool) -> ExportMeta:
+    ds = result.dataset
+    method = t("flows.method_weighted" if result.weighted else "flows.method_sum", lang,
+               measure=(ds.measure.label(lang) if ds.measure else ""))
+    return ExportMeta(
+        dataset_id=ds.id,
+        lang=lang,
+        title=f"{t('page.flowmap', lang)}: {ds.title(lang)}",
+        filters=describe_filters(result, lang),
+        method=method,
+        notes=tuple(notes(result, lang)),
+        synthetic=synthetic,
+    )
+
+
+def records(result: FlowResult) -> list[dict[str, object]]:
+    """The flows as plain records (CLI JSON, notebooks): codes, value, unit, period[, n]."""
+    out = []
+    for row in result.flows.iter_rows(named=True):
+        record = {"origin": row["origin"], "destination": row["destination"], "value": row["value"],
+                  "unit": result.unit, "first_period": row["first_period"], "last_period": row["last_period"]}
+        if result.weighted:
+            record["n"] = row["n"]
+        out.append(record)
+    return out
+
+
+# -- the map -------------------------------------------------------------------------------------------------
+
+def country_label(iso3: str, incoming: float, outgoing: float, unit: str, lang: str) -> str:
+    net = incoming - outgoing
+    sign = "+" if net > 0 else "−" if net < 0 else ""
+    return t("flows.country_label", lang, name=country_name(iso3, lang), incoming=fmt_number(incoming, lang),
+             outgoing=fmt_number(outgoing, lang), net=sign + fmt_number(abs(net), lang), unit=t(f"unit.{unit}", lang))
+
+
+def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
+    """The offline flow map: country polygons (clickable), an arc per drawable flow shown, and a circle per
+    country involved sized by its in + out. Every pickable layer has a `label`, so one tooltip serves them all."""
+    unit = result.unit
+    totals = {row["country"]: (row["incoming"], row["outgoing"]) for row in result.totals.iter_rows(named=True)}
+    labels = {iso3: country_label(iso3, i, o, unit, lang) for iso3, (i, o) in totals.items()}
+    involved = set(result.flows["origin"]) | set(result.flows["destination"]) | set(result.query.countries)
+    arcs = [(row["origin"], row["destination"], row["value"],
+             flow_label(row["origin"], row["destination"], row["value"],
+                        period_label(row["first_period"], row["last_period"]), unit, lang))
+            for row in result.flows.iter_rows(named=True)]
+    points = [p for p in (country_point(c) for c in involved) if p is not None]
+    layers = [  # circles over the arcs' ends, so a click on a country's circle picks the country
+        maps.selectable_countries_layer(lang, set(result.query.countries), labels),
+        maps.arc_layer(arcs),
+        maps.totals_layer({c: v for c, v in totals.items() if c in involved}, labels),
+    ]
+    return maps.offline_deck(layers, view=maps.fit_view(points, height=height), height=height)
+
+
+def legend_svg(result: FlowResult, lang: str) -> str:
+    values = result.flows["value"].to_list()
+    drawn = [v for v, (o, d) in zip(values, zip(result.flows["origin"], result.flows["destination"]))
+             if country_point(o) is not None and country_point(d) is not None]
+    largest = max(drawn, default=0)
+    unit = t(f"unit.{result.unit}", lang)
+    return maps.flow_legend_svg(
+        [(v, fmt_number(v, lang)) for v in maps.legend_samples(drawn)], largest,
+        t("flows.legend_origin", lang), t("flows.legend_destination", lang),
+        t("flows.legend_width", lang, unit=unit), t("flows.legend_circles", lang),
+        t("flows.legend_net_in", lang), t("flows.legend_net_out", lang),
+    )
+
+
+def low_sample_count(result: FlowResult) -> int:
+    """How many of the flows shown rest on fewer than MIN_SAMPLE sample records (0 for aggregates)."""
+    if not result.weighted or not result.flows.height:
+        return 0
+    return int((result.flows["n"] < MIN_SAMPLE).sum())

@@ -1,0 +1,567 @@
+"""Reading the files focal points really have: CSV/TSV/TXT, Excel (.xlsx, .xls), SPSS (.sav) and Stata (.dta).
+
+Everything is read as text, exactly as written, with the row number each record has in the user's file, so
+the validator can point at "row 12" and the user finds it. What the reader had to guess (encoding, delimiter,
+header row, rows it set aside) is reported, never hidden. A file that cannot be read at all raises
+`ReadError` with a message key; the page and the CLI turn it into one clear sentence.
+
+Defences run before anything is parsed in full: size caps, binary garbage, zip bombs (an .xlsx is a zip),
+and absurd widths (100 000 columns).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+
+import polars as pl
+
+ROW = "__row__"  # the row number as the user sees it in their file (header rows counted)
+MAX_FILE_BYTES = 200 * 1024 * 1024  # same as server.maxUploadSize
+MAX_COLUMNS = 1_000
+MAX_CELLS = 60_000_000
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # xlsx XML compresses well (20-50x); a bomb is thousands
+HEAD_ROWS = 60  # rows looked at to find the header and the delimiter
+DELIMITERS = (",", ";", "\t", "|")
+# Missing-value markers statistics offices use; shown as written in the report, treated as empty.
+MISSING_MARKERS = frozenset({"", "..", "...", "-", "--", "—", "–", "na", "n/a", "n.a.", "nd", "n.d.", "s.d.",
+                             "sd", "s/d", "null", "none", "nan", "x", ":"})
+TOTAL_RE = re.compile(r"^\s*(total(es)?|sub-?total(es)?|gran total|total general|grand total|monthly total"
+                      r"|yearly total|suma)\b", re.IGNORECASE)
+TEXT_FORMATS = ("csv",)
+EXCEL_FORMATS = ("xlsx", "xls")
+STAT_FORMATS = ("sav", "dta")
+ACCEPTED_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "xlsm", "xls", "sav", "zsav", "dta")
+
+
+# A whole line of a broken or binary file can be one "field"; never fail on the csv module's 128 KB default.
+csv.field_size_limit(256 * 1024 * 1024)
+
+
+class ReadError(Exception):
+    """The file cannot be read at all. `key` names a message in locales/upload.toml (`read_error.<key>`)."""
+
+    def __init__(self, key: str, **params: object):
+        super().__init__(key, params)
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:  # a readable English line for logs and the CLI's fallback
+        from vipmg_core.i18n import t
+
+        return t(f"read_error.{self.key}", "en", **self.params)
+
+    def message(self, lang: str) -> str:
+        from vipmg_core.i18n import t
+
+        return t(f"read_error.{self.key}", lang, **self.params)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Something the reader decided on the user's behalf (message key `detect.<key>`)."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    size: int
+    sha256: str
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    header_row: int = 1  # as the user sees it (1-based)
+    sample_line: str = ""
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """The file's table as text: `frame` has one String column per header cell plus ROW (Int64)."""
+
+    info: FileInfo
+    frame: pl.DataFrame
+    headers: tuple[str, ...]  # as written in the file (may be blank or repeated)
+    totals: pl.DataFrame  # "Total" rows set aside (same columns), checked against the sum of the rows
+    notes: tuple[tuple[int, str], ...] = ()  # (row, text) of title and note lines set aside
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SPSS/Stata: column -> code -> label
+    ragged: tuple[tuple[int, int], ...] = ()  # (row, number of cells) of rows whose length differs
+    header_width: int = 0  # cells in the header up to its last filled one
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # per-file results (distinct values)
+    detections: tuple[Detection, ...] = ()
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != ROW]
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+
+# --- entry points -------------------------------------------------------------------------------------------
+
+def safe_name(name: str | None) -> str:
+    """A file name fit to show and to reuse: no directories, no control characters, not too long."""
+    base = PureWindowsPath(PurePosixPath(str(name or "").replace("\x00", "")).name).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return (base or "upload")[:120]
+
+
+def check_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise ReadError("too_large", size_mb=round(size / 1024 / 1024), limit_mb=MAX_FILE_BYTES // 1024 // 1024)
+
+
+def read_path(path: str, **options: object) -> ReadResult:
+    """Read a file from disk (the CLI); the size is checked before a byte is loaded."""
+    import os
+
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        raise ReadError("not_found", name=safe_name(path)) from None
+    check_size(size)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return read_upload(data, os.path.basename(path), **options)  # type: ignore[arg-type]
+
+
+def sheet_names(data: bytes, name: str) -> list[str]:
+    """The sheets of a workbook, for the user to pick from ([] for other formats)."""
+    if sniff_format(data, name) not in EXCEL_FORMATS:
+        return []
+    return list(_workbook(data, sniff_format(data, name)).sheet_names)
+
+
+def default_sheet(data: bytes, name: str) -> str | None:
+    """The sheet read when the user picks none: the first one with a table (not a cover or notes sheet)."""
+    fmt = sniff_format(data, name)
+    if fmt not in EXCEL_FORMATS:
+        return None
+    book = _workbook(data, fmt)
+    return _first_sheet_with_data(book, list(book.sheet_names)) if book.sheet_names else None
+
+
+def read_upload(data: bytes, name: str, *, sheet: str | None = None, header_row: int | None = None,
+                encoding: str | None = None, delimiter: str | None = None) -> ReadResult:
+    """Read an uploaded file held in memory. `header_row` (1-based, as the user sees it) and the others
+    override what would be detected."""
+    check_size(len(data))
+    if not data[:65536].strip() and not data.strip():  # look at the start first: no copy of a big file
+        raise ReadError("empty")
+    fmt = sniff_format(data, name)
+    info = FileInfo(name=safe_name(name), size=len(data), sha256=hashlib.sha256(data).hexdigest(), format=fmt)
+    if fmt in EXCEL_FORMATS:
+        return _read_excel(data, info, sheet, header_row)
+    if fmt in STAT_FORMATS:
+        return _read_stat(data, info)
+    return _read_text(data, info, header_row, encoding, delimiter)
+
+
+def sniff_format(data: bytes, name: str) -> str:
+    """The format from the bytes themselves; the extension only decides between look-alikes."""
+    ext = safe_name(name).rsplit(".", 1)[-1].lower() if "." in safe_name(name) else ""
+    head = data[:16]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"  # OLE2: legacy Excel (or a password-protected xlsx, refused later)
+    if head.startswith((b"$FL2", b"$FL3")):
+        return "sav"
+    if head.startswith(b"<stata_dta>") or (ext == "dta" and head[:1] in (b"\x71", b"\x72", b"\x73")):
+        return "dta"
+    if ext in ("xlsx", "xlsm", "xls"):
+        raise ReadError("not_excel")
+    if ext in ("sav", "zsav", "dta"):
+        raise ReadError("not_stat", ext=ext)
+    return "csv"
+
+
+# --- text files ---------------------------------------------------------------------------------------------
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used. UTF-8 (with or without BOM) first, then this region's legacy encodings.
+
+    charset-normalizer's unrestricted guess for Spanish Latin-1 files is cp1250/cp1257 ("Espańa"), so the
+    candidates are limited to UTF-8, Windows-1252 and Latin-1.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding, errors="replace"), encoding
+        except LookupError:
+            raise ReadError("bad_encoding", encoding=encoding) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[: 1 << 20], cp_isolation=["utf_8", "cp1252", "latin_1"]).best()
+    chosen = best.encoding if best is not None else "cp1252"
+    chosen = {"utf_8": "utf-8", "latin_1": "latin-1"}.get(chosen, chosen)
+    return data.decode(chosen, errors="replace"), chosen
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+    return control > max(8, len(head) // 100)
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The candidate that splits the most lines into the same number (> 1) of cells."""
+    best, best_score = ",", (-1, -1)
+    for candidate in DELIMITERS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=candidate) if any(c.strip() for c in r)]
+        counts = [c for c in counts if c > 1]
+        if not counts:
+            continue
+        width, agreeing = Counter(counts).most_common(1)[0]
+        score = (agreeing, width)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _read_text(data: bytes, info: FileInfo, header_row: int | None, encoding: str | None,
+               delimiter: str | None) -> ReadResult:
+    if _looks_binary(data):
+        raise ReadError("binary")
+    text, used = decode(data, encoding)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    head_lines = text[:200_000].split("\n")[:HEAD_ROWS]
+    sep = delimiter or detect_delimiter(head_lines)
+    widest = max((len(r) for r in csv.reader(head_lines, delimiter=sep)), default=0)
+    if widest > MAX_COLUMNS:
+        raise ReadError("too_many_columns", columns=widest, limit=MAX_COLUMNS)
+    detections = [Detection("encoding", {"encoding": used}), Detection("delimiter", {"delimiter": _sep_name(sep)})]
+    head_grid = [tuple(r) for r in csv.reader(head_lines, delimiter=sep)]
+    skip = header_row - 1 if header_row else find_header(head_grid)
+    sample = next((line for line in head_lines if any(ch.isalpha() and ord(ch) > 127 for ch in line)), "")
+    info = FileInfo(**{**info.__dict__, "encoding": used, "delimiter": sep, "sample_line": sample[:200]})
+    # Polars reads the original bytes when they already are plain UTF-8 with Unix line ends (no copy).
+    same = used == "utf-8" and b"\r" not in data
+    grid = _polars_grid(text, sep, skip, data if same else None)
+    if grid is not None:
+        notes = [(i + 1, " ".join(c for c in r if c.strip())) for i, r in enumerate(head_grid[:skip])
+                 if any(c.strip() for c in r)]
+        return _from_grid(grid, info, skip + 1, detections, notes=notes)
+    grid, ragged = _csv_grid(text, sep)
+    return _from_grid(grid, info, header_row, detections, ragged=ragged)
+
+
+def _sep_name(sep: str) -> str:
+    return {"\t": "TAB", ",": ",", ";": ";", "|": "|"}.get(sep, sep)
+
+
+def _polars_grid(text: str, sep: str, skip: int, raw: bytes | None = None) -> pl.DataFrame | None:
+    """The fast path: Polars reads every cell as text, from the header line on. None when the file needs
+    the careful path (rows longer than the header, quotes spanning lines), where exact row numbers matter
+    more than speed."""
+    encoded = raw if raw is not None else text.encode("utf-8")
+    try:
+        grid = pl.read_csv(encoded, has_header=False, separator=sep, infer_schema=False, skip_lines=skip,
+                           truncate_ragged_lines=False, raise_if_empty=False, quote_char='"')
+    except pl.exceptions.PolarsError:
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if grid.height != lines - skip or grid.width == 0:
+        return None
+    return grid.with_row_index(ROW, offset=skip + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _csv_grid(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
+    """The careful path: Python's csv module, with each record's first line as its row number."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise ReadError("unclosed_quote", row=start) from None
+        if len(record) > MAX_COLUMNS:
+            raise ReadError("too_many_columns", columns=len(record), limit=MAX_COLUMNS)
+        rows.append(record)
+        numbers.append(start)
+        start = reader.line_num + 1
+    width = Counter(len(r) for r in rows if any(c.strip() for c in r)).most_common(1)[0][0] if rows else 0
+    ragged = [(n, len(r)) for n, r in zip(numbers, rows) if len(r) != width and any(c.strip() for c in r)]
+    widest = max((len(r) for r in rows), default=0)
+    columns = {f"column_{i}": [r[i] if i < len(r) and r[i].strip() else None for r in rows] for i in range(widest)}
+    grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    return grid.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)), ragged
+
+
+# --- spreadsheets -------------------------------------------------------------------------------------------
+
+def _check_zip(data: bytes) -> None:
+    """An .xlsx is a zip: refuse one that is not, or that would inflate to gigabytes, before opening it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ReadError("not_excel") from None
+    with archive:
+        members = archive.infolist()
+        names = {m.filename for m in members}
+        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+            raise ReadError("zip_not_excel")
+        total = sum(m.file_size for m in members)
+        worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+        if total > MAX_UNZIPPED_BYTES or (worst > MAX_ZIP_RATIO and total > 20 * 1024 * 1024):
+            raise ReadError("zip_bomb")
+
+
+def _workbook(data: bytes, fmt: str):
+    from python_calamine import CalamineWorkbook
+
+    if fmt == "xlsx":
+        _check_zip(data)
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for broken or encrypted workbooks
+        raise ReadError("bad_excel", detail=str(exc)[:120]) from None
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) \
+            else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return value.isoformat() if not isinstance(value, dt.timedelta) else str(value)
+    return str(value)
+
+
+def _read_excel(data: bytes, info: FileInfo, sheet: str | None, header_row: int | None) -> ReadResult:
+    book = _workbook(data, info.format)
+    names = list(book.sheet_names)
+    if not names:
+        raise ReadError("no_sheets")
+    if sheet is not None and sheet not in names:
+        raise ReadError("no_such_sheet", sheet=sheet, sheets=", ".join(names))
+    try:
+        chosen = sheet or _first_sheet_with_data(book, names)
+        handle = book.get_sheet_by_name(chosen)
+        height, width = handle.end[0] + 1 if handle.end else 0, handle.end[1] + 1 if handle.end else 0
+        if width > MAX_COLUMNS:
+            raise ReadError("too_many_columns", columns=width, limit=MAX_COLUMNS)
+        if height * width > MAX_CELLS:
+            raise ReadError("too_many_cells", cells=height * width)
+        rows = handle.to_python(skip_empty_area=False)
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise ReadError("bad_excel", detail=str(exc)[:120]) from None
+    widest = max((len(r) for r in rows), default=0)
+    columns = {f"column_{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(widest)}
+    grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    grid = grid.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    info = FileInfo(**{**info.__dict__, "sheet": chosen, "sheets": tuple(names)})
+    detections = [Detection("sheet", {"sheet": chosen, "count": len(names)})] if len(names) > 1 else []
+    return _from_grid(grid, info, header_row, detections)
+
+
+def _first_sheet_with_data(book, names: list[str]) -> str:
+    """The biggest sheet: workbooks put a cover, contents or notes sheet before the table more often than not."""
+    sizes = []
+    for name in names:
+        handle = book.get_sheet_by_name(name)
+        sizes.append((handle.width * handle.height if handle.width >= 2 else 0, -len(sizes), name))
+    return max(sizes)[2]
+
+
+# --- SPSS and Stata -----------------------------------------------------------------------------------------
+
+def _read_stat(data: bytes, info: FileInfo) -> ReadResult:
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if info.format == "sav" else pyreadstat.read_dta
+    try:
+        frame, meta = reader(io.BytesIO(data), output_format="polars", apply_value_formats=False)
+    except Exception as exc:  # pyreadstat's ReadstatError and friends
+        raise ReadError("bad_stat", detail=str(exc)[:120]) from None
+    if frame.width > MAX_COLUMNS:
+        raise ReadError("too_many_columns", columns=frame.width, limit=MAX_COLUMNS)
+    text = frame.select(_as_text(frame[c]).alias(c) for c in frame.columns)
+    labels = {
+        col: {_code_text(code): str(label) for code, label in mapping.items()}
+        for col, mapping in (meta.variable_value_labels or {}).items()
+    }
+    # Case numbers as SPSS/Stata show them in their data views.
+    text = text.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    detections = [Detection("value_labels", {"count": len(labels)})] if labels else []
+    return ReadResult(info=info, frame=text, headers=tuple(frame.columns), totals=text.clear(),
+                      value_labels=labels, detections=tuple(detections))
+
+
+def _code_text(code: object) -> str:
+    if isinstance(code, float) and code == int(code):
+        return str(int(code))
+    return str(code)
+
+
+def _as_text(series: pl.Series) -> pl.Expr:
+    if series.dtype.is_float():
+        # Codes come back as floats (1.0); write whole numbers without the ".0", as the user typed them.
+        col = pl.col(series.name)
+        return (pl.when(col == col.round(0)).then(col.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(col.cast(pl.String)))
+    return pl.col(series.name).cast(pl.String)
+
+
+# --- from a grid of cells to a table ------------------------------------------------------------------------
+
+def find_header(rows: list[tuple]) -> int:
+    """Index of the header among the first rows: the first row about as wide as the table below it.
+
+    Title rows above a header have one or two cells; the header has (nearly) as many as the data rows.
+    """
+    counts = [sum(1 for c in r if c is not None and str(c).strip()) for r in rows]
+    wide = [c for c in counts if c >= 2]
+    if not wide:
+        return 0
+    table_width = max(Counter(wide).most_common(), key=lambda kv: (kv[1], kv[0]))[0]
+    needed = max(2, math.ceil(0.6 * table_width))
+    return next((i for i, c in enumerate(counts) if c >= needed), 0)
+
+
+def _from_grid(grid: pl.DataFrame, info: FileInfo, header_row: int | None, detections: list[Detection],
+               ragged: list[tuple[int, int]] | None = None,
+               notes: list[tuple[int, str]] | None = None) -> ReadResult:
+    cells = [c for c in grid.columns if c != ROW]
+    grid = grid.select(*cells, ROW)
+    # Surrounding spaces matter only where the layout is read (the header); cell values are trimmed when
+    # they are parsed, once per distinct value, which is much cheaper on a million rows.
+    head = grid.head(HEAD_ROWS).select(*[pl.col(c).str.strip_chars().replace("", None) for c in cells], ROW)
+    if grid.height == 0 or not cells:
+        raise ReadError("empty")
+    if header_row is not None:
+        position = grid[ROW].search_sorted(header_row)
+        if position >= grid.height or grid[ROW][position] != header_row:
+            raise ReadError("no_such_row", row=header_row)
+        index = int(position)
+    else:
+        index = find_header(head.select(cells).rows())
+    header = head.row(index) if index < head.height else grid.row(index)
+    header_number = int(grid[ROW][index])
+    above = grid.head(index)
+    body = grid.slice(index + 1)
+
+    # Columns with neither a header nor any value (the empty column A of many spreadsheets) go.
+    header_by_col = dict(zip(grid.columns, header))
+    filled = body.select(pl.col(c).is_not_null().any() for c in cells).row(0) if body.height else [False] * len(cells)
+    keep = [c for c, has_data in zip(cells, filled) if header_by_col[c] is not None or has_data]
+    if not keep:
+        raise ReadError("empty")
+    headers = tuple(str(header_by_col[c] or "") for c in keep)
+    names = _unique_names(headers)
+    body = body.select(*keep, ROW).rename(dict(zip(keep, names)))
+
+    # Blank rows go; note and source lines at the bottom (one cell in a wide table) are set aside.
+    filled_count = pl.sum_horizontal(pl.col(n).is_not_null() for n in names)
+    body = body.with_columns(filled_count.alias("__filled__"))
+    if body.select((pl.col("__filled__") == 0).any()).item():
+        body = body.filter(pl.col("__filled__") > 0)
+    notes = list(notes or []) + [(int(r[-1]), " ".join(str(c) for c in r[:-1] if c)) for r in above.rows()
+                                 if any(c for c in r[:-1])]
+    if len(names) >= 3:
+        tail = min(body.height, HEAD_ROWS)  # notes sit at the very end; never walk a million rows
+        tail_filled = body["__filled__"].tail(tail).to_list()
+        cut = body.height
+        while cut > body.height - tail and tail_filled[cut - 1 - (body.height - tail)] <= 1:
+            cut -= 1
+        for row in body.slice(cut).iter_rows():
+            notes.append((int(row[-2]), " ".join(str(c) for c in row[:-2] if c)))
+        body = body.head(cut)
+    body = body.drop("__filled__")
+
+    # "Total" rows: a label like Total in the row's first filled cell, some cells left empty, and few of
+    # them. A tidy row whose sex or age column reads "Total" has every cell filled: it is data.
+    first_filled = pl.coalesce(*[pl.col(n) for n in names])
+    gaps = body.filter(pl.any_horizontal(pl.col(n).is_null() for n in names))
+    flagged_rows = gaps.filter(first_filled.str.contains("(?i)" + TOTAL_RE.pattern).fill_null(False))[ROW]
+    if 0 < flagged_rows.len() <= max(3, body.height // 20):
+        is_total = pl.col(ROW).is_in(flagged_rows.implode())
+        totals, body = body.filter(is_total), body.filter(~is_total)
+    else:
+        totals = body.clear()
+
+    in_table = set(body.filter(pl.col(ROW).is_in([r for r, _ in ragged or []]))[ROW].to_list()) \
+        | set(totals[ROW].to_list())
+    if header_number > 1:
+        detections.append(Detection("header_row", {"row": header_number}))
+    if len(keep) < len(cells) and cells.index(keep[0]) > 0:
+        detections.append(Detection("first_column", {"column": _column_letter(cells.index(keep[0]))}))
+    if notes:
+        detections.append(Detection("notes", {"count": len(notes)}))
+    if totals.height:
+        detections.append(Detection("totals", {"rows": ", ".join(str(r) for r in totals[ROW].to_list()[:10])}))
+    info = FileInfo(**{**info.__dict__, "header_row": header_number})
+    return ReadResult(info=info, frame=body, headers=headers, totals=totals, notes=tuple(notes),
+                      ragged=tuple((r, n) for r, n in (ragged or []) if r in in_table),
+                      header_width=max((i + 1 for i, h in enumerate(headers) if h), default=0),
+                      detections=tuple(detections))
+
+
+def _unique_names(headers: tuple[str, ...]) -> list[str]:
+    names: list[str] = []
+    seen: Counter = Counter()
+    for position, header in enumerate(headers):
+        base = header or f"({_column_letter(position)})"
+        seen[base] += 1
+        names.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    return names
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def is_missing(value: str | None) -> bool:
+    return value is None or value.strip().lower() in MISSING_MARKERS
+
+
+def missing_expr(name: str) -> pl.Expr:
+    """True where the cell is empty or one of the usual missing markers (`..`, `-`, `n.d.`...)."""
+    col = pl.col(name)
+    return col.is_null() | col.str.strip_chars().str.to_lowercase().is_in(list(MISSING_MARKERS))
