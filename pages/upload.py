@@ -15,7 +15,7 @@ from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import auth, shell
+from vipmg_ui import auth, shell, submission_views
 
 lang = shell.context().lang
 wh = shell.warehouse()
@@ -213,26 +213,30 @@ if ds.counts_events:
 comparison = val.period_comparison(report, wh)
 if comparison.filter(comparison["series"] == "uploaded").height == 0:
     st.caption(t("upload.no_preview", lang))
-    st.stop()
-unit = t(f"unit.{ds.unit}", lang)
-series_names = {"uploaded": t("upload.series_uploaded", lang), "published": t("upload.series_published", lang)}
-chart = comparison.with_columns(comparison["series"].replace_strict(series_names)).to_pandas()
-left, right = st.columns(2)
-with left:
-    st.subheader(t("upload.preview_totals", lang))
-    figure = px.line(chart, x="period", y="value", color="series", markers=True,
-                     labels={"period": t("upload.axis_period", lang), "value": t("upload.axis_value", lang, unit=unit),
-                             "series": ""})
-    figure.update_xaxes(type="category")  # periods as labels: 2024-07 is a month, not a date
-    st.plotly_chart(figure, width="stretch")
-with right:
-    st.subheader(t("upload.preview_top", lang))
-    dims = [c for c in ds.dimensions if c.type == "code" and c.name != ds.area_column]
-    dim = st.selectbox(t("upload.preview_dimension", lang), [c.name for c in dims], key="preview_dim",
-                       format_func=lambda n: ds.column(n).label(lang))
-    top = val.top_categories(report, dim).to_pandas()
-    top["code"] = [codelist(ds.column(dim).codelist_id).name(c, lang) for c in top["code"]]
-    figure = px.bar(top, x="value", y="code", orientation="h",
-                    labels={"code": "", "value": t("upload.axis_value", lang, unit=unit)})
-    figure.update_yaxes(autorange="reversed")
-    st.plotly_chart(figure, width="stretch")
+else:
+    unit = t(f"unit.{ds.unit}", lang)
+    series_names = {"uploaded": t("upload.series_uploaded", lang), "published": t("upload.series_published", lang)}
+    chart = comparison.with_columns(comparison["series"].replace_strict(series_names)).to_pandas()
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("upload.preview_totals", lang))
+        figure = px.line(chart, x="period", y="value", color="series", markers=True,
+                         labels={"period": t("upload.axis_period", lang),
+                                 "value": t("upload.axis_value", lang, unit=unit), "series": ""})
+        figure.update_xaxes(type="category")  # periods as labels: 2024-07 is a month, not a date
+        st.plotly_chart(figure, width="stretch")
+    with right:
+        st.subheader(t("upload.preview_top", lang))
+        dims = [c for c in ds.dimensions if c.type == "code" and c.name != ds.area_column]
+        dim = st.selectbox(t("upload.preview_dimension", lang), [c.name for c in dims], key="preview_dim",
+                           format_func=lambda n: ds.column(n).label(lang))
+        top = val.top_categories(report, dim).to_pandas()
+        top["code"] = [codelist(ds.column(dim).codelist_id).name(c, lang) for c in top["code"]]
+        figure = px.bar(top, x="value", y="code", orientation="h",
+                        labels={"code": "", "value": t("upload.axis_value", lang, unit=unit)})
+        figure.update_yaxes(autorange="reversed")
+        st.plotly_chart(figure, width="stretch")
+
+# --- 6. send ------------------------------------------------------------------------------------------------
+st.header(t("send.step", lang))
+submission_views.send_section(report, data, account, lang)

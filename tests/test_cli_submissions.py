@@ -60,3 +60,32 @@ def test_a_wrong_password_or_a_forbidden_action_exits_non_zero_with_one_line(tmp
                     stdin="review-password-1\n")
     assert published.returncode == 0 and "published" in published.stdout
     assert Warehouse(tmp_path).frame("returns")["obs_value"].sum() == 5
+
+
+FIXTURE = PROJECT / "tests" / "fixtures" / "upload" / "entradas_enero_cp1252.csv"
+
+
+def test_submit_validates_then_keeps_the_file_for_review_and_refuses_what_is_not_ready(tmp_path):
+    wh = Warehouse(tmp_path)
+    accounts.add_user(wh.catalogue, "fp_cri", role="focal_point", country="CRI", password="focal-password-1",
+                      actor="t")
+    messy = cli(tmp_path, "submit", str(FIXTURE), "--dataset", "arrivals_departures", "--country", "CRI",
+                "--user", "fp_cri", "--password-stdin", stdin="focal-password-1\n")
+    assert messy.returncode == 3 and "1 errors" in messy.stderr  # the "Hondura" typo
+    other = cli(tmp_path, "submit", str(FIXTURE), "--dataset", "arrivals_departures", "--country", "PAN",
+                "--user", "fp_cri", "--password-stdin", stdin="focal-password-1\n")
+    assert other.returncode == 3 and "only for CRI" in other.stderr
+    clean = tmp_path / "entradas.csv"
+    original = FIXTURE.read_bytes().replace(b"Hondura;", b"Honduras;")
+    clean.write_bytes(original)
+    sent = cli(tmp_path, "submit", str(clean), "--dataset", "arrivals_departures", "--country", "CRI",
+               "--user", "fp_cri", "--password-stdin", stdin="focal-password-1\n")
+    assert sent.returncode == 0, sent.stderr
+    assert "submitted" in sent.stdout and "2025-01" in sent.stdout
+    store = SubmissionStore(Warehouse(tmp_path))
+    account = accounts.get_user(store.catalogue, "fp_cri")
+    (sub,) = store.list(account)
+    assert store.original_file(account, sub.submission_id) == original  # byte for byte
+    rows = store.staged_rows(account, sub.submission_id)
+    assert rows.height == 6 and set(rows["nationality"]) >= {"GTM", "HND"} and rows["obs_value"].sum() == 4644
+    assert Warehouse(tmp_path).frame("arrivals_departures").height == 0  # nothing public until reviewed

@@ -272,3 +272,17 @@ def test_reviewers_compare_a_submission_with_what_is_published(store, people):
     newer = submit(store, people["fp_gtm"], value=15)
     table = store.comparison(people["reviewer"], newer.submission_id)
     assert table.rows() == [("2024-05", 45.0, 30.0, 0.5)]
+
+
+def test_total_rows_are_dropped_where_their_parts_are_in_the_file_and_kept_where_alone():
+    from vipmg_core.datasets import dataset
+    from vipmg_core.submissions import standard_rows
+
+    frame = pl.DataFrame({
+        "ref_area": ["GTM"] * 4, "time_period": ["2024-05", "2024-05", "2024-05", "2024-06"],
+        "returned_from": ["USA"] * 4, "sex": ["F", "M", "_T", "_T"], "age_group": ["Y20T24"] * 4,
+        "minor_status": ["ADULT"] * 4, "transport": ["AIR"] * 4, "obs_value": [1, 2, 3, 9],
+    })
+    rows = standard_rows(dataset("returns"), frame)
+    assert sorted(rows.select("time_period", "sex", "obs_value").rows()) == [
+        ("2024-05", "F", 1), ("2024-05", "M", 2), ("2024-06", "_T", 9)]

@@ -72,9 +72,9 @@ class Bulletin:
     @property
     def period_label(self) -> str:
         """The period asked for, or the latest period of the headline figures when none was."""
-        asked = self.profile.period.label()
+        asked = self.profile.period.text(self.lang)
         if asked:
-            return period_text(asked, self.lang)
+            return asked
         latest = max((f.period[:4] for f in self.profile.figures), default="")
         return latest
 
@@ -147,7 +147,8 @@ def sentences(prof: Profile, lang: str) -> list[str]:
                      native=fmt_percent(shares["native"]["value"], lang))
             flagged = [r for r in shares.values() if r["flag"] != RELIABLE]
             if flagged:
-                text += " " + t("profiles.sentence.caution", lang, cv=fmt_number(max(r["cv"] for r in flagged), lang, 1))
+                worst = max(r["cv"] for r in flagged)
+                text += " " + t("profiles.sentence.caution", lang, cv=fmt_number(worst, lang, 1))
             out.append(text)
     if any(f.counts_events for f in prof.figures):
         out.append(t("profiles.sentence.events_note", lang))

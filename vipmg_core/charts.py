@@ -87,7 +87,8 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
     panels = unit == "events" and len(keys) > 1
     rows = math.ceil(len(keys) / 2) if panels else 1
     fig = make_subplots(rows=rows, cols=2 if panels else 1, vertical_spacing=0.12 if rows > 1 else 0.1,
-                        horizontal_spacing=0.1, subplot_titles=[wrap(figure_label(k, lang), 38) for k in keys] if panels else None)
+                        horizontal_spacing=0.1,
+                        subplot_titles=[wrap(figure_label(k, lang), 38) for k in keys] if panels else None)
     for i, key in enumerate(keys):
         part = frame.filter(pl.col("key") == key).sort("year")
         hover = [t("profiles.chart.partial_year", lang, months=m) if p else ""
@@ -210,10 +211,12 @@ def condition_chart(cond: Conditions, key: str, lang: str, area_name: str) -> go
         flags = [part.get(c, {}).get("flag") for c in order]
         texts = [fmt_percent(v, lang) if v is not None else "x" for v in values]
         fig.add_trace(go.Bar(
-            x=[codes.name(c, lang) for c in order], y=values, name=t(f"profiles.birth.{birth}", lang),
+            x=[wrap(codes.name(c, lang), 18) for c in order], y=values, name=t(f"profiles.birth.{birth}", lang),
             marker={"color": colour, "opacity": _opacity(flags)}, text=texts, textposition="outside",
-            customdata=[[tx, fl_, part.get(c, {}).get("n")] for tx, fl_, c in zip(texts, _flag_text(flags, lang), order)],
-            hovertemplate="%{x}: %{customdata[0]} (%{customdata[1]}, n = %{customdata[2]})<extra>%{fullData.name}</extra>"))
+            customdata=[[text, flag, part.get(c, {}).get("n")]
+                        for text, flag, c in zip(texts, _flag_text(flags, lang), order)],
+            hovertemplate="%{x}: %{customdata[0]} (%{customdata[1]}, n = %{customdata[2]})"
+                          "<extra>%{fullData.name}</extra>"))
     fig.update_layout(barmode="group", yaxis={"title": t("profiles.chart.percent_axis", lang), "rangemode": "tozero"})
     subtitle = note(source_text([ds.id], cond.synthetic, lang), cond.period, "persons", lang)
     hidden = cells.filter(pl.col("flag") == SUPPRESSED).height
@@ -233,7 +236,8 @@ def profile_charts(profile: Profile, lang: str, limit: int | None = None) -> lis
         ("labour_status", condition_chart(profile.conditions, "labour_status", lang, name)
          if profile.conditions else None),
         ("stock_trend", trend_chart(profile, lang, "persons")),
-        ("destinations", flows_bar(profile.destinations, lang, "out", name, profile.flows_synthetic) if profile.destinations else None),
+        ("destinations", flows_bar(profile.destinations, lang, "out", name, profile.flows_synthetic)
+         if profile.destinations else None),
         ("permits", permits_chart(profile.permits, lang, name) if profile.permits else None),
         ("education", condition_chart(profile.conditions, "education", lang, name) if profile.conditions else None),
         ("remittances", condition_chart(profile.conditions, "remittances", lang, name)
@@ -308,9 +312,10 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
             text=[f"{country_name(c, lang)}: {texts[c]} — {t('profiles.chart.no_polygon', lang)}" for c in dots],
             hovertemplate="%{text}<extra></extra>", name=""))
     points = [country_point(c) for c in rows["country"] if country_point(c) is not None]
-    view = maps.fit_view(points, width=700, height=440)
+    view = maps.fit_view(points, width=420, height=380)  # the plot area beside the colour bar, in a half page
     fig.update_layout(
         map={"style": "white-bg", "center": {"lat": view.latitude, "lon": view.longitude}, "zoom": view.zoom},
-        coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": unit_title}, "thickness": 12}},
+        coloraxis={"colorscale": [[0, "#c6dbef"], [0.5, "#4292c6"], [1, "#08306b"]],  # the lowest still blue,
+                   "colorbar": {"title": {"text": wrap(unit_title, 14)}, "thickness": 12}},  # not the land's grey
         showlegend=False)
     return _finish(fig, title, subtitle, 460)

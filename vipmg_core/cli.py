@@ -134,6 +134,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    """A country's (or the region's) bulletin: one offline HTML file, or a PDF when --out ends in .pdf."""
+    from vipmg_core import bulletins, profiles
+    from vipmg_core.countries import resolve
+    from vipmg_core.warehouse import Warehouse
+
+    lang = args.lang
+    try:
+        area = profiles.area(args.country)
+    except profiles.ProfileError as exc:
+        match = resolve(args.country)  # a name works too: "Costa Rica", "St. Lucia"
+        if not match.found:
+            raise UserError(exc.message(lang)) from None
+        area = profiles.area(match.iso3)
+    try:
+        period = profiles.parse_period(args.period)
+    except profiles.ProfileError as exc:
+        raise UserError(exc.message(lang)) from None
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; give a file name")
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise UserError(f"--out {args.out!r}: give a file ending in .html (offline, prints to PDF) or .pdf")
+    result = bulletins.bulletin(Warehouse(), area.code, period, lang)
+    if not result.profile.figures:
+        raise UserError(profiles.t("profiles.no_data", lang, area=area.name(lang)))
+    html = bulletins.to_html(result)
+    try:
+        data = bulletins.to_pdf(html) if out.suffix.lower() == ".pdf" else html.encode("utf-8")
+    except bulletins.BulletinError as exc:
+        raise UserError(exc.message(lang)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    demo = " (demo data)" if result.profile.synthetic else ""
+    print(f"{out}: {result.title} · {result.period_label}; {len(result.profile.figures)} figures, "
+          f"{len(result.charts)} charts{demo}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from vipmg_core.warehouse import Warehouse
 
@@ -150,8 +189,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from vipmg_core import mapping as mp
     from vipmg_core.config import data_dir
     from vipmg_core.countries import is_country
-    from vipmg_core.readers import ReadError, read_path
-    from vipmg_core.validation import validate
+    from vipmg_core.readers import ReadError
+    from vipmg_core.validation import validate_path
     from vipmg_core.warehouse import Warehouse
 
     country = args.country.strip().upper()
@@ -167,16 +206,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             profile = mp.load_profile(wh.catalogue, args.dataset, country, args.mapping)
         except KeyError as exc:
             raise UserError(str(exc.args[0])) from None
-    options = {"sheet": args.sheet or (profile.sheet if profile else None),
-               "header_row": args.header_row or (profile.header_row if profile else None),
-               "encoding": args.encoding}
     try:
-        read = read_path(args.file, **options)
+        _, report = validate_path(args.file, args.dataset, country, wh, profile=profile, sheet=args.sheet,
+                                  header_row=args.header_row, encoding=args.encoding)
     except ReadError as exc:
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return EXIT_USAGE
-    mapping = mp.refit(profile, read) if profile else mp.auto_mapping(read, args.dataset, country)
-    report = validate(read, mapping, wh)
     if args.json:
         print(report.to_json(args.lang))
     else:
@@ -306,6 +341,70 @@ def cmd_flows(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_network(args: argparse.Namespace) -> int:
+    """The Network board (members) or published coverage (public), the directory and the calendar."""
+    from vipmg_core import network
+    from vipmg_core.cli_submissions import _login
+    from vipmg_core.warehouse import Warehouse
+
+    wh = Warehouse()
+    account = _login(wh, args) if args.user else None
+    if args.network_command == "calendar":
+        if args.set:
+            if account is None:
+                raise cli_submissions.Refused("only reviewers set the calendar: add --user NAME --password-stdin")
+            network.set_calendar(wh, account, args.set, args.frequency or network.default_frequency(args.set),
+                                 due_days=args.due_days, since=args.since or "")
+        rows = [vars(e) for e in network.calendar(wh).values()]
+    elif args.network_command == "directory":
+        rows = [vars(p) for p in network.directory(wh, account, country=args.country)]
+    else:
+        countries = _codes(args.country) or None
+        datasets_ = _codes(args.dataset) or None
+        years = (args.year, args.year) if args.year else None
+        if account is None:  # the public: published coverage only, nothing of submissions
+            rows = network.coverage(wh, countries=countries, dataset_ids_=datasets_, years=years).to_dicts()
+        else:
+            cells = network.board(wh, account, countries=countries, dataset_ids_=datasets_, years=years)
+            rows = cells.with_columns(cells["due"].cast(str)).to_dicts()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+    elif rows:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ",".join(v) if isinstance(v, tuple) else v for k, v in r.items()} for r in rows)
+        print(out.getvalue(), end="")
+    return 0
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    """The library as the public (or, with --user, an author or reviewer) sees it; drafts never for the public."""
+    from vipmg_core import library
+    from vipmg_core.cli_submissions import _login
+    from vipmg_core.warehouse import Warehouse
+
+    wh = Warehouse()
+    account = _login(wh, args) if args.user else None
+    if args.library_command == "list":
+        for a in library.articles(wh, account, country=args.country, topic=args.topic):
+            print(f"{a.article_id}  v{a.version} {a.status:<9} {a.date} {a.kind:<8} {a.text(args.lang)['title']}")
+        return 0
+    if not args.id:
+        raise UserError("give the article id (see: library list)")
+    art = library.get(wh, account, args.id, args.version)
+    try:
+        page = library.to_html(wh, art, args.lang)
+    except library.LibraryError as exc:
+        raise UserError(exc.message(args.lang)) from None
+    if args.out:
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(page)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m vipmg_core",
@@ -403,6 +502,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("es", "en"), default="es", help="language of messages and notes (default es)")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=cmd_flows)
+
+    p = sub.add_parser("bulletin", help="a country's or the region's bulletin (offline HTML, or PDF)",
+                       description="Headline figures, charts, the main changes in sentences, sources and notes, "
+                                   "for a country or the region and a period; the same as the Profile page.")
+    p.add_argument("--country", required=True, metavar="ISO3|REGION",
+                   help="an ISO3 code (or a country name), a group (MESOAMERICA, CARIBBEAN) or REGION")
+    p.add_argument("--period", default="", help="a year (2024), a month (2024-06: January to June, for monthly "
+                                                "routines) or a range (2020-2024); default: the latest data")
+    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the bulletin (default es)")
+    p.add_argument("--out", required=True, help="output file: .html (self-contained, offline) or .pdf (needs Chromium)")
+    p.set_defaults(func=cmd_bulletin)
+
+    p = sub.add_parser("network", help="the Network board, focal-point directory and reporting calendar",
+                       description="board: statuses per country, dataset and period (the public gets published "
+                                   "coverage only); directory: focal points (signed-in members only); calendar: "
+                                   "when each dataset is due (reviewers set it with --set).")
+    p.add_argument("network_command", choices=("board", "directory", "calendar"))
+    p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--country", help="ISO3 code(s), comma-separated")
+    p.add_argument("--dataset", help="dataset id(s), comma-separated")
+    p.add_argument("--year", type=int, help="one year of periods")
+    p.add_argument("--set", metavar="DATASET", help="calendar: set the calendar of this dataset")
+    p.add_argument("--frequency", choices=("monthly", "quarterly", "yearly"))
+    p.add_argument("--due-days", type=int, default=30, help="days allowed after the period ends (default 30)")
+    p.add_argument("--since", help="first period expected (YYYY, YYYY-Qn or YYYY-MM)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_network)
+
+    p = sub.add_parser("library", help="the publications library: list articles, or one as offline HTML",
+                       description="list: the articles you may see (the public: published only); html ID: one "
+                                   "article as a self-contained HTML file with its live figures.")
+    p.add_argument("library_command", choices=("list", "html"))
+    p.add_argument("id", nargs="?", help="html: the article id")
+    p.add_argument("--version", type=int, help="html: a given version (default: the newest you may see)")
+    p.add_argument("--country", help="list: only articles about this ISO3 country")
+    p.add_argument("--topic", help="list: only articles on this dataset")
+    p.add_argument("--lang", choices=("es", "en"), default="es")
+    p.add_argument("--out", help="html: output file (default: standard output)")
+    p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_library)
 
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")

@@ -106,6 +106,43 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Validate a file and, when it is ready, keep it as a new submission for review (same rules as the app)."""
+    from pathlib import Path
+
+    from vipmg_core import mapping as mp
+    from vipmg_core.datasets import dataset
+    from vipmg_core.readers import ReadError
+    from vipmg_core.submissions import standard_rows
+    from vipmg_core.validation import validate_path
+
+    wh = Warehouse()
+    account = _login(wh, args)
+    country = args.country.strip().upper()
+    require(account, Action.SUBMIT, country)  # before reading anything: refuse early and clearly
+    profile = None
+    if args.mapping:
+        try:
+            profile = mp.load_profile(wh.catalogue, args.dataset, country, args.mapping)
+        except KeyError as exc:
+            raise SubmissionError(str(exc.args[0])) from None
+    try:
+        _, report = validate_path(args.file, args.dataset, country, wh, profile=profile)
+    except ReadError as exc:
+        raise SubmissionError(exc.message("en")) from None
+    if not report.ready:
+        raise SubmissionError(f"the file has {report.errors} errors: run `validate` to see them, fix, and send again")
+    sub = SubmissionStore(wh).create(
+        account, dataset_id=args.dataset, country=country, file_name=Path(args.file).name,
+        data=Path(args.file).read_bytes(), frame=standard_rows(dataset(args.dataset), report.data),
+        mapping=json.loads(report.mapping.to_json()), report=report.to_dict("en"), ready=True,
+        source_institution=args.institution or account.institution, definitions=args.definitions or "",
+        notes=args.notes or "", submit=not args.draft)
+    print(f"{sub.submission_id}: {sub.status} ({sub.dataset_id} {sub.country} {sub.period} v{sub.version}, "
+          f"{sub.row_count} rows, {report.warnings} warnings)")
+    return 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     wh = Warehouse()
     account = _login(wh, args)
@@ -140,6 +177,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--password-stdin", action="store_true")
     a.add_argument("--as-user", help="the admin authorising this (their password on the next stdin line)")
     p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("submit", help="validate a file and send it for review (focal points, own country only)")
+    p.add_argument("file")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--country", required=True, help="ISO3 code of your country")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--mapping", help="name of a saved mapping profile")
+    p.add_argument("--institution", help="source institution (default: the account's)")
+    p.add_argument("--definitions", help="definitions used, if they differ from the standard")
+    p.add_argument("--notes")
+    p.add_argument("--draft", action="store_true", help="keep it as a draft instead of sending it for review")
+    p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("submissions", help="list submissions you may see")
     p.add_argument("action", choices=("list",), nargs="?", default="list")

@@ -160,12 +160,13 @@ def _caveats(wh: Warehouse, indicator: str, figures: list[Figure], countries: Se
     for fig in figures:
         periods.setdefault(fig.period, []).append(fig.areas[0])
     if len(periods) > 1:
-        found.append(Caveat("periods", (("list", _PeriodList(tuple((p, tuple(c)) for p, c in sorted(periods.items())))),)))
+        listed = _PeriodList(tuple((p, tuple(c)) for p, c in sorted(periods.items())))
+        found.append(Caveat("periods", (("list", listed),)))
     # 5. Estimates with reliability flags, demo data, and countries with nothing published.
     if any(f.flag in (CAUTION, SUPPRESSED) for f in figures):
         r = rules()
-        found.append(Caveat("estimates", (("low", fmt_number(r.cv_reliable_max)), ("high", fmt_number(r.cv_caution_max)),
-                                          ("n", str(r.min_unweighted_n)))))
+        found.append(Caveat("estimates", (("low", fmt_number(r.cv_reliable_max)),
+                                          ("high", fmt_number(r.cv_caution_max)), ("n", str(r.min_unweighted_n)))))
     demo = [f.areas[0] for f in figures if f.synthetic]
     if demo:
         found.append(Caveat("demo", (("countries", _CountryList(tuple(demo))),)))
@@ -253,7 +254,12 @@ def table(c: Comparison, lang: str) -> pd.DataFrame:
         t("compare.col_cv", lang), t("compare.col_source", lang), t("compare.col_demo", lang),
         t("compare.col_code", lang)])
     if not c.percent:  # quality columns only mean something for survey and census estimates
-        frame = frame.drop(columns=[t("compare.col_quality", lang), t("compare.col_n", lang), t("compare.col_cv", lang)])
+        frame = frame.drop(columns=[t(f"compare.col_{k}", lang) for k in ("quality", "n", "cv")])
+    if frame[t("compare.col_change", lang)].isna().all():  # a single survey round: nothing to compare with
+        frame = frame.drop(columns=[t("compare.col_previous", lang), t("compare.col_change", lang)])
+    numeric = [value_header, t("compare.col_change", lang), t("compare.col_n", lang), t("compare.col_cv", lang)]
+    for column in (c for c in numeric if c in frame.columns):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
 
 
@@ -268,7 +274,8 @@ def export_meta(c: Comparison, lang: str) -> ExportMeta:
     return ExportMeta(
         dataset_id=dataset_id, lang=lang, title=f"{c.title(lang)} ({c.periods_label()})",
         filters={t("compare.col_country", lang): [country_name(x, lang) for x in c.countries]},
-        method=t("compare.method", lang), notes=tuple([unit_badge(c.unit, lang)] + [k.message(lang) for k in c.caveats]),
+        method=t("compare.method", lang),
+        notes=tuple([unit_badge(c.unit, lang)] + [k.message(lang) for k in c.caveats]),
         flags_legend=legend, synthetic=c.synthetic,
         provenance=tuple(dict.fromkeys(f"{country_name(row['country'], lang)}: {row['publishers']}"
                                        for row in c.rows.iter_rows(named=True))),

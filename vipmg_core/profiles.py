@@ -29,16 +29,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import pandas as pd
 import polars as pl
 
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
-from vipmg_core.i18n import t
-from vipmg_core.quality import SUPPRESSED, estimate_flag
+from vipmg_core.i18n import fmt_number, fmt_percent, t
+from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
 REGION = "REGION"  # every project country together
@@ -47,7 +48,6 @@ NATIVE_CODES = ("NATIVE", "RETURNED")  # migrant_status codes of persons born in
 FOREIGN_CODES = ("FOREIGN_BORN",)
 BIRTH_COLUMN = "country_of_birth"
 STATUS_CODELIST = "migrant_status"
-BIRTH_GROUPS = ("native", "foreign")
 TREND_YEARS = 10  # how far back the trends go when the period does not say
 DEFAULT_POOL = 3  # survey years pooled for the migrants-versus-natives comparison (small samples)
 TOP = 10
@@ -141,6 +141,17 @@ class Period:
 
     def bound(self) -> tuple[int, int]:
         return (self.last_year or 9999, self.last_month or 12)
+
+    def text(self, lang: str) -> str:
+        """For people: '2024', 'ene.–jun. 2024', '2020–2024'."""
+        if self.last_year is None:
+            return ""
+        end = str(self.last_year)
+        if self.last_month:
+            end = period_text(f"{self.last_year}-01/{self.last_year}-{self.last_month:02d}", lang)
+        if self.first_year is not None and self.first_year != self.last_year:
+            return f"{self.first_year}–{end}"
+        return end
 
 
 def parse_period(text: str | None) -> Period:
@@ -297,11 +308,13 @@ def _series_sql(ds: Dataset, spec: FigureSpec) -> tuple[str, dict]:
 
 @dataclass(frozen=True)
 class Series:
-    """One figure's published values: per area and period, with the releases behind them."""
+    """One figure's values per area and period, over every period the dataset publishes for the area: a period
+    published with no matching row is a true zero (the standard leaves zero cells out), while a period that is
+    not published at all is absent, so an incomplete year is told by its months, not by its zeros."""
 
     spec: FigureSpec
     dataset_id: str
-    frame: pl.DataFrame  # area, period, value, releases
+    frame: pl.DataFrame  # area, period, value (None where the published value is hidden), releases
 
     @property
     def dataset(self) -> Dataset:
@@ -314,19 +327,33 @@ class Series:
 
 
 def series(wh: Warehouse, spec: FigureSpec, areas: Sequence[str]) -> Series | None:
-    """The figure's values for `areas` from the first of its datasets that has any; None when none has."""
+    """The figure's values for `areas` from the first of its datasets that has any; None when none has.
+
+    An area is part of the series only if some row matches the figure's filter: a dataset whose rows for the
+    area never say (say) the minor status does not report unaccompanied minors as zero."""
     for dataset_id in spec.dataset_ids:
         ds = _known(dataset_id)
         if ds is None or ds.measure is None:
             continue
-        if spec.area_column and spec.area_column not in ds.column_names:
-            continue
-        if any(column not in ds.column_names for column, _ in spec.where):
+        area_col = spec.area_column or ds.area_column
+        if area_col not in ds.column_names or any(column not in ds.column_names for column, _ in spec.where):
             continue
         sql, params = _series_sql(ds, spec)
-        frame = wh.query(ds.id, sql, {**params, "areas": list(areas)}, with_release=True)
-        if frame.height and frame["value"].drop_nulls().len():
-            return Series(spec, ds.id, frame)
+        found = wh.query(ds.id, sql, {**params, "areas": list(areas)}, with_release=True)
+        if not (found.height and found["value"].drop_nulls().len()):
+            continue
+        coverage = wh.query(
+            ds.id, f"SELECT {_q(area_col)} AS area, CAST({_q(ds.time_column)} AS VARCHAR) AS period,"
+                   f" LIST(DISTINCT release_id ORDER BY release_id) AS releases FROM data"
+                   f" WHERE {_q(area_col)} IN (SELECT UNNEST($areas)) GROUP BY ALL ORDER BY area, period",
+            {"areas": list(areas)}, with_release=True)
+        reported = found.filter(pl.col("value").is_not_null())["area"].unique().to_list()
+        frame = (coverage.filter(pl.col("area").is_in(reported))
+                 .join(found.select("area", "period", "value", pl.lit(True).alias("_row")), on=["area", "period"],
+                       how="left")
+                 .with_columns(pl.when(pl.col("_row").is_null()).then(0.0).otherwise(pl.col("value")).alias("value"))
+                 .select("area", "period", "value", "releases"))
+        return Series(spec, ds.id, frame)
     return None
 
 
@@ -366,8 +393,8 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         value, releases, used = total([r for r in rows if r["period"] == latest])
         previous = dates[-2] if len(dates) > 1 else None
         before = total([r for r in rows if r["period"] == previous])[0] if previous else None
-        return Figure(s.spec.key, ds.id, unit, latest, value, previous, before, _sources(wh, ds.id, releases),
-                      areas=used)
+        return _confidential(Figure(s.spec.key, ds.id, unit, latest, value, previous, before,
+                                    _sources(wh, ds.id, releases), areas=used))
     year = max(_year(r["period"]) for r in rows)
     last = max(_month(r["period"]) for r in rows if _year(r["period"]) == year) if monthly else 12
     current = [r for r in rows if _year(r["period"]) == year and _month(r["period"]) <= last]
@@ -379,8 +406,25 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
     if earlier and {_month(r["period"]) for r in earlier} >= months_now:  # like with like, month for month
         previous_label = str(year - 1) if last == 12 else f"{year - 1}-01/{year - 1}-{last:02d}"
         before = total(earlier)[0]
-    return Figure(s.spec.key, ds.id, unit, label, value, previous_label, before, _sources(wh, ds.id, releases),
-                  areas=used)
+    return _confidential(Figure(s.spec.key, ds.id, unit, label, value, previous_label, before,
+                                _sources(wh, ds.id, releases), areas=used))
+
+
+def _small(value: float | None) -> bool:
+    """The admin small-count rule of standard/quality.toml: 1 or 2 events could point at a person."""
+    minimum = rules().admin_min_count
+    return value is not None and 0 < value < minimum
+
+
+def _confidential(fig: Figure) -> Figure:
+    """An administrative figure (or the one it is compared with) under the small-count rule is hidden."""
+    if dataset(fig.dataset_id).source_type != "administrative":
+        return fig
+    if _small(fig.value):
+        return replace(fig, value=None, previous_value=None, flag=SUPPRESSED)
+    if _small(fig.previous_value):
+        return replace(fig, previous_value=None)
+    return fig
 
 
 def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.DataFrame:
@@ -407,6 +451,10 @@ def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.
         out = rows.group_by("year").agg(pl.col("value").sum(), pl.lit(12).alias("months"),
                                         pl.lit(False).alias("partial"))
     out = out.sort("year")
+    if ds.source_type == "administrative":
+        minimum = rules().admin_min_count
+        out = out.with_columns(pl.when((pl.col("value") > 0) & (pl.col("value") < minimum)).then(None)
+                               .otherwise(pl.col("value")).alias("value"))
     if first is None and ds.counts_events and out.height:
         out = out.filter(pl.col("year") > out["year"].max() - TREND_YEARS)
     return out.select("year", "value", "partial", pl.col("months").cast(pl.Int32))
@@ -451,10 +499,12 @@ def _microdata_sources(wh: Warehouse, areas: Sequence[str], period: Period, need
         years = _common_years(wh, ds, areas, period.bound()[0])
         if years and _domains(wh, ds, areas, (years[-1], years[-1])) is not None:
             found.append((ds, years))
-    census = lambda item: 0 if item[0].psu is None else 1  # noqa: E731 - no design variables: a census sample
+    def kind(item: tuple[Dataset, list[int]]) -> int:
+        return 0 if item[0].psu is None else 1  # no design variables: a census sample
+
     if census_first:
-        return sorted(found, key=lambda item: (census(item), -item[1][-1]))
-    return sorted(found, key=lambda item: (-item[1][-1], census(item)))
+        return sorted(found, key=lambda item: (kind(item), -item[1][-1]))
+    return sorted(found, key=lambda item: (-item[1][-1], kind(item)))
 
 
 def _crosstab(wh: Warehouse, ds: Dataset, rows: list[str], areas: Sequence[str], years: tuple[int, int],
@@ -758,6 +808,11 @@ class Profile:
     def figure(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)
 
+    def sparkline(self, key: str) -> list[float] | None:
+        """The figure's yearly values for a small line beside it; None when too short or a year is hidden."""
+        values = self.trends.filter(pl.col("key") == key)["value"].to_list()
+        return values if len(values) > 2 and None not in values else None
+
     @property
     def sources(self) -> tuple[Source, ...]:
         found: dict[str, Source] = {}
@@ -848,26 +903,24 @@ def source_text(dataset_ids_: Iterable[str], synthetic: bool, lang: str) -> str:
 
 def figure_caption(fig: Figure, lang: str) -> str:
     """'Counts events, not persons · Arrivals and departures (demo data) · 2024' for under a figure."""
-    parts = [unit_badge(fig.unit, lang), source_text([fig.dataset_id], fig.synthetic, lang), period_text(fig.period, lang)]
-    if fig.flag is not None:
+    parts = [unit_badge(fig.unit, lang), source_text([fig.dataset_id], fig.synthetic, lang),
+             period_text(fig.period, lang)]
+    if fig.flag is not None and not fig.percent:  # an admin count under the small-count rule
+        parts.append(t("profiles.flag.small_count", lang, minimum=rules().admin_min_count))
+    elif fig.flag is not None:
         parts.append(t(f"profiles.flag.{fig.flag}", lang) + (f" (n = {fig.n})" if fig.n is not None else ""))
     return " · ".join(parts)
 
 
 def figure_value(fig: Figure, lang: str) -> str:
     """The number as shown: grouped digits, a percentage with its sign, or the hidden-value symbol."""
-    from vipmg_core.i18n import fmt_number, fmt_percent
-    from vipmg_core.quality import rules
-
     if fig.value is None:
         return rules().symbol_suppressed
     return fmt_percent(fig.value, lang) if fig.percent else fmt_number(fig.value, lang)
 
 
-def conditions_table(cond: Conditions, lang: str):
+def conditions_table(cond: Conditions, lang: str) -> pd.DataFrame:
     """The migrants-versus-natives figures with their quality, as a table (pandas) in `lang`."""
-    import pandas as pd
-
     ds = dataset(cond.dataset_id)
     columns = {spec.key: ds.column(spec.column) for spec in CONDITIONS if spec.column in ds.column_names}
     records = []
@@ -883,3 +936,26 @@ def conditions_table(cond: Conditions, lang: str):
             t("profiles.col.quality", lang): t(f"profiles.flag.{row['flag']}", lang),
         })
     return pd.DataFrame(records)
+
+
+def _caution_note(lang: str) -> str:
+    r = rules()
+    return t("profiles.caution_cells", lang, low=fmt_number(r.cv_reliable_max, lang),
+             high=fmt_number(r.cv_caution_max, lang))
+
+
+def pyramid_notes(pyr: Pyramid, lang: str) -> list[str]:
+    """How the pyramid was estimated, and what is hidden or pale in it."""
+    r = rules()
+    notes = [t(f"profiles.method_{pyr.method}", lang)]
+    if pyr.grouping == "broad":
+        notes.append(t("profiles.pyramid_broad", lang))
+    hidden = pyr.hidden("native") + pyr.hidden("foreign")
+    if hidden:
+        notes.append(t("profiles.hidden_cells", lang, count=hidden, n=r.min_unweighted_n,
+                       cv=fmt_number(r.cv_caution_max, lang)))
+    return notes + [_caution_note(lang)]
+
+
+def conditions_notes(cond: Conditions, lang: str) -> list[str]:
+    return [t(f"profiles.method_{cond.method}", lang), _caution_note(lang)]

@@ -59,6 +59,20 @@ class Submission:
         return cls(**data)
 
 
+def standard_rows(ds: Dataset, data: pl.DataFrame) -> pl.DataFrame:
+    """The rows a validated file publishes: the declared columns only, and without `_T` rows whose parts are
+    in the file too (the platform recomputes totals; keeping both would count them twice). A `_T` row stays
+    where it is the only figure, e.g. a country that does not break a count down by sex."""
+    rows = data.select(ds.column_names)
+    coded = [c.name for c in ds.dimensions if c.type == "code"]
+    for dim in coded:
+        others = [c for c in ds.column_names if c != dim and (c in coded or c == ds.time_column)]
+        parts = rows.filter(pl.col(dim).fill_null("") != "_T").select(others).unique()
+        totals = rows.filter(pl.col(dim) == "_T").join(parts, on=others, how="anti", nulls_equal=True)
+        rows = pl.concat([rows.filter(pl.col(dim).fill_null("") != "_T"), totals])
+    return rows
+
+
 def period_of(frame: pl.DataFrame, ds: Dataset) -> str:
     """The reference period a file covers: one period, or `first/last` (ISO 8601 interval)."""
     periods = frame.get_column(ds.time_column).cast(pl.String).drop_nulls().unique().sort()

@@ -289,6 +289,22 @@ def validate(read: ReadResult, mapping: mp.Mapping, wh=None, *, today: dt.date |
                   problems=problems, counts=counts, data=data, mapping=mapping, detections=read.detections)
 
 
+def validate_path(path: str, dataset_id: str, country: str, wh=None, *, profile: mp.Mapping | None = None,
+                  sheet: str | None = None, header_row: int | None = None, encoding: str | None = None
+                  ) -> tuple[ReadResult, Report]:
+    """Read a file from disk, map it (with a saved profile, or automatically) and validate it.
+
+    Raises readers.ReadError when the file cannot be read at all.
+    """
+    from vipmg_core.readers import read_path
+
+    options = {"sheet": sheet or (profile.sheet if profile else None),
+               "header_row": header_row or (profile.header_row if profile else None), "encoding": encoding}
+    read = read_path(path, **options)
+    mapping = mp.refit(profile, read) if profile else mp.auto_mapping(read, dataset_id, country)
+    return read, validate(read, mapping, wh)
+
+
 def _check_headers(read: ReadResult, mapping: mp.Mapping, ds: Dataset, out: _Collector) -> None:
     header = read.info.header_row
     mapped = {s for s in mapping.columns.values() if s}

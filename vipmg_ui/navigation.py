@@ -37,8 +37,12 @@ class PageSpec:
 HOME = PageSpec("home")  # lives in Home.py itself
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("catalogue"),
+    PageSpec("profile"),
+    PageSpec("compare"),
     PageSpec("crosstab"),
     PageSpec("flowmap"),
+    PageSpec("board"),  # members see submissions and contacts; the public, published coverage only
+    PageSpec("library"),  # drafts only for their authors and reviewers
     PageSpec("upload"),  # validate-only: open to everyone (Action.VALIDATE is public)
     PageSpec("my_submissions", requires=Action.SUBMIT),
     PageSpec("review", requires=Action.REVIEW),

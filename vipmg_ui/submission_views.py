@@ -13,7 +13,7 @@ from vipmg_core.catalogue import Catalogue
 from vipmg_core.codelists import country_name
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import fmt_change, fmt_number, t
-from vipmg_core.permissions import Action, allowed
+from vipmg_core.permissions import Action, Forbidden, allowed
 from vipmg_core.submissions import Submission, SubmissionStore
 
 
@@ -109,3 +109,47 @@ def filter_rows(table: pd.DataFrame, chosen: dict[str, list[str]]) -> pd.DataFra
         if values:
             mask &= table[column].isin(values)
     return table[mask]
+
+
+def send_section(report, file_bytes: bytes, account: Account | None, lang: str) -> None:
+    """After validation: a signed-in focal point of the file's country sends it for review; others are told
+    what they would need. Validation alone never stores anything."""
+    from vipmg_core.submissions import SubmissionError, standard_rows
+
+    if account is None:
+        st.info(t("send.sign_in", lang, country=country_name(report.country, lang)))
+        return
+    if not allowed(account, Action.SUBMIT, report.country):
+        st.warning(t("send.not_yours", lang, country=country_name(report.country, lang)))
+        return
+    if not report.ready:
+        st.error(t("send.fix_first", lang, errors=report.errors))
+        return
+    sent = st.session_state.get("_sent")
+    if sent and sent[0] == report.info.sha256:
+        st.success(t("send.done", lang, version=sent[1], period=sent[2]))
+        st.page_link("pages/my_submissions.py", label=t("page.my_submissions", lang))
+        return
+    with st.form("send"):
+        institution = st.text_input(t("send.institution", lang), value=account.institution)
+        definitions = st.text_area(t("send.definitions", lang), help=t("send.definitions_help", lang))
+        notes = st.text_area(t("send.notes", lang))
+        if not st.form_submit_button(t("send.button", lang), type="primary"):
+            return
+    store = SubmissionStore(_warehouse())
+    try:
+        sub = store.create(account, dataset_id=report.dataset_id, country=report.country, file_name=report.info.name,
+                           data=file_bytes, frame=standard_rows(dataset(report.dataset_id), report.data),
+                           mapping=json.loads(report.mapping.to_json()), report=report.to_dict(lang), ready=True,
+                           source_institution=institution, definitions=definitions, notes=notes)
+    except (SubmissionError, Forbidden) as exc:
+        st.error(t("subs.error", lang, reason=exc))
+        return
+    st.session_state["_sent"] = (report.info.sha256, sub.version, sub.period)
+    st.rerun()
+
+
+def _warehouse():
+    from vipmg_ui import shell
+
+    return shell.warehouse()

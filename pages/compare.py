@@ -1,0 +1,89 @@
+"""Regional comparison: one indicator for several countries, side by side (bars, map, table), saying where
+the countries' figures do not compare."""
+
+import streamlit as st
+
+from vipmg_core import charts
+from vipmg_core import compare as cp
+from vipmg_core import profiles as pr
+from vipmg_core.codelists import country_name
+from vipmg_core.exports import csv_bytes, excel_bytes
+from vipmg_core.i18n import t
+from vipmg_ui import shell
+
+INDICATOR, COUNTRIES = "ci", "cc"  # widget keys, also the link's parameter names (codes only)
+DEFAULT_INDICATOR = "immigrant_stock"
+
+ctx = shell.context()
+lang = ctx.lang
+wh = shell.warehouse()
+
+
+@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
+def _places(root: str, token: str) -> tuple[list[str], tuple[int, int]]:
+    del root, token
+    current = shell.warehouse()
+    areas = pr.area_codes(current)
+    return [c for c in areas if pr.area(c).is_country], current.year_bounds()
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def _compare(root: str, token: str, indicator: str, countries: tuple[str, ...], first: int | None, last: int
+             ) -> cp.Comparison:
+    del root, token
+    return cp.compare(shell.warehouse(), indicator, countries, pr.Period(first, last))
+
+
+st.title(t("page.compare", lang))
+st.markdown(t("compare.intro", lang))
+
+keys = cp.indicators()
+places, bounds = _places(str(wh.root), wh.state_token())
+top = st.columns([2, 3])
+shell.url_state(INDICATOR, DEFAULT_INDICATOR, shell.parse_choice(keys))
+indicator = top[0].selectbox(t("compare.indicator", lang), keys, key=INDICATOR,
+                             format_func=lambda k: pr.figure_label(k, lang))
+shell.url_publish(INDICATOR, indicator, None)
+chosen = [c for c in ctx.countries if c in places]
+shell.url_state(COUNTRIES, chosen, shell.parse_codes(places))
+countries = top[1].multiselect(t("compare.countries", lang), places, key=COUNTRIES,
+                               format_func=lambda c: country_name(c, lang))
+shell.url_publish(COUNTRIES, countries, chosen, shell.dump_codes)
+if not countries:
+    st.info(t("profiles.error.no_countries", lang))
+    st.stop()
+
+first = None if ctx.years[0] <= bounds[0] else ctx.years[0]
+result = _compare(str(wh.root), wh.state_token(), indicator, tuple(countries), first, ctx.years[1])
+
+with st.container(border=True):
+    st.markdown(f"**{t('compare.caveats', lang)}**")
+    for caveat in result.caveats:
+        st.markdown(f"- {caveat.message(lang)}")
+
+if result.rows.is_empty():
+    st.info(t("compare.no_data", lang))
+    st.stop()
+
+title, subtitle, axis = result.title(lang), result.subtitle(lang), result.axis(lang)
+name = f"compare_{indicator}_{result.periods_label().replace(' … ', '_')}"
+left, right = st.columns(2)
+with left:
+    st.subheader(t("compare.bars", lang))
+    st.plotly_chart(charts.compare_bars(result.rows, title, subtitle, axis, lang, result.percent), width="stretch",
+                    config=charts.plotly_config(f"{name}_bars"))
+with right:
+    st.subheader(t("compare.map", lang))
+    st.plotly_chart(charts.compare_map(result.rows, title, subtitle, axis, lang, result.percent), width="stretch",
+                    config=charts.plotly_config(f"{name}_map"))
+st.caption(t("profiles.png_hint", lang))
+
+st.subheader(t("compare.table", lang))
+table = cp.table(result, lang)
+st.dataframe(table, hide_index=True, width="stretch")
+meta = cp.export_meta(result, lang)
+buttons = st.columns(2)
+buttons[0].download_button(t("compare.download_csv", lang), csv_bytes(table, meta), f"{name}.csv", "text/csv",
+                           on_click="ignore")
+buttons[1].download_button(t("compare.download_excel", lang), excel_bytes(table, meta), f"{name}.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")

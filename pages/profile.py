@@ -1,0 +1,136 @@
+"""Country profile: the main facts of a country (or of the region) at a glance, its charts, and its bulletin."""
+
+import streamlit as st
+
+from vipmg_core import bulletins as bl
+from vipmg_core import charts
+from vipmg_core import flows as fl
+from vipmg_core import profiles as pr
+from vipmg_core.i18n import fmt_change, t
+from vipmg_ui import shell
+
+AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
+POOLS = (1, 2, 3, 5)
+COLUMNS = 4
+
+ctx = shell.context()
+lang = ctx.lang
+wh = shell.warehouse()
+
+
+@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
+def _codes(root: str, token: str) -> tuple[list[str], tuple[int, int]]:
+    del root, token  # cache keys: a new publication refreshes the list
+    current = shell.warehouse()
+    return pr.area_codes(current), current.year_bounds()
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def _profile(root: str, token: str, code: str, first: int | None, last: int, pool: int) -> pr.Profile:
+    del root, token
+    return pr.profile(shell.warehouse(), code, pr.Period(first, last), pool)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def _bulletin_html(root: str, token: str, code: str, first: int | None, last: int, pool: int, lang: str) -> bytes:
+    computed = _profile(root, token, code, first, last, pool)
+    return bl.to_html(bl.bulletin(shell.warehouse(), code, computed.period, lang, computed=computed)).encode("utf-8")
+
+
+def _chart(fig, name: str) -> None:
+    st.plotly_chart(fig, width="stretch", config=charts.plotly_config(name))
+
+
+st.title(t("page.profile", lang))
+st.caption(t("profiles.intro", lang))
+
+codes, bounds = _codes(str(wh.root), wh.state_token())
+default = next((c for c in ctx.countries if c in codes), codes[0])
+top = st.columns([3, 2])
+shell.url_state(AREA, default, shell.parse_choice(codes))
+code = top[0].selectbox(t("profiles.choose_area", lang), codes, key=AREA, format_func=lambda c: pr.area(c).name(lang))
+shell.url_publish(AREA, code, None)  # always in the link: a profile link names its country
+shell.url_state(POOL, pr.DEFAULT_POOL, lambda raw: int(raw) if raw.isdigit() and int(raw) in POOLS else None)
+pool = top[1].select_slider(t("profiles.pool", lang), POOLS, key=POOL)
+shell.url_publish(POOL, pool, pr.DEFAULT_POOL)
+
+# The sidebar's years: figures are read at the end of the range; the whole range means "the latest trends".
+period = pr.Period(None if ctx.years[0] <= bounds[0] else ctx.years[0], ctx.years[1])
+area = pr.area(code)
+name = area.name(lang)
+with st.spinner():
+    profile = _profile(str(wh.root), wh.state_token(), code, period.first_year, period.last_year, pool)
+stem = f"{code}_{period.label().replace('–', '-') or 'latest'}"
+
+if not profile.figures:
+    st.info(t("profiles.no_data", lang, area=name))
+    st.stop()
+
+st.header(name)
+st.subheader(t("profiles.headlines", lang))
+for start in range(0, len(profile.figures), COLUMNS):
+    for column, fig in zip(st.columns(COLUMNS), profile.figures[start:start + COLUMNS]):
+        delta = (t("profiles.change", lang, change=fmt_change(fig.change, lang),
+                   previous=pr.period_text(fig.previous_period, lang)) if fig.change is not None else None)
+        arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
+        column.metric(pr.figure_label(fig.key, lang), pr.figure_value(fig, lang), delta, delta_color="off",
+                      delta_arrow=arrow, chart_data=profile.sparkline(fig.key), chart_type="line")
+        column.caption(pr.figure_caption(fig, lang))
+for key in profile.notes:
+    st.caption(t("profiles.not_additive", lang, figure=pr.figure_label(key, lang)))
+st.caption(t("profiles.png_hint", lang))
+
+st.subheader(t("profiles.trends", lang))
+for unit in ("events", "persons"):
+    figure = charts.trend_chart(profile, lang, unit)
+    if figure is not None:
+        _chart(figure, f"{stem}_trend_{unit}")
+
+if profile.pyramid is not None:
+    st.subheader(t("profiles.population", lang))
+    _chart(charts.pyramid_chart(profile.pyramid, lang, name), f"{stem}_pyramid")
+    st.caption(" ".join(pr.pyramid_notes(profile.pyramid, lang)))
+
+if profile.origins is not None or profile.destinations is not None:
+    st.subheader(t("profiles.origins_destinations", lang))
+    sides = st.columns(2)
+    for side, result, place in (("in", profile.origins, sides[0]), ("out", profile.destinations, sides[1])):
+        if result is not None:
+            with place:
+                _chart(charts.flows_bar(result, lang, side, name, profile.flows_synthetic), f"{stem}_{side}")
+if profile.flow_map is not None:
+    st.subheader(t("profiles.flow_map", lang))
+    st.pydeck_chart(fl.flow_deck(profile.flow_map, lang, height=420), height=420)
+    st.image(fl.legend_svg(profile.flow_map, lang))
+    st.caption(t("profiles.flow_map_caption", lang, period=fl.period_label(*profile.flow_map.query.period)))
+
+if profile.permits is not None:
+    st.subheader(t("profiles.permits", lang))
+    _chart(charts.permits_chart(profile.permits, lang, name), f"{stem}_permits")
+
+if profile.conditions is not None:
+    cond = profile.conditions
+    st.subheader(t("profiles.conditions", lang))
+    st.caption(t("profiles.conditions_caption", lang, period=cond.period,
+                 source=pr.source_text([cond.dataset_id], cond.synthetic, lang)))
+    for key in ("labour_status", "education", "remittances"):
+        figure = charts.condition_chart(cond, key, lang, name)
+        if figure is not None:
+            _chart(figure, f"{stem}_{key}")
+    st.caption(" ".join(pr.conditions_notes(cond, lang)))
+    with st.expander(t("profiles.quality_table", lang)):
+        st.dataframe(pr.conditions_table(cond, lang), hide_index=True, width="stretch")
+
+st.subheader(t("profiles.bulletin", lang))
+st.caption(t("profiles.bulletin_help", lang))
+args = (str(wh.root), wh.state_token(), code, period.first_year, period.last_year, pool, lang)
+buttons = st.columns(2)
+buttons[0].download_button(  # built only when clicked: a bulletin embeds plotly.js (a few MB)
+    t("profiles.download_html", lang), lambda: _bulletin_html(*args),
+    file_name=f"{t('bulletin.file', lang)}_{stem}_{lang}.html", mime="text/html", on_click="ignore")
+if bl.pdf_available():
+    buttons[1].download_button(
+        t("profiles.download_pdf", lang), lambda: bl.to_pdf(_bulletin_html(*args).decode("utf-8")),
+        file_name=f"{t('bulletin.file', lang)}_{stem}_{lang}.pdf", mime="application/pdf", on_click="ignore")
+else:
+    buttons[1].info(t("profiles.pdf_unavailable", lang, path=", ".join(bl.CHROMIUM_CANDIDATES)))

@@ -1,0 +1,97 @@
+"""The Network board page, headless: members see statuses and contacts, the public coverage only."""
+
+import os
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vipmg_core import accounts, demo, network
+from vipmg_core.submissions import SubmissionStore
+from vipmg_core.warehouse import Warehouse
+
+PASSWORD = "a-long-password-1"
+
+
+@pytest.fixture(scope="module")
+def board_dir(tmp_path_factory):
+    """The demo, plus a GTM returns submission rejected with a reason and a calendar for returns."""
+    root = tmp_path_factory.mktemp("board_page")
+    wh = Warehouse(root)
+    demo.build(wh, scale=0.05)
+    cat = wh.catalogue
+    fp = accounts.add_user(cat, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="t",
+                           display_name="Ana Pérez", institution="IGM Guatemala", email="ana@igm.gob.gt")
+    rev = accounts.add_user(cat, "rev", role="reviewer", password=PASSWORD, actor="t")
+    year = wh.year_bounds()[1]
+    frame = pl.DataFrame({"ref_area": ["GTM"], "time_period": [f"{year}-03"], "returned_from": ["USA"],
+                          "sex": ["F"], "age_group": ["Y20T24"], "minor_status": ["ADULT"], "transport": ["AIR"],
+                          "obs_value": [7]})
+    store = SubmissionStore(wh)
+    sub = store.create(fp, dataset_id="returns", country="GTM", file_name="marzo.csv", data=b"x", frame=frame,
+                       mapping={}, report={"ready": True}, ready=True)
+    store.reject(rev, sub.submission_id, "faltan las edades")
+    network.set_calendar(wh, rev, "returns", "monthly", due_days=30, since=f"{year + 1}-01")
+    previous = os.environ.get("VIPMG_DATA_DIR")
+    os.environ["VIPMG_DATA_DIR"] = str(root)
+    yield year
+    if previous is None:
+        os.environ.pop("VIPMG_DATA_DIR", None)
+    else:
+        os.environ["VIPMG_DATA_DIR"] = previous
+
+
+def open_board(lang="es", user=None, year=None) -> AppTest:
+    at = AppTest.from_file("../../Home.py", default_timeout=90)
+    at.query_params["lang"] = lang
+    if user:
+        at.session_state["_username"] = user
+    at.run()
+    at.switch_page("pages/board.py")
+    at.query_params["lang"] = lang
+    if year:
+        at.query_params["byr"] = str(year)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def all_text(at) -> str:
+    frames = " ".join(df.value.to_csv() for df in at.dataframe)
+    return " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.success]) + frames
+
+
+def test_the_public_sees_coverage_but_no_contacts_drafts_or_rejections(board_dir):
+    at = open_board("en")
+    text = all_text(at)
+    assert "Published coverage" in [s.value for s in at.subheader]
+    assert "ana@igm.gob.gt" not in text and "Ana Pérez" not in text
+    assert "faltan las edades" not in text and "rejected" not in text
+    assert "Guatemala" in at.dataframe[0].value.to_csv()
+
+
+def test_a_reviewer_sees_the_rejection_the_calendar_and_the_directory(board_dir):
+    at = open_board("es", user="rev", year=board_dir)
+    text = all_text(at)
+    assert "faltan las edades" in text  # the demo already publishes that month: the reason still shows
+    assert "ana@igm.gob.gt" in text and "IGM Guatemala" in text
+    headers = [s.value for s in at.subheader]
+    assert "Resumen por país" in headers and "Calendario de envíos" in headers
+    summary = at.dataframe[0].value
+    assert "Puntualidad (12 meses)" in summary.columns
+
+
+def test_a_focal_point_sees_what_their_country_owes(board_dir):
+    at = open_board("en", user="fp_gtm")
+    owed = at.dataframe[1].value  # the board opens on this year: the calendar expects returns every month
+    assert set(owed["Country"]) == {"Guatemala"}
+    assert "missing · late" in set(owed["Status"])
+
+
+def test_a_reviewer_saves_a_calendar_and_a_bad_period_is_explained(board_dir):
+    at = open_board("en", user="rev")
+    form_inputs = [w for w in at.text_input if w.label.startswith("From period")]
+    form_inputs[0].input("2024-13")
+    submit = [b for b in at.button if b.label == "Save calendar"][0]
+    submit.click().run()
+    assert any("does not fit" in e.value for e in at.error)

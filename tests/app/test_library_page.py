@@ -1,0 +1,87 @@
+"""The Library page, headless: the public reads published articles whose figures match the Cross-tab page."""
+
+import os
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vipmg_core import accounts, demo, library
+from vipmg_core.warehouse import Warehouse
+
+PASSWORD = "a-long-password-1"
+VIEW = {"xds": "returns", "xr": "ref_area", "xc": "sex", "cty": "GTM,HND", "yr": "2023-2024"}
+LINK = "/crosstab?" + "&".join(f"{k}={v}" for k, v in VIEW.items())
+
+
+@pytest.fixture(scope="module")
+def lib_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library_page")
+    wh = Warehouse(root)
+    demo.build(wh, scale=0.05)
+    rev = accounts.add_user(wh.catalogue, "rev", role="reviewer", password=PASSWORD, actor="t")
+    body = f"Los retornos desde Estados Unidos y México.\n\n[[view: {LINK}]]\n\nFin del artículo."
+    pub = library.save(wh, rev, {"es": {"title": "Retornos en el norte de Centroamérica", "summary": "Cifras vivas",
+                                        "body": body}}, countries=["GTM", "HND"], topics=["returns"])
+    library.publish(wh, rev, pub.article_id)
+    library.save(wh, rev, {"es": {"title": "Borrador interno", "summary": "", "body": "No publicar"}})
+    previous = os.environ.get("VIPMG_DATA_DIR")
+    os.environ["VIPMG_DATA_DIR"] = str(root)
+    yield root
+    if previous is None:
+        os.environ.pop("VIPMG_DATA_DIR", None)
+    else:
+        os.environ["VIPMG_DATA_DIR"] = previous
+
+
+def open_page(page, lang="es", user=None, params=None) -> AppTest:
+    at = AppTest.from_file("../../Home.py", default_timeout=90)
+    at.query_params["lang"] = lang
+    for key, value in (params or {}).items():  # as a shared link opens: the context comes from the URL
+        at.query_params[key] = value
+    if user:
+        at.session_state["_username"] = user
+    at.run()
+    at.switch_page(page)
+    at.query_params["lang"] = lang
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_public_reads_the_published_article_but_never_the_draft(lib_dir):
+    at = open_page("pages/library.py")
+    options = at.selectbox(key="art").options
+    assert any("Retornos en el norte" in o for o in options)
+    assert not any("Borrador interno" in o for o in options)
+    assert at.header[0].value == "Retornos en el norte de Centroamérica"
+    assert "Fin del artículo." in [m.value for m in at.markdown]
+    assert not [b for b in at.button if b.label == "Guardar borrador"]  # no writing for the public
+
+
+def test_the_embedded_figure_shows_the_same_numbers_as_the_crosstab_page(lib_dir):
+    article = open_page("pages/library.py", "en")
+    crosstab = open_page("pages/crosstab.py", "en", params=VIEW)
+    embedded = article.dataframe[0].value
+    shown = crosstab.dataframe[0].value
+    assert list(embedded.columns) == list(shown.columns)
+    assert embedded.astype(str).values.tolist() == shown.astype(str).values.tolist()
+
+
+def test_an_english_reader_is_told_the_article_is_in_spanish_only(lib_dir):
+    at = open_page("pages/library.py", "en")
+    assert any("written in Spanish only" in i.value for i in at.info)
+
+
+def test_a_reviewer_sees_drafts_and_publishes_a_new_article(lib_dir):
+    at = open_page("pages/library.py", "en", user="rev")
+    assert any("Borrador interno" in o for o in at.selectbox(key="art").options)
+    at.text_input(key="lib_title_en").input("Permits in Belize")
+    at.text_area(key="lib_body_en").input("Short text.")
+    [b for b in at.button if b.label == "Publish the latest version"][0].click().run()
+    assert not at.exception
+    assert at.header[0].value == "Permits in Belize"
+    assert any("Published (version 1)" in s.value for s in at.success)
+    public = open_page("pages/library.py", "en")
+    assert any("Permits in Belize" in o for o in public.selectbox(key="art").options)

@@ -1,0 +1,108 @@
+"""The whole flow in a real browser: a focal point sends a file, a reviewer publishes it, the public sees it.
+Its own server and warehouse, since it publishes. Offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from vipmg_core import accounts, demo
+from vipmg_core.i18n import t
+from vipmg_core.warehouse import Warehouse
+
+from .conftest import assert_no_exception, is_local, running_app, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upload"
+PASSWORD = "workshop-password-1"
+
+
+@pytest.fixture(scope="module")
+def flow_app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("flow")
+    wh = Warehouse(root / "data")
+    demo.build(wh, scale=0.05)
+    accounts.add_user(wh.catalogue, "fp_cri", role="focal_point", country="CRI", password=PASSWORD, actor="t",
+                      institution="DGME Costa Rica")
+    accounts.add_user(wh.catalogue, "revisora", role="reviewer", password=PASSWORD, actor="t")
+    # The office's real-looking file, with its one typo already fixed at source.
+    raw = (FIXTURES / "entradas_enero_cp1252.csv").read_bytes().replace(b"Hondura;", b"Honduras;")
+    clean = root / "entradas_enero.csv"
+    clean.write_bytes(raw)
+    with running_app(wh.root, root / "server.log") as url:
+        yield url, wh, clean
+
+
+def sign_in(page: Page, url: str, username: str, lang: str) -> None:
+    page.goto(f"{url}/login?lang={lang}")
+    wait_for_app(page)
+    page.get_by_label(t("auth.username", lang), exact=True).fill(username)
+    page.get_by_label(t("auth.password", lang), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=t("auth.sign_in", lang)).click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text(username, exact=False)).to_be_visible()
+
+
+def go(page: Page, page_title: str) -> None:
+    """Through the sidebar menu, as a person does: a typed URL would open a new session, signed out."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=page_title, exact=True).click()
+    wait_for_app(page)
+
+
+def nav_labels(page: Page) -> str:
+    return page.get_by_test_id("stSidebarNav").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_focal_point_sends_reviewer_publishes_public_sees(browser: Browser, flow_app, lang: str):
+    url, wh, clean = flow_app
+    requested: list[str] = []
+
+    def person() -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.on("request", lambda request: requested.append(request.url))
+        return page
+
+    # The public: no submission pages on offer.
+    public = person()
+    public.goto(f"{url}/?lang={lang}")
+    wait_for_app(public)
+    assert t("page.review", lang) not in nav_labels(public)
+    assert t("page.my_submissions", lang) not in nav_labels(public)
+
+    # The focal point of Costa Rica checks the file and sends it.
+    focal = person()
+    sign_in(focal, url, "fp_cri", lang)
+    go(focal, t("page.upload", lang))  # opens on the first dataset (arrivals) and the focal point's country
+    focal.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(clean))
+    wait_for_app(focal, settle_ms=800)
+    wait_for_app(focal)
+    focal.get_by_role("button", name=t("send.button", lang)).click()
+    wait_for_app(focal)
+    expect(focal.get_by_text(t("send.done", lang, version=1 if lang == "es" else 2,
+                               period="2025-01")[:30])).to_be_visible()
+    assert_no_exception(focal)
+    assert wh.query("arrivals_departures", "SELECT COUNT(*) FROM data WHERE time_period = '2025-01'").item() \
+        == (0 if lang == "es" else 6)  # not published yet (the English run finds the Spanish run's version 1)
+
+    # The reviewer finds it in the queue and publishes it.
+    reviewer = person()
+    sign_in(reviewer, url, "revisora", lang)
+    go(reviewer, t("page.review", lang))
+    expect(reviewer.get_by_text("entradas_enero.csv").first).to_be_visible()
+    reviewer.get_by_role("button", name=t("subs.publish", lang), exact=True).click()
+    wait_for_app(reviewer)
+    expect(reviewer.get_by_text(t("subs.published_ok", lang)[:25])).to_be_visible()
+    assert_no_exception(reviewer)
+
+    # The public now sees January 2025 for Costa Rica in the catalogue's coverage.
+    public.goto(f"{url}/catalogue?lang={lang}&ds=arrivals_departures")
+    wait_for_app(public)
+    expect(public.get_by_test_id("stDataFrame").nth(1)).to_contain_text("2025")
+    assert wh.query("arrivals_departures", "SELECT COUNT(*) FROM data WHERE time_period = '2025-01'").item() == 6
+    assert not [u for u in requested if not is_local(u)]

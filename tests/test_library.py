@@ -1,0 +1,146 @@
+"""The publications library: versions, drafts kept from the public, live figures from saved cross-tab views."""
+
+import re
+
+import pytest
+
+from vipmg_core import accounts, demo, library
+from vipmg_core import crosstab as xt
+from vipmg_core.codelists import project_countries
+from vipmg_core.library import LibraryError
+from vipmg_core.permissions import Forbidden
+from vipmg_core.warehouse import Warehouse
+
+PASSWORD = "a-long-password-1"
+VIEW = "/crosstab?xds=returns&xr=ref_area&xc=sex&cty=GTM,HND&yr=2023-2024"
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    wh = Warehouse(tmp_path_factory.mktemp("library"))
+    demo.build(wh, scale=0.05)
+    cat = wh.catalogue
+    people = {
+        "rev": accounts.add_user(cat, "rev", role="reviewer", password=PASSWORD, actor="t"),
+        "rev2": accounts.add_user(cat, "rev2", role="reviewer", password=PASSWORD, actor="t"),
+        "fp": accounts.add_user(cat, "fp", role="focal_point", country="GTM", password=PASSWORD, actor="t"),
+    }
+    return wh, people
+
+
+def article(title="Retornos 2024", body=f"Los retornos.\n\n[[view: http://127.0.0.1:8501{VIEW}]]\n\nFin."):
+    return {"es": {"title": title, "summary": "Resumen", "body": body}}
+
+
+def test_drafts_are_visible_to_their_author_and_reviewers_only(lib):
+    wh, who = lib
+    draft = library.save(wh, who["rev"], article("Borrador secreto"), countries=["GTM"], topics=["returns"])
+    assert draft.status == "draft" and draft.version == 1
+    assert [a.article_id for a in library.articles(wh, who["rev2"])].count(draft.article_id) == 1
+    assert draft.article_id not in [a.article_id for a in library.articles(wh, None)]
+    assert draft.article_id not in [a.article_id for a in library.articles(wh, who["fp"])]
+    for account in (None, who["fp"]):
+        with pytest.raises(Forbidden):
+            library.get(wh, account, draft.article_id)
+
+
+def test_only_reviewers_write_and_publish(lib):
+    wh, who = lib
+    for account in (None, who["fp"]):
+        with pytest.raises(Forbidden):
+            library.save(wh, account, article())
+
+
+def test_publishing_keeps_versions_and_the_data_version(lib):
+    wh, who = lib
+    v1 = library.save(wh, who["rev"], article("Primera"), countries=["GTM"], topics=["returns"])
+    library.publish(wh, who["rev"], v1.article_id)
+    library.save(wh, who["rev"], article("Segunda"), countries=["GTM"], topics=["returns"], article_id=v1.article_id)
+    # The public still reads version 1 while version 2 is a draft; then version 2 once published.
+    assert library.get(wh, None, v1.article_id).text("es")["title"] == "Primera"
+    published = library.publish(wh, who["rev"], v1.article_id)
+    assert published.version == 2 and published.data_version == library.data_version(wh)
+    assert [(v.version, v.status) for v in library.versions(wh, None, v1.article_id)] == [(1, "published"),
+                                                                                          (2, "published")]
+    with pytest.raises(LibraryError):
+        library.publish(wh, who["rev"], v1.article_id)  # nothing new to publish
+
+
+def test_the_public_browses_by_country_topic_and_language(lib):
+    wh, who = lib
+    a = library.save(wh, who["rev"], {"en": {"title": "Permits in Belize", "summary": "", "body": "Text"}},
+                     countries=["BLZ"], topics=["residence_permits"])
+    library.publish(wh, who["rev"], a.article_id)
+    ids = lambda **kw: [x.article_id for x in library.articles(wh, None, **kw)]  # noqa: E731
+    assert a.article_id in ids(country="BLZ") and a.article_id not in ids(country="GTM")
+    assert a.article_id in ids(topic="residence_permits") and a.article_id not in ids(topic="returns")
+    assert a.article_id in ids(lang="en") and a.article_id not in ids(lang="es")
+    # Asked in Spanish, an English-only article is read in English.
+    assert library.get(wh, None, a.article_id).text("es")["lang"] == "en"
+
+
+def test_an_embedded_view_has_the_numbers_of_the_same_crosstab(lib):
+    wh, _ = lib
+    fig = library.embed(wh, VIEW, "en")
+    same = xt.crosstab("returns", ["ref_area"], ["sex"], countries=["GTM", "HND"], years=(2023, 2024),
+                       warehouse=wh).table("en")
+    assert fig.numeric.equals(same.numeric.to_pandas())
+    assert set(fig.table.iloc[:, 0]) >= {"Guatemala", "Honduras"}
+
+
+def test_a_view_link_without_countries_or_years_uses_the_crosstab_page_defaults(lib):
+    wh, _ = lib
+    query, _, _ = library.view_query(wh, library.saved_view("/crosstab?xds=returns"))
+    assert query.countries == tuple(project_countries()) and query.years == wh.year_bounds()
+    assert (query.rows, query.cols, query.totals) == (("ref_area",), ("sex",), True)
+
+
+def test_a_broken_view_is_refused_when_saving(lib):
+    wh, who = lib
+    with pytest.raises(LibraryError) as bad:
+        library.save(wh, who["rev"], article(body="[[view: /flowmap?x=1]]"))
+    assert "Cross-tab" in str(bad.value)
+    with pytest.raises(LibraryError):
+        library.save(wh, who["rev"], article(body="[[view: /crosstab?xds=nothing]]"))
+
+
+def test_the_offline_html_holds_the_text_and_the_live_table_and_asks_nothing_from_outside(lib):
+    wh, who = lib
+    a = library.save(wh, who["rev"], article("Retornos <2024>"), countries=["GTM"], topics=["returns"])
+    html = library.to_html(wh, library.get(wh, who["rev"], a.article_id), "es")
+    assert "Retornos &lt;2024&gt;" in html and "<table" in html and "Guatemala" in html
+    assert "Datos sintéticos" in html
+    markup = re.sub(r"<script>.*?</script>", "", html, flags=re.DOTALL)  # plotly.js itself is inline
+    assert "<script src" not in html and "<link" not in markup and "http" not in markup
+
+
+def test_a_generated_bulletin_is_published_in_one_click_in_both_languages(lib):
+    wh, who = lib
+    with pytest.raises(Forbidden):
+        library.publish_bulletin(wh, who["fp"], "GTM")
+    made = library.publish_bulletin(wh, who["rev"], "GTM")
+    assert made.kind == "bulletin" and made.status == "published" and made.countries == ("GTM",)
+    assert made.languages == ("es", "en") and "Guatemala" in made.text("en")["title"]
+    assert made.article_id in [a.article_id for a in library.articles(wh, None, kind="bulletin", country="GTM")]
+    html = library.to_html(wh, made, "en")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
+
+
+def test_the_cli_lists_and_writes_published_articles_and_refuses_drafts_to_the_public(lib, monkeypatch, capsys,
+                                                                                         tmp_path):
+    import io
+    import sys
+
+    from vipmg_core import cli
+
+    wh, who = lib
+    draft = library.save(wh, who["rev"], article("Solo para revisores"))
+    monkeypatch.setenv("VIPMG_DATA_DIR", str(wh.root))
+    assert cli.main(["library", "list"]) == 0
+    assert "Solo para revisores" not in capsys.readouterr().out
+    assert cli.main(["library", "html", draft.article_id]) != 0
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    out = tmp_path / "a.html"
+    assert cli.main(["library", "html", draft.article_id, "--user", "rev", "--password-stdin", "--out", str(out)]) == 0
+    assert "Solo para revisores" in out.read_text(encoding="utf-8")

@@ -1,0 +1,304 @@
+"""Country profiles: every figure equals an independent computation over the exported data, says what it counts,
+where it comes from and whether it is demo data; periods, totals, small counts and new countries behave."""
+
+import polars as pl
+import pytest
+
+from vipmg_core import profiles as pr
+from vipmg_core.codelists import project_countries
+from vipmg_core.quality import RELIABLE, SUPPRESSED, rules
+from vipmg_core.warehouse import Provenance, Warehouse
+
+EXPORTED = ("arrivals_departures", "migrant_stock", "migrant_stock_total", "residence_permits", "returns",
+            "census", "survey")
+
+
+@pytest.fixture(scope="module")
+def exported(demo_wh: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """The published data as a user downloads it (`export` to CSV), read back with polars."""
+    folder = tmp_path_factory.mktemp("export")
+    frames = {}
+    for dataset_id in EXPORTED:
+        path = folder / f"{dataset_id}.csv"
+        demo_wh.export(dataset_id, "csv", path)
+        frames[dataset_id] = pl.read_csv(path, infer_schema_length=0).with_columns(
+            pl.col("^(obs_value|weight)$").cast(pl.Float64))
+    return frames
+
+
+@pytest.fixture(scope="module")
+def cri(demo_wh: Warehouse) -> pr.Profile:
+    return pr.profile(demo_wh, "CRI")
+
+
+def year_totals(frame: pl.DataFrame, period_col: str = "time_period") -> dict[int, float]:
+    out = frame.group_by(pl.col(period_col).str.slice(0, 4).cast(pl.Int32).alias("y")).agg(pl.col("obs_value").sum())
+    return dict(zip(out["y"].to_list(), out["obs_value"].to_list()))
+
+
+# --- headline figures against the exported data ----------------------------------------------------------
+
+def test_arrivals_are_the_latest_years_crossings_with_the_change_on_the_year_before(cri, exported):
+    rows = exported["arrivals_departures"].filter((pl.col("ref_area") == "CRI") & (pl.col("flow") == "ARR"))
+    totals = year_totals(rows)
+    latest = max(totals)
+    fig = cri.figure("arrivals")
+    assert (fig.period, fig.previous_period) == (str(latest), str(latest - 1))
+    assert fig.value == totals[latest] and fig.previous_value == totals[latest - 1]
+    assert fig.change == pytest.approx(totals[latest] / totals[latest - 1] - 1)
+    assert fig.unit == "events" and fig.counts_events and fig.synthetic and fig.dataset_id == "arrivals_departures"
+
+
+def test_departures_permits_and_returns_equal_their_sums(cri, exported):
+    checks = {
+        "departures": exported["arrivals_departures"].filter((pl.col("ref_area") == "CRI") & (pl.col("flow") == "DEP")),
+        "permits": exported["residence_permits"].filter(pl.col("ref_area") == "CRI"),
+        "returns": exported["returns"].filter(pl.col("ref_area") == "CRI"),
+        "returns_unaccompanied": exported["returns"].filter((pl.col("ref_area") == "CRI")
+                                                             & (pl.col("minor_status") == "UNACCOMPANIED")),
+    }
+    for key, rows in checks.items():
+        totals = year_totals(rows)
+        fig = cri.figure(key)
+        assert fig.value == totals[int(fig.period)], key
+        assert fig.unit == "events", key
+
+
+def test_the_immigrant_stock_is_read_at_its_latest_date_and_compared_with_the_one_before(cri, exported):
+    rows = exported["migrant_stock_total"].filter(pl.col("destination") == "CRI")
+    totals = year_totals(rows)
+    years = sorted(totals)
+    fig = cri.figure("immigrant_stock")
+    assert (fig.period, fig.previous_period) == (str(years[-1]), str(years[-2]))
+    assert (fig.value, fig.previous_value) == (totals[years[-1]], totals[years[-2]])
+    assert fig.unit == "persons" and not fig.counts_events
+
+
+def test_the_emigrant_stock_counts_persons_born_in_the_country_living_elsewhere(demo_wh, exported):
+    rows = exported["migrant_stock"].filter((pl.col("origin") == "GTM") & (pl.col("destination") != "GTM"))
+    totals = year_totals(rows)
+    fig = pr.profile(demo_wh, "GTM").figure("emigrant_stock")
+    assert fig.value == totals[max(totals)] and fig.period == str(max(totals))
+
+
+def test_the_region_adds_up_its_countries_but_not_transits(demo_wh, exported):
+    region = pr.profile(demo_wh, pr.REGION)
+    rows = exported["arrivals_departures"].filter(pl.col("ref_area").is_in(project_countries())
+                                                  & (pl.col("flow") == "ARR"))
+    fig = region.figure("arrivals")
+    assert fig.value == year_totals(rows)[int(fig.period)]
+    assert set(fig.areas) == set(project_countries())
+    assert region.figure("transits") is None and "transits" in region.notes  # one person, several countries
+
+
+def test_the_trend_holds_each_years_total(cri, exported):
+    rows = exported["arrivals_departures"].filter((pl.col("ref_area") == "CRI") & (pl.col("flow") == "ARR"))
+    trend = cri.trends.filter(pl.col("key") == "arrivals")
+    assert dict(zip(trend["year"], trend["value"])) == year_totals(rows)
+    assert not trend["partial"].any()
+
+
+def test_permits_by_type_are_the_latest_years_sums(cri, exported):
+    rows = exported["residence_permits"].filter((pl.col("ref_area") == "CRI")
+                                                & (pl.col("time_period") == cri.permits.period))
+    expected = dict(rows.group_by("permit_type").agg(pl.col("obs_value").sum()).iter_rows())
+    assert dict(cri.permits.frame.iter_rows()) == expected
+    assert cri.permits.frame["code"].to_list()[:2] == ["TEMP", "PERM"]  # codelist order
+
+
+def test_top_origins_and_destinations_are_the_largest_stocks(cri, exported):
+    stock = exported["migrant_stock"].filter(pl.col("time_period") == cri.origins.query.period[1])
+    into = (stock.filter((pl.col("destination") == "CRI") & (pl.col("origin") != "CRI"))
+            .group_by("origin").agg(pl.col("obs_value").sum()).sort("obs_value", descending=True).head(pr.TOP))
+    assert cri.origins.flows["origin"].to_list() == into["origin"].to_list()
+    assert cri.origins.flows["value"].to_list() == into["obs_value"].to_list()
+    out = (stock.filter((pl.col("origin") == "CRI") & (pl.col("destination") != "CRI"))
+           .group_by("destination").agg(pl.col("obs_value").sum()).sort("obs_value", descending=True))
+    assert cri.destinations.flows["destination"][0] == out["destination"][0]
+
+
+# --- survey and census estimates ----------------------------------------------------------------------------
+
+def _weighted(frame: pl.DataFrame, keep: pl.Expr) -> float:
+    return float(frame.filter(keep)["weight"].sum())
+
+
+def test_the_foreign_born_share_is_the_weighted_share_of_the_source_it_names(cri, exported):
+    share = cri.figure(pr.SHARE_KEY)
+    assert share.dataset_id == "census" and share.percent and share.unit == "persons"
+    rows = exported["census"].filter((pl.col("ref_area") == "CRI") & (pl.col("census_year") == share.period))
+    foreign = _weighted(rows, pl.col("country_of_birth") != "CRI")
+    assert share.value == pytest.approx(100 * foreign / _weighted(rows, pl.lit(True)), rel=1e-9)
+    assert share.n == rows.filter(pl.col("country_of_birth") != "CRI").height
+    r = rules()
+    assert share.flag == RELIABLE and share.cv <= r.cv_reliable_max and share.n >= r.min_unweighted_n
+
+
+def test_the_region_share_comes_from_the_survey_all_countries_share(demo_wh, exported):
+    share = pr.profile(demo_wh, pr.REGION).figure(pr.SHARE_KEY)
+    assert share.dataset_id == "survey"  # census rounds differ between countries: no common year
+    rows = exported["survey"].filter(pl.col("ref_area").is_in(project_countries())
+                                     & (pl.col("time_period") == share.period))
+    expected = 100 * _weighted(rows, pl.col("migrant_status") == "FOREIGN_BORN") / _weighted(rows, pl.lit(True))
+    assert share.value == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_pyramid_holds_weighted_persons_by_age_and_sex_with_their_sample_counts(cri, exported):
+    pyr = cri.pyramid
+    rows = exported["census"].filter((pl.col("ref_area") == "CRI") & (pl.col("census_year") == pyr.period))
+    assert pyr.grouping in ("five_year", "broad")
+    for cell in pyr.cells.iter_rows(named=True):
+        native = pl.col("country_of_birth") == "CRI"
+        born = native if cell["birth"] == "native" else ~native
+        if pyr.grouping == "broad":
+            bounds = {"Y0T14": (0, 14), "Y15T24": (15, 24), "Y25T64": (25, 64), "Y_GE65": (65, 200)}
+            low, high = bounds[cell["age_group"]]
+            age = pl.col("age").cast(pl.Int32).is_between(low, high)
+        else:
+            age = pl.col("age_group") == cell["age_group"]
+        chosen = rows.filter(born & age & (pl.col("sex") == cell["sex"]))
+        assert cell["n"] == chosen.height
+        if cell["flag"] != SUPPRESSED:
+            assert cell["value"] == pytest.approx(chosen["weight"].sum(), rel=1e-9)
+        else:
+            assert cell["value"] is None
+    native = pyr.cells.filter(pl.col("birth") == "native")
+    assert native["value"].null_count() == 0  # the native-born sample is large enough everywhere
+
+
+def test_migrants_and_natives_are_compared_as_shares_of_each_group(cri, exported):
+    cond = cri.conditions
+    first, last = cond.years
+    rows = exported["survey"].filter((pl.col("ref_area") == "CRI")
+                                     & pl.col("time_period").cast(pl.Int32).is_between(first, last)
+                                     & pl.col("labour_status").is_in(["EMP", "UNE", "OLF"]))
+    for birth, status in (("native", ["NATIVE", "RETURNED"]), ("foreign", ["FOREIGN_BORN"])):
+        group = rows.filter(pl.col("migrant_status").is_in(status))
+        cells = cond.of("labour_status").filter((pl.col("birth") == birth) & (pl.col("code") == "EMP"))
+        cell = cells.row(0, named=True)
+        assert cell["value"] == pytest.approx(100 * _weighted(group, pl.col("labour_status") == "EMP")
+                                              / _weighted(group, pl.lit(True)), rel=1e-9)
+        assert cell["n"] == group.filter(pl.col("labour_status") == "EMP").height
+    assert cond.dataset_id == "survey" and cond.period == f"{first}–{last}" and last - first == pr.DEFAULT_POOL - 1
+
+
+def test_hidden_estimates_have_no_value_and_say_why(demo_wh):
+    cond = pr.profile(demo_wh, "GTM").conditions
+    hidden = cond.cells.filter(pl.col("flag") == SUPPRESSED)
+    assert hidden.height and hidden["value"].null_count() == hidden.height
+
+
+# --- what each figure says about itself ---------------------------------------------------------------------
+
+def test_every_figure_says_its_unit_source_period_and_demo_status(cri):
+    for fig in cri.figures:
+        caption = pr.figure_caption(fig, "en")
+        assert ("Counts events, not persons" if fig.unit == "events" else "Counts persons") in caption
+        assert "(demo data)" in caption and pr.period_text(fig.period, "en") in caption
+        assert fig.sources and all(s.synthetic for s in fig.sources)
+    share = cri.figure(pr.SHARE_KEY)
+    assert "reliable (n = " in pr.figure_caption(share, "en")
+
+
+def test_a_real_release_for_one_country_makes_only_that_country_not_demo(empty_wh):
+    def arrivals(country: str, value: int) -> pl.DataFrame:
+        return pl.DataFrame({"ref_area": country, "time_period": [f"2024-{m:02d}" for m in range(1, 13)],
+                             "flow": "ARR", "nationality": "USA", "sex": "F", "age_group": "Y20T24",
+                             "border_type": "AIR", "obs_value": value})
+
+    empty_wh.publish("arrivals_departures", [arrivals("CRI", 5), arrivals("PAN", 7)], scope="demo",
+                     provenance=Provenance("demo generator", synthetic=True), actor="t")
+    empty_wh.publish("arrivals_departures", [arrivals("CRI", 9)], scope="import:cri",
+                     provenance=Provenance("Dirección General de Migración", edition="2025"), actor="t")
+    cri, pan = (pr.profile(empty_wh, c).figure("arrivals") for c in ("CRI", "PAN"))
+    assert (cri.value, cri.synthetic, cri.sources[0].publisher) == (108, False, "Dirección General de Migración")
+    assert (pan.value, pan.synthetic) == (84, True)
+
+
+# --- periods, totals, small counts, new countries -----------------------------------------------------------
+
+def _returns(rows: list[tuple[str, str, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame({"ref_area": [r[0] for r in rows], "time_period": [r[1] for r in rows],
+                         "returned_from": "USA", "sex": "F", "age_group": "Y10T14",
+                         "minor_status": [r[2] for r in rows], "transport": "AIR", "obs_value": [r[3] for r in rows]})
+
+
+def test_an_incomplete_year_is_compared_month_for_month_and_months_without_minors_count_as_zero(empty_wh):
+    rows = [("GTM", f"2023-{m:02d}", "ADULT", 100) for m in range(1, 13)]
+    rows += [("GTM", f"2024-{m:02d}", "ADULT", 120) for m in range(1, 4)]
+    rows += [("GTM", "2023-02", "UNACCOMPANIED", 8), ("GTM", "2023-11", "UNACCOMPANIED", 50),
+             ("GTM", "2024-03", "UNACCOMPANIED", 6)]
+    empty_wh.publish("returns", [_returns(rows)], scope="t", provenance=Provenance("t"), actor="t")
+    prof = pr.profile(empty_wh, "GTM")
+    returns, minors = prof.figure("returns"), prof.figure("returns_unaccompanied")
+    assert (returns.period, returns.previous_period) == ("2024-01/2024-03", "2023-01/2023-03")
+    assert (returns.value, returns.previous_value) == (360 + 6, 300 + 8)
+    assert (minors.period, minors.value, minors.previous_value) == ("2024-01/2024-03", 6, 8)
+    trend = prof.trends.filter(pl.col("key") == "returns_unaccompanied")
+    assert trend["partial"].to_list() == [False, True] and trend["months"].to_list() == [12, 3]
+    assert pr.period_text(returns.period, "es") == "ene.–mar. 2024"
+
+
+def test_a_period_ending_in_a_month_is_a_monthly_routine(empty_wh):
+    rows = [("GTM", f"{y}-{m:02d}", "ADULT", 10 * y - 20_000 + m) for y in (2023, 2024) for m in range(1, 13)]
+    empty_wh.publish("returns", [_returns(rows)], scope="t", provenance=Provenance("t"), actor="t")
+    fig = pr.profile(empty_wh, "GTM", pr.parse_period("2024-06")).figure("returns")
+    assert fig.period == "2024-01/2024-06"
+    assert fig.value == sum(10 * 2024 - 20_000 + m for m in range(1, 7))
+
+
+def test_one_or_two_events_are_hidden_by_the_small_count_rule(empty_wh):
+    rows = [("LCA", f"2024-{m:02d}", "ADULT", 40) for m in range(1, 13)] + [("LCA", "2024-05", "UNACCOMPANIED", 2)]
+    empty_wh.publish("returns", [_returns(rows)], scope="t", provenance=Provenance("t"), actor="t")
+    minors = pr.profile(empty_wh, "LCA").figure("returns_unaccompanied")
+    assert minors.value is None and minors.flag == SUPPRESSED
+    assert pr.figure_value(minors, "en") == rules().symbol_suppressed
+    assert "fewer than 3 events" in pr.figure_caption(minors, "en")
+
+
+def test_a_published_total_is_never_added_to_its_own_parts(empty_wh):
+    frame = pl.DataFrame({"destination": ["CRI", "CRI", "CRI", "PAN"], "time_period": "2024",
+                          "sex": ["F", "M", "_T", "_T"], "obs_value": [40, 60, 100, 70]})
+    empty_wh.publish("migrant_stock_total", [frame], scope="t", provenance=Provenance("t"), actor="t")
+    assert pr.profile(empty_wh, "CRI").figure("immigrant_stock").value == 100  # F + M, not + _T
+    assert pr.profile(empty_wh, "PAN").figure("immigrant_stock").value == 70  # only the total was published
+
+
+def test_adding_a_country_is_a_data_change(empty_wh):
+    frame = pl.DataFrame({"ref_area": "DOM", "time_period": "2024", "nationality": "HTI", "sex": "F",
+                          "permit_type": "WORK", "obs_value": [1234]})
+    empty_wh.publish("residence_permits", [frame], scope="t", provenance=Provenance("t"), actor="t")
+    codes = pr.area_codes(empty_wh)
+    assert codes[:12] == project_countries() and "DOM" in codes and codes[-1] == pr.REGION
+    assert pr.profile(empty_wh, "DOM").figure("permits").value == 1234
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", pr.Period()), ("latest", pr.Period()), ("2024", pr.Period(None, 2024)),
+    ("2024-06", pr.Period(None, 2024, 6)), ("2020-2024", pr.Period(2020, 2024)), ("2020/2024", pr.Period(2020, 2024)),
+])
+def test_periods_are_read_as_people_write_them(text, expected):
+    assert pr.parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2024-13", "2025-2020", "20x4", "last year"])
+def test_a_bad_period_says_how_to_write_one_in_each_language(text):
+    with pytest.raises(pr.ProfileError) as caught:
+        pr.parse_period(text)
+    assert "2020-2024" in caught.value.message("en") and "escriba un año" in caught.value.message("es")
+
+
+def test_areas_are_countries_groups_or_the_region():
+    assert pr.area("cri").countries == ("CRI",) and pr.area("CRI").is_country
+    assert pr.area("MESOAMERICA").countries == ("CRI", "SLV", "GTM", "HND", "MEX", "NIC", "PAN")
+    assert pr.area(pr.REGION).countries == tuple(project_countries()) and not pr.area(pr.REGION).is_country
+    assert pr.area("REGION").name("es") == "Región (todos los países del proyecto)"
+    for bad in ("XXX", "OOO", ""):
+        with pytest.raises(pr.ProfileError):
+            pr.area(bad)
+
+
+def test_an_empty_warehouse_gives_an_empty_profile_not_an_error(empty_wh):
+    prof = pr.profile(empty_wh, "HND")
+    assert prof.figures == () and prof.pyramid is None and prof.origins is None and prof.trends.is_empty()
+
