@@ -32,7 +32,10 @@ def home() -> None:
     for column, fig in zip(st.columns(max(len(figures), 1)), figures):
         ds = dataset(fig.dataset_id)
         delta = t("home.change", lang, change=fmt_change(fig.change, lang), year=fig.previous_year) if fig.change is not None else None
-        column.metric(t(f"headline.{fig.key}", lang), fmt_number(fig.value, lang), delta, delta_color="off")
+        # The sign is a typographic minus, which Streamlit does not read as "down": say the direction.
+        arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
+        column.metric(t(f"headline.{fig.key}", lang), fmt_number(fig.value, lang), delta, delta_color="off",
+                      delta_arrow=arrow)
         source = ds.title(lang) + (f" ({t('home.demo_label', lang)})" if fig.synthetic else "")
         column.caption(t("home.figure_caption", lang, unit=t(f"unit.{fig.unit}", lang), source=source, period=fig.year))
         if ds.counts_events:

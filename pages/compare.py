@@ -80,7 +80,9 @@ st.caption(t("profiles.png_hint", lang))
 
 st.subheader(t("compare.table", lang))
 table = cp.table(result, lang)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="localized") for c in table.columns
+                            if table[c].dtype.kind in "if"})
 meta = cp.export_meta(result, lang)
 buttons = st.columns(2)
 buttons[0].download_button(t("compare.download_csv", lang), csv_bytes(table, meta), f"{name}.csv", "text/csv",

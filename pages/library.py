@@ -26,16 +26,22 @@ places = [ALL, *project_countries()]
 topics = [ALL, *dataset_ids()]
 shell.url_state("lc", ALL, shell.parse_choice(places))
 shell.url_state("lt", ALL, shell.parse_choice(topics))
-c1, c2, c3 = st.columns([2, 2, 1])
+years = [ALL, *sorted({a.date[:4] for a in library.articles(wh, account)}, reverse=True)]
+shell.url_state("ly", ALL, shell.parse_choice(years))
+c1, c2, c4, c3 = st.columns([2, 2, 1, 1])
 country = c1.selectbox(t("library.filter_country", lang), places, key="lc",
                        format_func=lambda c: t("library.all", lang) if c == ALL else library.place_label(c, lang))
 topic = c2.selectbox(t("library.filter_topic", lang), topics, key="lt",
                      format_func=lambda d: t("library.all", lang) if d == ALL else dataset(d).title(lang))
+year = c4.selectbox(t("library.filter_year", lang), years, key="ly",
+                    format_func=lambda y: t("library.all", lang) if y == ALL else y)
 only_mine = c3.toggle(t("library.filter_language", lang), key="ll")
 shell.url_publish("lc", country, ALL)
 shell.url_publish("lt", topic, ALL)
+shell.url_publish("ly", year, ALL)
 
-found = library.articles(wh, account, country=country or None, topic=topic or None, lang=lang if only_mine else None)
+found = library.articles(wh, account, country=country or None, topic=topic or None, year=year or None,
+                         lang=lang if only_mine else None)
 if not found:
     st.info(t("library.empty", lang))
 else:
@@ -71,7 +77,7 @@ else:
             continue
         with st.container(border=True):
             st.markdown(f"**{fig.title}**")
-            (st.warning if dataset(fig.view.params["xds"]).counts_events else st.caption)(fig.unit)
+            (st.warning if fig.events else st.caption)(fig.unit)
             st.dataframe(fig.table, hide_index=True, width="stretch")
             if fig.chart is not None:
                 st.plotly_chart(fig.chart, config={"displaylogo": False}, width="stretch")

@@ -102,7 +102,7 @@ if profile.flow_map is not None:
     st.subheader(t("profiles.flow_map", lang))
     st.pydeck_chart(fl.flow_deck(profile.flow_map, lang, height=420), height=420)
     st.image(fl.legend_svg(profile.flow_map, lang))
-    st.caption(t("profiles.flow_map_caption", lang, period=fl.period_label(*profile.flow_map.query.period)))
+    st.caption(pr.flow_map_note(profile, lang))
 
 if profile.permits is not None:
     st.subheader(t("profiles.permits", lang))

@@ -6,6 +6,7 @@ import pytest
 
 from vipmg_core import accounts, demo, library
 from vipmg_core import crosstab as xt
+from vipmg_core import flows as fl
 from vipmg_core.codelists import project_countries
 from vipmg_core.library import LibraryError
 from vipmg_core.permissions import Forbidden
@@ -75,6 +76,7 @@ def test_the_public_browses_by_country_topic_and_language(lib):
     assert a.article_id in ids(country="BLZ") and a.article_id not in ids(country="GTM")
     assert a.article_id in ids(topic="residence_permits") and a.article_id not in ids(topic="returns")
     assert a.article_id in ids(lang="en") and a.article_id not in ids(lang="es")
+    assert a.article_id in ids(year=a.date[:4]) and a.article_id not in ids(year="1999")
     # Asked in Spanish, an English-only article is read in English.
     assert library.get(wh, None, a.article_id).text("es")["lang"] == "en"
 
@@ -88,6 +90,14 @@ def test_an_embedded_view_has_the_numbers_of_the_same_crosstab(lib):
     assert set(fig.table.iloc[:, 0]) >= {"Guatemala", "Honduras"}
 
 
+def test_an_embedded_flow_map_view_has_the_numbers_of_the_same_flows(lib):
+    wh, _ = lib
+    fig = library.embed(wh, "/flowmap?fds=returns&fct=GTM&fdir=in&fper=2024&ftop=5", "en")
+    same = fl.flow_table(fl.flows(wh, "returns", countries=("GTM",), direction="in", period="2024", top=5), "en")
+    assert fig.events and len(fig.table) == len(same) <= 5
+    assert fig.table.iloc[:, -1].tolist() == same[fig.table.columns[-1]].tolist()
+
+
 def test_a_view_link_without_countries_or_years_uses_the_crosstab_page_defaults(lib):
     wh, _ = lib
     query, _, _ = library.view_query(wh, library.saved_view("/crosstab?xds=returns"))
@@ -98,7 +108,7 @@ def test_a_view_link_without_countries_or_years_uses_the_crosstab_page_defaults(
 def test_a_broken_view_is_refused_when_saving(lib):
     wh, who = lib
     with pytest.raises(LibraryError) as bad:
-        library.save(wh, who["rev"], article(body="[[view: /flowmap?x=1]]"))
+        library.save(wh, who["rev"], article(body="[[view: /catalogue?ds=returns]]"))
     assert "Cross-tab" in str(bad.value)
     with pytest.raises(LibraryError):
         library.save(wh, who["rev"], article(body="[[view: /crosstab?xds=nothing]]"))

@@ -30,7 +30,7 @@ from plotly.offline import get_plotlyjs
 from vipmg_core import charts
 from vipmg_core.codelists import UNKNOWN_COUNTRY, country_name
 from vipmg_core.datasets import dataset
-from vipmg_core.i18n import fmt_change, fmt_number, fmt_percent, t
+from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
 from vipmg_core.profiles import (SHARE_KEY, Figure, Period, Profile, figure_caption, figure_label, figure_spec,
                                  period_text, profile, source_text, unit_badge)
 from vipmg_core.quality import CAUTION, RELIABLE, rules
@@ -48,13 +48,10 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--run-all-compositor-stages-before-draw", "--virtual-time-budget=30000")
 
 
-class BulletinError(RuntimeError):
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(self.message("en"))
+class BulletinError(TranslatedError):
+    """A bulletin that cannot be made as asked; `message(lang)` says why."""
 
-    def message(self, lang: str) -> str:
-        return t(f"bulletin.error.{self.key}", lang, **self.values)
+    prefix = "bulletin.error"
 
 
 @dataclass(frozen=True)

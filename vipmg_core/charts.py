@@ -31,7 +31,7 @@ FOREIGN = "rgb(217, 95, 2)"
 BAR = "rgb(44, 127, 184)"
 PALE = 0.4
 HEIGHT = 400
-WIDTH_PRINT = 700  # bulletins fix the width so a printed A4 page holds the chart
+WIDTH_PRINT = 680  # bulletins fix the width so a printed A4 page holds the chart
 # Seven series colours that stay apart for the common kinds of colour blindness (Okabe-Ito).
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -111,7 +111,10 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
     if bool(frame["partial"].any()):
         sources += " · " + t("profiles.chart.open_marker", lang)
     height = 90 + 210 * rows if panels else HEIGHT
-    return _finish(fig, f"{title} — {profile.area.name(lang)}", note(sources, span, unit, lang), height)
+    fig = _finish(fig, f"{title} — {profile.area.name(lang)}", note(sources, span, unit, lang), height)
+    if panels:  # room for the first row's panel titles under the subtitle
+        fig.update_layout(margin={"t": fig.layout.margin.t + 25}, height=fig.layout.height + 25)
+    return fig
 
 
 def _nice_step(largest: float) -> float:
@@ -312,7 +315,7 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
             text=[f"{country_name(c, lang)}: {texts[c]} — {t('profiles.chart.no_polygon', lang)}" for c in dots],
             hovertemplate="%{text}<extra></extra>", name=""))
     points = [country_point(c) for c in rows["country"] if country_point(c) is not None]
-    view = maps.fit_view(points, width=420, height=380)  # the plot area beside the colour bar, in a half page
+    view = maps.fit_view(points, width=420, height=380, padding=0.2)  # the plot area beside the colour bar
     fig.update_layout(
         map={"style": "white-bg", "center": {"lat": view.latitude, "lon": view.longitude}, "zoom": view.zoom},
         coloraxis={"colorscale": [[0, "#c6dbef"], [0.5, "#4292c6"], [1, "#08306b"]],  # the lowest still blue,

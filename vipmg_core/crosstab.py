@@ -36,7 +36,7 @@ import polars as pl
 
 from vipmg_core import quality
 from vipmg_core.datasets import Dataset, dataset
-from vipmg_core.i18n import fmt_number, t
+from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
 from vipmg_core.warehouse import Warehouse, _q
 
@@ -49,15 +49,8 @@ CELL_COLUMNS = ("value", "base", "n", "cv", "flag", "conf")
 SDMX_ATTRIBUTES = ("UNIT_MEASURE", "CONF_STATUS", "QUALITY", "N_UNWEIGHTED", "CV_PERCENT")
 
 
-class CrosstabError(ValueError):
-    """A request the user can fix; `message(lang)` says how, in their language."""
-
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(t(key, "en", **values))
-
-    def message(self, lang: str) -> str:
-        return t(self.key, lang, **self.values)
+class CrosstabError(TranslatedError):
+    """A request the user can fix; `message(lang)` says how, in their language (the key is a full key)."""
 
 
 # --- the request ------------------------------------------------------------------------------------------

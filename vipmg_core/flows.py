@@ -29,7 +29,7 @@ from vipmg_core import maps
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
 from vipmg_core.exports import ExportMeta
-from vipmg_core.i18n import fmt_number, t
+from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.warehouse import Warehouse, _q
 
 DIRECTIONS = ("in", "out", "both", "between")
@@ -42,16 +42,10 @@ MIN_SAMPLE = 30
 RANGE_SEPARATOR = "/"  # ISO 8601 interval: 2021-01/2024-12
 
 
-class FlowError(ValueError):
+class FlowError(TranslatedError):
     """A request that cannot be answered, with its message key so each reader gets it in their language."""
 
-    def __init__(self, key: str, **values: object):
-        self.key = key
-        self.values = values
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        return t(f"flows.error.{self.key}", lang, **self.values)
+    prefix = "flows.error"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,22 @@ def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+class TranslatedError(ValueError):
+    """A problem the user can fix, said in their language by `message(lang)`.
+
+    Subclasses set `prefix`; the message key is `<prefix>.<key>` (or `key` itself with no prefix).
+    """
+
+    prefix = ""
+
+    def __init__(self, key: str, **values: object):
+        self.key, self.values = key, values
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return t(f"{self.prefix}.{self.key}" if self.prefix else self.key, lang, **self.values)
+
+
 def normalise_lang(lang: object) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 

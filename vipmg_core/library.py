@@ -1,8 +1,9 @@
 """The publications library: the Network's articles and bulletins, with live figures from saved views.
 
 An article has a title, a summary and a Markdown body in Spanish and/or English. A line of the body that is
-only `[[view: LINK]]`, where LINK is a shared link of the Cross-tab page (`/crosstab?xds=...&xr=...`), shows
-that view's table (and chart) computed now from the published data, by the same code as the Cross-tab page,
+only `[[view: LINK]]`, where LINK is a shared link of the Cross-tab page (`/crosstab?xds=...&xr=...`) or of
+the Flow map (`/flowmap?fds=...`), shows that view's table and chart computed now from the published data,
+with the page's own defaults for what the link leaves out (profile links are not embedded yet),
 so an article's numbers always match what it cites. Every save is a new version; publishing keeps the older
 published versions and records the data version the article was written against. Drafts are seen only by
 their author and the reviewers; reviewers write and publish.
@@ -23,9 +24,10 @@ from markdown_it import MarkdownIt
 from plotly.offline import get_plotlyjs
 
 from vipmg_core import crosstab as xt
+from vipmg_core import flows as fl
 from vipmg_core.accounts import Account
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
-from vipmg_core.codelists import country_name, project_countries
+from vipmg_core.codelists import codelist, country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import LANGS, t
 from vipmg_core.permissions import Action, Forbidden, allowed, require
@@ -36,6 +38,10 @@ FIELDS = ("title", "summary", "body")
 # The Cross-tab page's query parameters (pages/crosstab.py): short names, codes only.
 _XT = {"dataset": "xds", "rows": "xr", "cols": "xc", "measure": "xm", "percent": "xp", "totals": "xt",
        "subtotals": "xs", "top": "xn", "sort": "xo", "chart": "xg", "codes": "xk", "filter": "xf_"}
+# The Flow map page's (pages/flowmap.py), with its choices of how many flows to keep.
+_FL = {"dataset": "fds", "role": "frl", "direction": "fdir", "countries": "fct", "period": "fper", "top": "ftop",
+       "filter": "f_"}
+_FL_TOPS = (1, 3, 5, 10, 15, 25, 50, 100, 200)
 
 
 class LibraryError(ValueError):
@@ -215,9 +221,9 @@ def versions(wh: Warehouse, account: Account | None, article_id: str) -> list[Ar
 
 
 def articles(wh: Warehouse, account: Account | None, *, country: str | None = None, topic: str | None = None,
-             lang: str | None = None, kind: str | None = None) -> list[ArticleVersion]:
-    """The newest version of each article `account` may see, newest first; filters by country, topic and
-    language (an article written in `lang`)."""
+             lang: str | None = None, kind: str | None = None, year: str | None = None) -> list[ArticleVersion]:
+    """The newest version of each article `account` may see, newest first; filters by country, topic,
+    language (an article written in `lang`) and the year it was published."""
     rows = wh.catalogue.query(
         "SELECT a.kind, a.author, v.* FROM article_versions v JOIN articles a ON a.article_id = v.article_id"
         " ORDER BY v.article_id, v.version DESC")
@@ -229,7 +235,8 @@ def articles(wh: Warehouse, account: Account | None, *, country: str | None = No
             newest[row["article_id"]] = _from_row(row)
     out = [a for a in newest.values()
            if (not country or country in a.countries) and (not topic or topic in a.topics)
-           and (not lang or lang in a.languages) and (not kind or a.kind == kind)]
+           and (not lang or lang in a.languages) and (not kind or a.kind == kind)
+           and (not year or a.date.startswith(str(year)))]
     return sorted(out, key=lambda a: (a.published_at or a.saved_at), reverse=True)
 
 
@@ -251,17 +258,21 @@ class Embed:
     numeric: pd.DataFrame  # the numbers behind it
     chart: go.Figure | None
     notes: tuple[str, ...]
+    events: bool  # an admin count: labelled as events, not persons
 
 
 def saved_view(link: str) -> SavedView:
-    """Read a shared link (`http://host/crosstab?xds=...` or `/crosstab?...`); only Cross-tab views embed."""
+    """Read a shared link (`http://host/crosstab?xds=...`, `/flowmap?fds=...`): Cross-tab and Flow map views."""
     parts = urlsplit(link.strip())
     page = parts.path.strip("/").rsplit("/", 1)[-1]
     params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    if page != "crosstab":
+    if page not in ("crosstab", "flowmap"):
         raise LibraryError("library.error.view_page", page=page or "/")
-    if params.get(_XT["dataset"]) not in dataset_ids():
-        raise LibraryError("library.error.view_dataset", dataset=params.get(_XT["dataset"], ""))
+    key = _XT["dataset"] if page == "crosstab" else _FL["dataset"]
+    allowed_ids = dataset_ids() if page == "crosstab" else [d.id for d in fl.flow_datasets()]
+    if page == "crosstab" or key in params:
+        if params.get(key) not in allowed_ids:
+            raise LibraryError("library.error.view_dataset", dataset=params.get(key, ""))
     path = f"/{page}?{parts.query}" if parts.query else f"/{page}"
     return SavedView(page, params, path)
 
@@ -283,16 +294,7 @@ def view_query(wh: Warehouse, view: SavedView) -> tuple[xt.CrosstabQuery, xt.Vie
     if measure.startswith("mean:"):
         percent = None
     countries = _codes(p.get("cty"), project_countries()) or project_countries()
-    low, high = wh.year_bounds()
-    years = (low, high)
-    if p.get("yr"):
-        try:
-            first, last = (int(x) for x in p["yr"].split("-"))
-            first, last = max(first, low), min(last, high)
-            if first <= last:
-                years = (first, last)
-        except ValueError:
-            pass
+    years = _years(wh, p)
     filters = {k[len(_XT["filter"]):]: v.split(",") for k, v in p.items()
                if k.startswith(_XT["filter"]) and k[len(_XT["filter"]):] in dims and k[len(_XT["filter"]):] not in
                rows + cols}
@@ -307,9 +309,68 @@ def view_query(wh: Warehouse, view: SavedView) -> tuple[xt.CrosstabQuery, xt.Vie
     return query, shown, chart
 
 
+def _years(wh: Warehouse, params: dict[str, str]) -> tuple[int, int]:
+    """The shell's year range: `yr` in the link, within the years that have data (as shell.context does)."""
+    low, high = wh.year_bounds()
+    if params.get("yr"):
+        try:
+            first, last = (int(x) for x in params["yr"].split("-"))
+            first, last = max(first, low), min(last, high)
+            if first <= last:
+                return first, last
+        except ValueError:
+            pass
+    return low, high
+
+
+def flow_view(wh: Warehouse, view: SavedView) -> fl.FlowResult:
+    """The flows a Flow map link shows, with the page's defaults for what the link leaves out."""
+    p = view.params
+    ds = dataset(p.get(_FL["dataset"]) or fl.flow_datasets()[0].id)
+    role = int(p[_FL["role"]]) if p.get(_FL["role"], "").isdigit() and int(p[_FL["role"]]) < len(ds.flows) else 0
+    raw_top = p.get(_FL["top"], "")
+    top = int(raw_top) if raw_top.isdigit() and int(raw_top) in _FL_TOPS else fl.DEFAULT_TOP
+    years = _years(wh, p)
+    available = fl.periods(wh, ds.id, role)
+    periods = [x for x in available if years[0] <= int(x[:4]) <= years[1]] or available
+    if not periods:
+        raise LibraryError("library.error.view", reason=t("shell.no_data", "en"))
+    span = fl.default_period(wh, ds.id, role)
+    default = span if span and span[0] in periods and span[1] in periods else (periods[-1], periods[-1])
+    try:
+        period = fl.resolve_period(p[_FL["period"]], periods) if p.get(_FL["period"]) else default
+    except fl.FlowError:
+        period = default
+    raw = p.get(_FL["countries"])
+    places = [c for c in (raw or "").split(",") if c in codelist("country")]
+    countries = [] if raw == "*" else places or _codes(p.get("cty"), project_countries()) or project_countries()
+    direction = p.get(_FL["direction"]) if p.get(_FL["direction"]) in fl.DIRECTIONS else fl.DEFAULT_DIRECTION
+    codes = fl.dimension_codes(wh, ds.id, role)
+    filters = {c: picked for c in codes if (picked := _codes(p.get(_FL["filter"] + c), codes[c]))}
+    return fl.flows(wh, ds.id, role=role, countries=tuple(countries), direction=direction, period=period,
+                    filters=filters, top=top)
+
+
+def _flow_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
+    try:
+        result = flow_view(wh, view)
+    except fl.FlowError as exc:
+        raise LibraryError("library.error.view", reason=exc.message(lang)) from None
+    table = fl.flow_table(result, lang)
+    codes_only = [t("flows.col_origin_code", lang), t("flows.col_destination_code", lang)]
+    shown = table.drop(columns=[c for c in codes_only if c in table.columns])
+    ds = dataset(result.query.dataset_id)
+    title = f"{t('page.flowmap', lang)} — {ds.title(lang)}, {fl.period_label(*result.query.period)}"
+    unit = t("unit.events_badge", lang) if ds.counts_events else t("unit.persons_badge", lang)
+    return Embed(view, title, f"{unit} — {ds.unit_detail(lang)}", shown, shown, fl.flows_chart(result, lang),
+                 tuple(fl.notes(result, lang)), ds.counts_events)
+
+
 def embed(wh: Warehouse, link: str, lang: str) -> Embed:
     """The figure a saved view shows, computed now from the published data."""
     view = saved_view(link)
+    if view.page == "flowmap":
+        return _flow_embed(wh, view, lang)
     try:
         query, shown, chart = view_query(wh, view)
     except xt.CrosstabError as exc:
@@ -319,7 +380,7 @@ def embed(wh: Warehouse, link: str, lang: str) -> Embed:
     figure = result.chart(lang, chart, shown) if chart != "none" and not result.cells.is_empty() else None
     title = f"{result.measure_label(lang)} — {result.dataset.title(lang)}"
     return Embed(view, title, result.unit_label(lang), table.display.to_pandas(), table.numeric.to_pandas(),
-                 figure, tuple(result.notes(lang)))
+                 figure, tuple(result.notes(lang)), result.dataset.counts_events)
 
 
 def segments(body: str) -> list[tuple[str, str]]:

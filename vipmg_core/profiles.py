@@ -38,7 +38,7 @@ from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
-from vipmg_core.i18n import fmt_number, fmt_percent, t
+from vipmg_core.i18n import TranslatedError, fmt_number, fmt_percent, t
 from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
@@ -55,15 +55,10 @@ MAP_TOP = 15
 FLOW_DATASET = "migrant_stock"
 
 
-class ProfileError(ValueError):
+class ProfileError(TranslatedError):
     """A request that cannot be answered; `message(lang)` says why in the user's language."""
 
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        return t(f"profiles.error.{self.key}", lang, **self.values)
+    prefix = "profiles.error"
 
 
 # --- what a profile is about: a country, a group of countries or the region -------------------------------
@@ -959,3 +954,11 @@ def pyramid_notes(pyr: Pyramid, lang: str) -> list[str]:
 
 def conditions_notes(cond: Conditions, lang: str) -> list[str]:
     return [t(f"profiles.method_{cond.method}", lang), _caution_note(lang)]
+
+
+def flow_map_note(prof: Profile, lang: str) -> str:
+    """Under the small flow map: what it shows, its source (and demo status), period and unit."""
+    period = fl.period_label(*prof.flow_map.query.period)
+    source = source_text([prof.flow_map.query.dataset_id], prof.flows_synthetic, lang)
+    return (t("profiles.flow_map_caption", lang, period=period) + " "
+            + t("profiles.chart.note", lang, source=source, period=period, unit=unit_badge("persons", lang)))

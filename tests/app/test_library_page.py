@@ -51,17 +51,17 @@ def open_page(page, lang="es", user=None, params=None) -> AppTest:
 
 
 def test_the_public_reads_the_published_article_but_never_the_draft(lib_dir):
-    at = open_page("pages/library.py")
+    at = open_page("pages/library.py", params={"lc": "GTM"})
     options = at.selectbox(key="art").options
     assert any("Retornos en el norte" in o for o in options)
-    assert not any("Borrador interno" in o for o in options)
+    assert not any("Borrador interno" in o for o in open_page("pages/library.py").selectbox(key="art").options)
     assert at.header[0].value == "Retornos en el norte de Centroamérica"
     assert "Fin del artículo." in [m.value for m in at.markdown]
     assert not [b for b in at.button if b.label == "Guardar borrador"]  # no writing for the public
 
 
 def test_the_embedded_figure_shows_the_same_numbers_as_the_crosstab_page(lib_dir):
-    article = open_page("pages/library.py", "en")
+    article = open_page("pages/library.py", "en", params={"lc": "GTM"})
     crosstab = open_page("pages/crosstab.py", "en", params=VIEW)
     embedded = article.dataframe[0].value
     shown = crosstab.dataframe[0].value
@@ -69,8 +69,22 @@ def test_the_embedded_figure_shows_the_same_numbers_as_the_crosstab_page(lib_dir
     assert embedded.astype(str).values.tolist() == shown.astype(str).values.tolist()
 
 
+def test_an_embedded_flow_map_shows_the_same_flows_as_the_flow_map_page(lib_dir):
+    flows = {"fds": "returns", "fct": "GTM", "fdir": "in", "ftop": "5"}
+    link = "/flowmap?" + "&".join(f"{k}={v}" for k, v in flows.items())
+    wh = Warehouse(lib_dir)
+    rev = accounts.get_user(wh.catalogue, "rev")
+    art = library.save(wh, rev, {"en": {"title": "Flows", "summary": "", "body": f"[[view: {link}]]"}})
+    library.publish(wh, rev, art.article_id)
+    article = open_page("pages/library.py", "en", params={"art": art.article_id})
+    page = open_page("pages/flowmap.py", "en", params=flows)
+    embedded, shown = article.dataframe[0].value, page.dataframe[0].value
+    value = embedded.columns[-1]
+    assert len(embedded) == len(shown) and embedded[value].tolist() == shown[value].tolist()
+
+
 def test_an_english_reader_is_told_the_article_is_in_spanish_only(lib_dir):
-    at = open_page("pages/library.py", "en")
+    at = open_page("pages/library.py", "en", params={"lc": "GTM"})  # browsing by country
     assert any("written in Spanish only" in i.value for i in at.info)
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from vipmg_core import bulletins as bl
 from vipmg_core import profiles as pr
 from vipmg_core.i18n import t
 
@@ -81,3 +82,16 @@ def test_the_downloaded_bulletin_opens_and_draws_with_no_network(app_url: str, p
         context.close()
     outside = [u for u in requested if urlsplit(u).scheme not in ("file", "data", "blob")]
     assert not outside, f"the bulletin asked the network for: {outside}"
+
+
+@pytest.mark.skipif(not bl.pdf_available(), reason="Chromium is not installed: the page offers the HTML only")
+def test_the_pdf_bulletin_downloads_from_the_profile(app_url: str, page: Page, tmp_path: Path):
+    open_url(page, f"{app_url}/profile?lang=en&pc=LCA")
+    button = main(page).get_by_role("button", name=t("profiles.download_pdf", "en"))
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=180_000) as info:
+        button.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == "bulletin_LCA_2024_en.pdf"
+    assert saved.read_bytes().startswith(b"%PDF")

@@ -36,7 +36,7 @@ from vipmg_core.catalogue import now_utc
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist
 from vipmg_core.countries import resolve_many
 from vipmg_core.datasets import Dataset, dataset
-from vipmg_core.i18n import fmt_number, t
+from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.warehouse import Provenance, Release, Warehouse, conform
 
 KINDS = ("undesa", "unhcr", "worldbank", "regional", "cbp")
@@ -45,15 +45,10 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 DEMO_SCOPE = "demo"
 
 
-class ImportProblem(Exception):
+class ImportProblem(TranslatedError):
     """A file that cannot be imported as asked; `message(lang)` says why and what to do, in one sentence."""
 
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        return t(f"importers.error.{self.key}", lang, **self.values)
+    prefix = "importers.error"
 
 
 @dataclass(frozen=True)
