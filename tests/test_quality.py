@@ -4,7 +4,6 @@ survey, and a linear-algebra check that no suppressed cell can be worked out fro
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 import numpy as np

@@ -762,7 +762,6 @@ def _den_level(q: CrosstabQuery, rk: int, ck: int) -> tuple[int, int]:
 
 def _finish(ds: Dataset, q: CrosstabQuery, method: str, levels: dict, design: str | None, n_h, fine) -> pl.DataFrame:
     rule = quality.rules()
-    R, C = len(q.rows), len(q.cols)
     frames = []
     for (rk, ck), level in levels.items():
         est = level.est

@@ -22,8 +22,8 @@ import polars as pl
 from vipmg_core import countries
 from vipmg_core.codelists import codelist
 from vipmg_core.config import STANDARD_DIR
-from vipmg_core.datasets import Column, Dataset, dataset
-from vipmg_core.readers import ROW, ReadResult, missing_expr
+from vipmg_core.datasets import Column, dataset
+from vipmg_core.readers import ReadResult, missing_expr
 
 NAME_MATCH = 100.0
 MIN_SCORE = 60.0

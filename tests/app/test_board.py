@@ -1,6 +1,5 @@
 """The Network board page, headless: members see statuses and contacts, the public coverage only."""
 
-import os
 
 import polars as pl
 import pytest
@@ -9,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 from vipmg_core import accounts, demo, network
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
+
+from .conftest import own_data_dir
 
 PASSWORD = "a-long-password-1"
 
@@ -32,13 +33,8 @@ def board_dir(tmp_path_factory):
                        mapping={}, report={"ready": True}, ready=True)
     store.reject(rev, sub.submission_id, "faltan las edades")
     network.set_calendar(wh, rev, "returns", "monthly", due_days=30, since=f"{year + 1}-01")
-    previous = os.environ.get("VIPMG_DATA_DIR")
-    os.environ["VIPMG_DATA_DIR"] = str(root)
-    yield year
-    if previous is None:
-        os.environ.pop("VIPMG_DATA_DIR", None)
-    else:
-        os.environ["VIPMG_DATA_DIR"] = previous
+    with own_data_dir(root):
+        yield year
 
 
 def open_board(lang="es", user=None, year=None) -> AppTest:

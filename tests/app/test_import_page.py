@@ -1,7 +1,6 @@
 """The Import page, driven headless with AppTest: reviewers only, a real file in, its result and provenance out,
 the same file again changes nothing, and the demo can be switched off once real data is published."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from vipmg_core import accounts, demo
 from vipmg_core.warehouse import Warehouse
+
+from .conftest import own_data_dir
 
 PASSWORD = "a-long-password-1"
 DARIEN = "iom_gdidata_regional_series/irreg_darien_nat.csv"
@@ -21,13 +22,8 @@ def own_dir(tmp_path: Path):
     demo.build(wh, scale=0.05)
     accounts.add_user(wh.catalogue, "rev", role="reviewer", password=PASSWORD, actor="t")
     accounts.add_user(wh.catalogue, "fp_pan", role="focal_point", country="PAN", password=PASSWORD, actor="t")
-    previous = os.environ.get("VIPMG_DATA_DIR")
-    os.environ["VIPMG_DATA_DIR"] = str(wh.root)
-    yield wh
-    if previous is None:
-        os.environ.pop("VIPMG_DATA_DIR", None)
-    else:
-        os.environ["VIPMG_DATA_DIR"] = previous
+    with own_data_dir(wh.root):
+        yield wh
 
 
 def import_page(lang: str = "es", user: str | None = "rev") -> AppTest:

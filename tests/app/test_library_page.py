@@ -1,12 +1,13 @@
 """The Library page, headless: the public reads published articles whose figures match the Cross-tab page."""
 
-import os
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from vipmg_core import accounts, demo, library
 from vipmg_core.warehouse import Warehouse
+
+from .conftest import own_data_dir
 
 PASSWORD = "a-long-password-1"
 VIEW = {"xds": "returns", "xr": "ref_area", "xc": "sex", "cty": "GTM,HND", "yr": "2023-2024"}
@@ -24,13 +25,8 @@ def lib_dir(tmp_path_factory):
                                         "body": body}}, countries=["GTM", "HND"], topics=["returns"])
     library.publish(wh, rev, pub.article_id)
     library.save(wh, rev, {"es": {"title": "Borrador interno", "summary": "", "body": "No publicar"}})
-    previous = os.environ.get("VIPMG_DATA_DIR")
-    os.environ["VIPMG_DATA_DIR"] = str(root)
-    yield root
-    if previous is None:
-        os.environ.pop("VIPMG_DATA_DIR", None)
-    else:
-        os.environ["VIPMG_DATA_DIR"] = previous
+    with own_data_dir(root):
+        yield root
 
 
 def open_page(page, lang="es", user=None, params=None) -> AppTest:

@@ -1,6 +1,5 @@
 """Sign in, My submissions, Review and the audit log, driven headless with AppTest."""
 
-import os
 
 import polars as pl
 import pytest
@@ -9,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 from vipmg_core import accounts, demo
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
+
+from .conftest import own_data_dir
 
 PASSWORD = "a-long-password-1"
 
@@ -30,13 +31,8 @@ def own_dir(tmp_path_factory):
                                file_name="retornos_dic.csv", data=b"original bytes", frame=frame,
                                mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1},
                                ready=True)
-    previous = os.environ.get("VIPMG_DATA_DIR")
-    os.environ["VIPMG_DATA_DIR"] = str(root)
-    yield root
-    if previous is None:
-        os.environ.pop("VIPMG_DATA_DIR", None)
-    else:
-        os.environ["VIPMG_DATA_DIR"] = previous
+    with own_data_dir(root):
+        yield root
 
 
 def app(lang="es", user=None, page=None) -> AppTest:

@@ -222,3 +222,27 @@ def assert_no_exception(page: Page) -> None:
         assert t("shell.error", lang) not in body, (
             f"the page shows the app's error message ({lang}); the server's stderr ends with:\n"
             + (_tail(_server_logs[-1]) if _server_logs else "(no server log)"))
+
+
+def person(browser: Browser, requested: list[str]) -> Page:
+    """Another person: a fresh browser context whose every request is recorded in `requested`."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("request", lambda request: requested.append(request.url))
+    return page
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str, lang: str) -> None:
+    """Through the Sign in page, as a person does; the session then lasts while they use the menu."""
+    page.goto(f"{base_url}/login?lang={lang}")
+    wait_for_app(page)
+    page.get_by_label(t("auth.username", lang), exact=True).fill(username)
+    page.get_by_label(t("auth.password", lang), exact=True).fill(password)
+    page.get_by_role("button", name=t("auth.sign_in", lang)).click()
+    wait_for_app(page)
+    from playwright.sync_api import expect
+
+    # The menu is rebuilt for the signed-in role: wait for it before anyone clicks a link in it.
+    expect(page.get_by_test_id("stSidebar").get_by_text(username, exact=False).first).to_be_visible()
+    wait_for_app(page)

@@ -4,13 +4,13 @@ Its own server and warehouse (articles, a calendar and accounts that other tests
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from vipmg_core import accounts, demo, library, network
 from vipmg_core.i18n import t
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import assert_no_exception, is_local, running_app, wait_for_app
+from .conftest import assert_no_exception, is_local, person, running_app, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 PASSWORD = "workshop-password-1"
@@ -41,14 +41,7 @@ def test_board_and_library_walk_for_the_public_and_a_reviewer(browser: Browser, 
     url = network_app
     requested: list[str] = []
 
-    def person() -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.on("request", lambda request: requested.append(request.url))
-        return page
-
-    public = person()
+    public = person(browser, requested)
     public.goto(f"{url}/board?lang={lang}")
     wait_for_app(public)
     expect(public.get_by_text(t("network.coverage", lang), exact=True)).to_be_visible()
@@ -63,13 +56,8 @@ def test_board_and_library_walk_for_the_public_and_a_reviewer(browser: Browser, 
     expect(public.get_by_test_id("stDataFrame").first).to_be_visible()
     assert_no_exception(public)
 
-    reviewer = person()
-    reviewer.goto(f"{url}/login?lang={lang}")
-    wait_for_app(reviewer)
-    reviewer.get_by_label(t("auth.username", lang), exact=True).fill("revisora")
-    reviewer.get_by_label(t("auth.password", lang), exact=True).fill(PASSWORD)
-    reviewer.get_by_role("button", name=t("auth.sign_in", lang)).click()
-    wait_for_app(reviewer)
+    reviewer = person(browser, requested)
+    sign_in(reviewer, url, "revisora", PASSWORD, lang)
     reviewer.get_by_test_id("stSidebarNav").get_by_role("link", name=t("page.board", lang), exact=True).click()
     wait_for_app(reviewer)
     expect(reviewer.get_by_text(t("network.directory", lang), exact=True)).to_be_visible()

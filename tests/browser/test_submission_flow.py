@@ -12,7 +12,7 @@ from vipmg_core import accounts, demo
 from vipmg_core.i18n import t
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import assert_no_exception, is_local, running_app, wait_for_app
+from .conftest import assert_no_exception, is_local, person, running_app, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +36,10 @@ def flow_app(tmp_path_factory):
         yield url, wh, clean
 
 
-def sign_in(page: Page, url: str, username: str, lang: str) -> None:
-    page.goto(f"{url}/login?lang={lang}")
-    wait_for_app(page)
-    page.get_by_label(t("auth.username", lang), exact=True).fill(username)
-    page.get_by_label(t("auth.password", lang), exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=t("auth.sign_in", lang)).click()
-    wait_for_app(page)
-    expect(page.get_by_test_id("stSidebar").get_by_text(username, exact=False)).to_be_visible()
+def signed_in(browser: Browser, requested: list[str], url: str, username: str, lang: str) -> Page:
+    page = person(browser, requested)
+    sign_in(page, url, username, PASSWORD, lang)
+    return page
 
 
 def go(page: Page, page_title: str) -> None:
@@ -61,23 +57,15 @@ def test_focal_point_sends_reviewer_publishes_public_sees(browser: Browser, flow
     url, wh, clean = flow_app
     requested: list[str] = []
 
-    def person() -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.on("request", lambda request: requested.append(request.url))
-        return page
-
     # The public: no submission pages on offer.
-    public = person()
+    public = person(browser, requested)
     public.goto(f"{url}/?lang={lang}")
     wait_for_app(public)
     assert t("page.review", lang) not in nav_labels(public)
     assert t("page.my_submissions", lang) not in nav_labels(public)
 
     # The focal point of Costa Rica checks the file and sends it.
-    focal = person()
-    sign_in(focal, url, "fp_cri", lang)
+    focal = signed_in(browser, requested, url, "fp_cri", lang)
     go(focal, t("page.upload", lang))  # opens on the first dataset (arrivals) and the focal point's country
     focal.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(clean))
     wait_for_app(focal, settle_ms=800)
@@ -91,8 +79,7 @@ def test_focal_point_sends_reviewer_publishes_public_sees(browser: Browser, flow
         == (0 if lang == "es" else 6)  # not published yet (the English run finds the Spanish run's version 1)
 
     # The reviewer finds it in the queue and publishes it.
-    reviewer = person()
-    sign_in(reviewer, url, "revisora", lang)
+    reviewer = signed_in(browser, requested, url, "revisora", lang)
     go(reviewer, t("page.review", lang))
     expect(reviewer.get_by_role("button", name=t("subs.download_original", lang, name="entradas_enero.csv"))
            ).to_be_visible()
