@@ -239,17 +239,23 @@ def _codes(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def _filters(items: list[str] | None) -> dict[str, list[str]]:
+    """`--filter DIM=v1,v2` options (repeatable) as {dimension: codes}."""
+    filters: dict[str, list[str]] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        if not sep or not _codes(values):
+            raise UserError(f"--filter {item!r}: write DIMENSION=code1,code2")
+        filters.setdefault(name.strip(), []).extend(_codes(values))
+    return filters
+
+
 def cmd_crosstab(args: argparse.Namespace) -> int:
     """A cross-tab as the Cross-tab page computes it, written as CSV, Excel, JSON or SDMX-CSV."""
     from vipmg_core import crosstab as xt
     from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
 
-    filters: dict[str, list[str]] = {}
-    for item in args.filter or []:
-        name, sep, values = item.partition("=")
-        if not sep or not _codes(values):
-            raise UserError(f"--filter {item!r}: write DIMENSION=code1,code2")
-        filters.setdefault(name.strip(), []).extend(_codes(values))
+    filters = _filters(args.filter)
     years = None
     if args.years:
         first, _, last = args.years.partition("-")
@@ -294,12 +300,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
     from vipmg_core import flows as fl
     from vipmg_core.warehouse import Warehouse
 
-    filters: dict[str, list[str]] = {}
-    for item in args.filter or []:
-        name, sep, values = item.partition("=")
-        if not sep or not _codes(values):
-            raise UserError(f"--filter {item!r}: write DIMENSION=code1,code2")
-        filters.setdefault(name.strip(), []).extend(_codes(values))
+    filters = _filters(args.filter)
     top = None if args.top.lower() == "all" else int(args.top) if args.top.isdigit() else -1
     if top == -1:
         raise UserError(f"--top {args.top!r}: write a number of flows (e.g. 25) or 'all'")
