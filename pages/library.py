@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from vipmg_core import flows as fl
 from vipmg_core import library, profiles
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, dataset_ids
@@ -15,6 +16,42 @@ wh = shell.warehouse()
 account = auth.current_account()
 writer = allowed(account, Action.PUBLISH)
 ALL = ""
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def _embed(root: str, data_token: str, link: str, lang: str) -> library.Embed:
+    del root, data_token  # cache keys: figures are recomputed when the published data change
+    return library.embed(shell.warehouse(), link, lang)
+
+
+def show_body(body: str) -> None:
+    """The Markdown with each saved view drawn live, in the reader's language, as its page shows it."""
+    token = library.data_version(wh)["token"]
+    for kind, value in library.segments(body):
+        if kind == "markdown":
+            st.markdown(value)
+            continue
+        try:
+            with st.spinner():
+                fig = _embed(str(wh.root), token, value, lang)
+        except library.LibraryError as exc:
+            st.error(exc.message(lang))
+            continue
+        with st.container(border=True):
+            st.markdown(f"**{fig.title}**")
+            (st.warning if fig.events else st.caption)(fig.unit)
+            st.dataframe(fig.table, hide_index=True, width="stretch",
+                         height="content" if fig.view.page == "profile" else "auto")  # a profile: every figure
+            for chart in fig.charts:
+                st.plotly_chart(chart, config={"displaylogo": False}, width="stretch")
+            if fig.flow_map is not None:
+                st.pydeck_chart(fl.flow_deck(fig.flow_map, lang, height=420), height=420)
+                st.image(fl.legend_svg(fig.flow_map, lang))
+                st.caption(fig.map_note)
+            for note in fig.notes:
+                st.caption(note)
+            st.markdown(f"[{t('library.open_view', lang)}]({fig.view.link}&lang={lang})")
+
 
 st.title(t("page.library", lang))
 st.caption(t("library.intro", lang))
@@ -66,24 +103,7 @@ else:
         st.info(t("library.only_other_language", lang, language=t(f"library.language.{text['lang']}", lang)))
     if text["summary"]:
         st.markdown(f"*{text['summary']}*")
-    for kind, value in library.segments(text["body"]):
-        if kind == "markdown":
-            st.markdown(value)
-            continue
-        try:
-            fig = library.embed(wh, value, lang)  # the reader's language, as the Cross-tab page shows it
-        except library.LibraryError as exc:
-            st.error(exc.message(lang))
-            continue
-        with st.container(border=True):
-            st.markdown(f"**{fig.title}**")
-            (st.warning if fig.events else st.caption)(fig.unit)
-            st.dataframe(fig.table, hide_index=True, width="stretch")
-            if fig.chart is not None:
-                st.plotly_chart(fig.chart, config={"displaylogo": False}, width="stretch")
-            for note in fig.notes:
-                st.caption(note)
-            st.markdown(f"[{t('library.open_view', lang)}]({fig.view.link}&lang={lang})")
+    show_body(text["body"])
 
     st.download_button(t("library.download", lang), lambda: library.to_html(wh, art, lang).encode("utf-8"),
                        library.file_name(art, lang), "text/html", on_click="ignore")
@@ -118,9 +138,21 @@ if writer:
         chosen_topics = st.multiselect(t("library.topics", lang), dataset_ids(),
                                        default=list(current.topics) if current else [],
                                        format_func=lambda d: dataset(d).title(lang))
-        save, publish = st.columns(2)
+        preview, save, publish = st.columns(3)
+        do_preview = preview.form_submit_button(t("library.preview", lang))
         do_save = save.form_submit_button(t("library.save", lang))
         do_publish = publish.form_submit_button(t("library.publish", lang), type="primary")
+    if do_preview:  # what readers will see, live figures included, before anything is saved
+        written = [code for code in LANGS if any(v.strip() for v in content[code].values())]
+        if not written:
+            st.info(t("library.preview_empty", lang))
+        for code in written:
+            with st.container(border=True):
+                st.caption(t("library.preview_of", lang, language=t(f"library.language.{code}", lang)))
+                st.header(content[code]["title"])
+                if content[code]["summary"].strip():
+                    st.markdown(f"*{content[code]['summary']}*")
+                show_body(content[code]["body"])
     if do_save or do_publish:
         try:
             saved = library.save(wh, account, content, countries=chosen_countries, topics=chosen_topics,

@@ -10,7 +10,7 @@ from vipmg_core.i18n import fmt_change, t
 from vipmg_ui import shell
 
 AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
-POOLS = (1, 2, 3, 5)
+POOLS = pr.POOLS
 COLUMNS = 4
 
 ctx = shell.context()
@@ -55,7 +55,7 @@ pool = top[1].select_slider(t("profiles.pool", lang), POOLS, key=POOL)
 shell.url_publish(POOL, pool, pr.DEFAULT_POOL)
 
 # The sidebar's years: figures are read at the end of the range; the whole range means "the latest trends".
-period = pr.Period(None if ctx.years[0] <= bounds[0] else ctx.years[0], ctx.years[1])
+period = pr.period_for_years(ctx.years, bounds)
 area = pr.area(code)
 name = area.name(lang)
 with st.spinner():

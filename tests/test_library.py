@@ -1,19 +1,25 @@
-"""The publications library: versions, drafts kept from the public, live figures from saved cross-tab views."""
+"""The publications library: versions, drafts kept from the public, live figures from saved cross-tab, flow map
+and country profile views."""
 
+import json
 import re
 
+import polars as pl
 import pytest
 
-from vipmg_core import accounts, demo, library
+from vipmg_core import accounts, charts, demo, library
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
+from vipmg_core import profiles as pr
 from vipmg_core.codelists import project_countries
+from vipmg_core.i18n import t
 from vipmg_core.library import LibraryError
 from vipmg_core.permissions import Forbidden
-from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse import Provenance, Warehouse
 
 PASSWORD = "a-long-password-1"
 VIEW = "/crosstab?xds=returns&xr=ref_area&xc=sex&cty=GTM,HND&yr=2023-2024"
+PROFILE = "/profile?pc=GTM&yr=2020-2024&ppool=2&lang=es"  # as the Profile page shares it
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +78,7 @@ def test_the_public_browses_by_country_topic_and_language(lib):
     a = library.save(wh, who["rev"], {"en": {"title": "Permits in Belize", "summary": "", "body": "Text"}},
                      countries=["BLZ"], topics=["residence_permits"])
     library.publish(wh, who["rev"], a.article_id)
-    ids = lambda **kw: [x.article_id for x in library.articles(wh, None, **kw)]  # noqa: E731
+    ids = lambda **kw: [x.article_id for x in library.articles(wh, None, **kw)]
     assert a.article_id in ids(country="BLZ") and a.article_id not in ids(country="GTM")
     assert a.article_id in ids(topic="residence_permits") and a.article_id not in ids(topic="returns")
     assert a.article_id in ids(lang="en") and a.article_id not in ids(lang="es")
@@ -154,3 +160,88 @@ def test_the_cli_lists_and_writes_published_articles_and_refuses_drafts_to_the_p
     out = tmp_path / "a.html"
     assert cli.main(["library", "html", draft.article_id, "--user", "rev", "--password-stdin", "--out", str(out)]) == 0
     assert "Solo para revisores" in out.read_text(encoding="utf-8")
+
+
+# -- country profile views -------------------------------------------------------------------------------------
+
+def chart_titles(figures) -> list[str]:
+    return [json.loads(f.to_json())["layout"]["title"]["text"] for f in figures]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_an_embedded_profile_view_has_the_headline_figures_and_charts_of_the_same_profile(lib, lang):
+    wh, _ = lib
+    fig = library.embed(wh, f"http://127.0.0.1:8501{PROFILE}", lang)
+    same = pr.profile(wh, "GTM", pr.Period(2020, 2024), pool=2)
+    assert same.figures and len(fig.table) == len(same.figures)
+    figure, value, about = (t(f"bulletin.col_{c}", lang) for c in ("figure", "value", "notes"))
+    # The words and numbers the Profile page puts in its metrics and their captions, one row per figure.
+    assert fig.table[figure].tolist() == [pr.figure_label(f.key, lang) for f in same.figures]
+    assert fig.table[value].tolist() == [pr.figure_value(f, lang) for f in same.figures]
+    assert fig.table[about].tolist() == [pr.figure_caption(f, lang) for f in same.figures]
+    hidden = float("nan")  # a value the profile hides (None) is an empty cell
+    assert fig.numeric["value"].tolist() == pytest.approx(
+        [hidden if f.value is None else f.value for f in same.figures], nan_ok=True)
+    events = fig.numeric["unit"] == "events"
+    assert events.any() and fig.events
+    assert all(t("unit.events_badge", lang) in c for c in fig.table[about][events])
+    assert all(t("unit.persons_badge", lang) in c for c in fig.table[about][~events])
+    flagged = fig.numeric["flag"].notna()
+    assert flagged.any()  # the foreign-born share: a survey estimate, with its reliability said
+    assert all(t(f"profiles.flag.{f}", lang) in c for f, c in zip(fig.numeric["flag"][flagged],
+                                                                fig.table[about][flagged]))
+    shown = {"events_trend", "stock_trend", "pyramid", "origins", "destinations", "permits", "labour_status",
+             "education", "remittances"}
+    expected = [f for name, f in charts.profile_charts(same, lang) if name in shown]
+    assert len(fig.charts) == len(expected) >= 6
+    assert sorted(chart_titles(fig.charts)) == sorted(chart_titles(expected))
+    assert fig.flow_map is not None and fig.flow_map.flows.equals(same.flow_map.flows)
+    assert "Guatemala" in fig.title and "2020–2024" in fig.title
+
+
+def test_a_profile_link_without_years_reads_the_latest_data_as_the_page_does(lib):
+    wh, _ = lib
+    code, period, pool = library.profile_view(wh, library.saved_view("/profile?pc=REGION&ppool=7"))
+    assert (code, period, pool) == ("REGION", pr.Period(None, wh.year_bounds()[1]), pr.DEFAULT_POOL)
+
+
+def test_an_embedded_profile_reads_only_published_data(lib):
+    wh, _ = lib
+    before = library.embed(wh, PROFILE, "en").numeric
+    rows = wh.query("returns", "SELECT * FROM data WHERE ref_area = 'GTM' AND time_period LIKE '2024-%'")
+    staged = wh.stage("returns", [rows.with_columns(pl.col("obs_value") * 1000)], scope="GTM:2024",
+                      provenance=Provenance(publisher="test"), actor="t")
+    try:
+        after = library.embed(wh, PROFILE, "en").numeric
+        assert after.equals(before)
+    finally:
+        wh.withdraw(staged.release_id, actor="t")
+
+
+@pytest.mark.parametrize("link", ["/profile?pc=XYZ", "/profile?pc=gtm", "/profile?lang=es", "/profile?pc=OOO"])
+def test_a_broken_profile_link_is_refused_when_saving_with_a_message_in_both_languages(lib, link):
+    wh, who = lib
+    with pytest.raises(LibraryError) as bad:
+        library.save(wh, who["rev"], article(body=f"Texto.\n\n[[view: http://127.0.0.1:8501{link}]]"))
+    es, en = bad.value.message("es"), bad.value.message("en")
+    assert "perfil" in es and "profile" in en and es != en
+    code = link.partition("pc=")[2] or "–"
+    assert f"«{code}»" in es and f"“{code}”" in en
+
+
+def test_the_offline_html_holds_the_profile_figures_and_charts_and_no_outside_url(lib):
+    wh, who = lib
+    a = library.save(wh, who["rev"], article("Perfil de Guatemala", body=f"Cifras.\n\n[[view: {PROFILE}]]"),
+                     countries=["GTM"])
+    html = library.to_html(wh, library.get(wh, who["rev"], a.article_id), "es")
+    same = pr.profile(wh, "GTM", pr.Period(2020, 2024), pool=2)
+    for f in same.figures:
+        assert f">{pr.figure_label(f.key, 'es')}</td>" in html
+        assert f">{pr.figure_value(f, 'es')}</td>" in html
+    assert t("unit.events_badge", "es") in html and t("unit.persons_badge", "es") in html
+    assert html.count('class="plotly-graph-div"') == len(library.embed(wh, PROFILE, "es").charts) >= 6
+    assert t("library.flow_map_in_app", "es") in html and "Datos sintéticos" in html
+    bundle = re.search(r"<script>/\*\*\s*\* plotly\.js.*?</script>", html, flags=re.DOTALL)  # inline, once
+    assert bundle and html.count("plotly.js v") == 1
+    rest = html.replace(bundle.group(0), "")  # the charts' own scripts are checked too
+    assert not re.search(r"https?://|//cdn|<script[^>]*\bsrc=|<link|@import|url\(", rest)

@@ -1,12 +1,12 @@
 """The publications library: the Network's articles and bulletins, with live figures from saved views.
 
 An article has a title, a summary and a Markdown body in Spanish and/or English. A line of the body that is
-only `[[view: LINK]]`, where LINK is a shared link of the Cross-tab page (`/crosstab?xds=...&xr=...`) or of
-the Flow map (`/flowmap?fds=...`), shows that view's table and chart computed now from the published data,
-with the page's own defaults for what the link leaves out (profile links are not embedded yet),
-so an article's numbers always match what it cites. Every save is a new version; publishing keeps the older
-published versions and records the data version the article was written against. Drafts are seen only by
-their author and the reviewers; reviewers write and publish.
+only `[[view: LINK]]`, where LINK is a shared link of the Cross-tab page (`/crosstab?xds=...&xr=...`), of
+the Flow map (`/flowmap?fds=...`) or of a Country profile (`/profile?pc=GTM&yr=...`), shows that view's table
+and chart(s) computed now from the published data (a profile: its headline figures and its charts), with the
+page's own defaults for what the link leaves out, so an article's numbers always match what it cites. Every
+save is a new version; publishing keeps the older published versions and records the data version the article
+was written against. Drafts are seen only by their author and the reviewers; reviewers write and publish.
 """
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ import plotly.io as pio
 from markdown_it import MarkdownIt
 from plotly.offline import get_plotlyjs
 
+from vipmg_core import charts as ch
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
+from vipmg_core import profiles as pr
 from vipmg_core.accounts import Account
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.codelists import codelist, country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
-from vipmg_core.i18n import LANGS, t
+from vipmg_core.i18n import LANGS, TranslatedError, fmt_change, t
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Warehouse
 
@@ -42,17 +44,15 @@ _XT = {"dataset": "xds", "rows": "xr", "cols": "xc", "measure": "xm", "percent":
 _FL = {"dataset": "fds", "role": "frl", "direction": "fdir", "countries": "fct", "period": "fper", "top": "ftop",
        "filter": "f_"}
 _FL_TOPS = (1, 3, 5, 10, 15, 25, 50, 100, 200)
+# The Country profile page's (pages/profile.py); its years are the shell's `yr`, as for the others.
+_PR = {"area": "pc", "pool": "ppool"}
+# The profile page's charts, in the order the page shows them (names of charts.profile_charts).
+_PR_CHARTS = ("events_trend", "stock_trend", "pyramid", "origins", "destinations", "permits", "labour_status",
+              "education", "remittances")
 
 
-class LibraryError(ValueError):
-    """A request the user can fix; `message(lang)` says how."""
-
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(t(key, "en", **values))
-
-    def message(self, lang: str) -> str:
-        return t(self.key, lang, **self.values)
+class LibraryError(TranslatedError):
+    """A request the user can fix; `message(lang)` says how (the key is a full key)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def data_version(wh: Warehouse) -> dict:
 
 # -- writing -------------------------------------------------------------------------------------------------
 
-def _clean(content: dict, countries, topics) -> tuple[dict, list[str], list[str]]:
+def _clean(wh: Warehouse, content: dict, countries, topics) -> tuple[dict, list[str], list[str]]:
     clean = {lang: {f: str(content.get(lang, {}).get(f, "") or "").strip() for f in FIELDS} for lang in LANGS}
     clean = {lang: parts for lang, parts in clean.items() if any(parts.values())}
     if not clean:
@@ -125,7 +125,7 @@ def _clean(content: dict, countries, topics) -> tuple[dict, list[str], list[str]
         raise LibraryError("library.error.topic", topic=", ".join(d for d in topics if d not in dataset_ids()))
     for parts in clean.values():  # a broken view fails now, not in front of readers
         for link in EMBED.findall(parts["body"]):
-            saved_view(link)
+            saved_view(link, wh)
     return clean, countries, topics
 
 
@@ -133,7 +133,7 @@ def save(wh: Warehouse, account: Account | None, content: dict, *, countries=(),
          article_id: str | None = None, kind: str = "article", html: dict | None = None) -> ArticleVersion:
     """Save a new draft version (of a new article, or of `article_id`)."""
     require(account, Action.PUBLISH)
-    content, countries, topics = _clean(content, countries, topics)
+    content, countries, topics = _clean(wh, content, countries, topics)
     stamp = now_utc()
     with wh.catalogue.transaction() as con:
         if article_id is None:
@@ -175,10 +175,10 @@ def publish(wh: Warehouse, account: Account | None, article_id: str) -> ArticleV
 def publish_bulletin(wh: Warehouse, account: Account | None, code: str, period: str = "",
                      langs: tuple[str, ...] = LANGS) -> ArticleVersion:
     """One click: the generated bulletin of `code` (both languages), saved and published in the library."""
-    from vipmg_core import bulletins, profiles
+    from vipmg_core import bulletins
 
     require(account, Action.PUBLISH)
-    prof = profiles.profile(wh, code, profiles.parse_period(period))
+    prof = pr.profile(wh, code, pr.parse_period(period))
     content, pages = {}, {}
     for lang in langs:
         b = bulletins.bulletin(wh, code, prof.period, lang, computed=prof)
@@ -254,27 +254,48 @@ class Embed:
     view: SavedView
     title: str
     unit: str
-    table: pd.DataFrame  # the text as the Cross-tab page shows it
+    table: pd.DataFrame  # the text as the page shows it (a profile: its headline figures)
     numeric: pd.DataFrame  # the numbers behind it
-    chart: go.Figure | None
+    charts: tuple[go.Figure, ...]
     notes: tuple[str, ...]
-    events: bool  # an admin count: labelled as events, not persons
+    events: bool  # an admin count (or, in a profile, some figure is): labelled as events, not persons
+    # A profile's map of main flows: drawn in the app only, since deck.gl cannot be inlined in the offline file.
+    flow_map: fl.FlowResult | None = None
+    map_note: str = ""
+    synthetic: bool = False  # demo releases behind a profile (it draws on datasets beyond the article's topics)
+
+    @property
+    def chart(self) -> go.Figure | None:
+        return self.charts[0] if self.charts else None
 
 
-def saved_view(link: str) -> SavedView:
-    """Read a shared link (`http://host/crosstab?xds=...`, `/flowmap?fds=...`): Cross-tab and Flow map views."""
+def saved_view(link: str, wh: Warehouse | None = None) -> SavedView:
+    """Read a shared link (`http://host/crosstab?xds=...`, `/flowmap?fds=...`, `/profile?pc=GTM`). With `wh`,
+    a profile link must name a country or region the Profile page offers now (as at save time)."""
     parts = urlsplit(link.strip())
     page = parts.path.strip("/").rsplit("/", 1)[-1]
     params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    if page not in ("crosstab", "flowmap"):
+    if page not in ("crosstab", "flowmap", "profile"):
         raise LibraryError("library.error.view_page", page=page or "/")
+    path = f"/{page}?{parts.query}" if parts.query else f"/{page}"
+    if page == "profile":
+        _check_area(params.get(_PR["area"], ""), wh)
+        return SavedView(page, params, path)
     key = _XT["dataset"] if page == "crosstab" else _FL["dataset"]
     allowed_ids = dataset_ids() if page == "crosstab" else [d.id for d in fl.flow_datasets()]
-    if page == "crosstab" or key in params:
-        if params.get(key) not in allowed_ids:
-            raise LibraryError("library.error.view_dataset", dataset=params.get(key, ""))
-    path = f"/{page}?{parts.query}" if parts.query else f"/{page}"
+    if (page == "crosstab" or key in params) and params.get(key) not in allowed_ids:
+        raise LibraryError("library.error.view_dataset", dataset=params.get(key, ""))
     return SavedView(page, params, path)
+
+
+def _check_area(code: str, wh: Warehouse | None) -> None:
+    """The page publishes its country in every link, as a code; anything else would silently show another."""
+    try:
+        known = pr.area(code).code == code
+    except pr.ProfileError:
+        known = False
+    if not known or (wh is not None and code not in pr.area_codes(wh)):
+        raise LibraryError("library.error.view_area", area=code or "–")
 
 
 def _codes(raw: str | None, allowed_: list[str]) -> list[str]:
@@ -362,8 +383,62 @@ def _flow_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
     ds = dataset(result.query.dataset_id)
     title = f"{t('page.flowmap', lang)} — {ds.title(lang)}, {fl.period_label(*result.query.period)}"
     unit = t("unit.events_badge", lang) if ds.counts_events else t("unit.persons_badge", lang)
-    return Embed(view, title, f"{unit} — {ds.unit_detail(lang)}", shown, shown, fl.flows_chart(result, lang),
-                 tuple(fl.notes(result, lang)), ds.counts_events)
+    chart = fl.flows_chart(result, lang)
+    return Embed(view, title, f"{unit} — {ds.unit_detail(lang)}", shown, shown,
+                 (chart,) if chart is not None else (), tuple(fl.notes(result, lang)), ds.counts_events)
+
+
+def profile_view(wh: Warehouse, view: SavedView) -> tuple[str, pr.Period, int]:
+    """The country (or group, or region), period and pooled survey years a Country profile link shows, read as
+    the page reads them: the shell's years (`yr`, within the years with data) and the page's pooling choices."""
+    p = view.params
+    raw_pool = p.get(_PR["pool"], "")
+    pool = int(raw_pool) if raw_pool.isdigit() and int(raw_pool) in pr.POOLS else pr.DEFAULT_POOL
+    return p[_PR["area"]], pr.period_for_years(_years(wh, p), wh.year_bounds()), pool
+
+
+def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The headline figures as the Profile page shows them (label, value, change, what it counts, source,
+    period, reliability), and the numbers behind them."""
+    shown, numbers = [], []
+    for fig in prof.figures:
+        change = (t("profiles.change", lang, change=fmt_change(fig.change, lang),
+                    previous=pr.period_text(fig.previous_period or "", lang)) if fig.change is not None else "")
+        shown.append({t("bulletin.col_figure", lang): pr.figure_label(fig.key, lang),
+                      t("bulletin.col_value", lang): pr.figure_value(fig, lang),
+                      t("bulletin.col_change", lang): change,
+                      t("bulletin.col_notes", lang): pr.figure_caption(fig, lang)})
+        numbers.append({"figure": fig.key, "dataset": fig.dataset_id, "unit": fig.unit, "period": fig.period,
+                        "value": fig.value, "previous_period": fig.previous_period,
+                        "previous_value": fig.previous_value, "change": fig.change, "percent": fig.percent,
+                        "flag": fig.flag, "cv": fig.cv, "n": fig.n, "synthetic": fig.synthetic})
+    return pd.DataFrame(shown), pd.DataFrame(numbers)
+
+
+def _profile_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
+    code, period, pool = profile_view(wh, view)
+    try:
+        prof = pr.profile(wh, code, period, pool)
+    except pr.ProfileError as exc:
+        raise LibraryError("library.error.view", reason=exc.message(lang)) from None
+    name = prof.area.name(lang)
+    if not prof.figures:  # as the page says it, instead of an empty frame
+        raise LibraryError("library.error.view", reason=t("profiles.no_data", lang, area=name))
+    table, numeric = profile_table(prof, lang)
+    made = dict(ch.profile_charts(prof, lang))
+    figures = tuple(made[key] for key in _PR_CHARTS if key in made)
+    notes = [t("profiles.not_additive", lang, figure=pr.figure_label(key, lang)) for key in prof.notes]
+    if prof.pyramid is not None:
+        notes.append(" ".join(pr.pyramid_notes(prof.pyramid, lang)))
+    if prof.conditions is not None:
+        cond = prof.conditions
+        notes.append(t("profiles.conditions_caption", lang, period=cond.period,
+                       source=pr.source_text([cond.dataset_id], cond.synthetic, lang)))
+        notes.append(" ".join(pr.conditions_notes(cond, lang)))
+    title = f"{t('page.profile', lang)} — {name}, {period.text(lang)}"
+    return Embed(view, title, t("library.profile_units", lang), table, numeric, figures, tuple(notes),
+                 any(f.counts_events for f in prof.figures), prof.flow_map,
+                 pr.flow_map_note(prof, lang) if prof.flow_map is not None else "", prof.synthetic)
 
 
 def embed(wh: Warehouse, link: str, lang: str) -> Embed:
@@ -371,6 +446,8 @@ def embed(wh: Warehouse, link: str, lang: str) -> Embed:
     view = saved_view(link)
     if view.page == "flowmap":
         return _flow_embed(wh, view, lang)
+    if view.page == "profile":
+        return _profile_embed(wh, view, lang)
     try:
         query, shown, chart = view_query(wh, view)
     except xt.CrosstabError as exc:
@@ -380,7 +457,7 @@ def embed(wh: Warehouse, link: str, lang: str) -> Embed:
     figure = result.chart(lang, chart, shown) if chart != "none" and not result.cells.is_empty() else None
     title = f"{result.measure_label(lang)} — {result.dataset.title(lang)}"
     return Embed(view, title, result.unit_label(lang), table.display.to_pandas(), table.numeric.to_pandas(),
-                 figure, tuple(result.notes(lang)), result.dataset.counts_events)
+                 (figure,) if figure is not None else (), tuple(result.notes(lang)), result.dataset.counts_events)
 
 
 def segments(body: str) -> list[tuple[str, str]]:
@@ -424,7 +501,8 @@ _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}"
         "table{border-collapse:collapse;font-size:.9rem;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem"
         " .5rem;text-align:right}th:first-child,td:first-child{text-align:left}.meta,.note{color:#555;"
-        "font-size:.85rem}.demo{background:#fff3cd;padding:.5rem;border:1px solid #e0c36c}figure{margin:1rem 0}")
+        "font-size:.85rem}table.profile td:last-child,table.profile th:last-child{text-align:left}"
+        ".demo{background:#fff3cd;padding:.5rem;border:1px solid #e0c36c}figure{margin:1rem 0}")
 
 
 def to_html(wh: Warehouse, art: ArticleVersion, lang: str) -> str:
@@ -433,22 +511,24 @@ def to_html(wh: Warehouse, art: ArticleVersion, lang: str) -> str:
     if art.kind == "bulletin" and art.html.get(text["lang"]):
         return art.html[text["lang"]]
     lang = text["lang"]
-    parts, charts = [], 0
+    parts, charts, synthetic = [], 0, False
     for kind, value in segments(text["body"]):
         if kind == "markdown":
             parts.append(_md.render(value))
             continue
         fig = embed(wh, value, lang)
+        synthetic |= fig.synthetic
         parts.append(f"<figure><figcaption><strong>{_html.escape(fig.title)}</strong><br>"
                      f"<span class='note'>{_html.escape(fig.unit)}</span></figcaption>"
-                     f"{fig.table.to_html(index=False, escape=True, na_rep='')}")
-        if fig.chart is not None:
+                     f"{fig.table.to_html(index=False, escape=True, na_rep='', classes=fig.view.page)}")
+        for chart in fig.charts:
             charts += 1
-            parts.append(pio.to_html(fig.chart, include_plotlyjs=False, full_html=False,
+            parts.append(pio.to_html(chart, include_plotlyjs=False, full_html=False,
                                      config={"displaylogo": False}))
-        parts.append("".join(f"<p class='note'>{_html.escape(n)}</p>" for n in fig.notes) + "</figure>")
+        notes = [*fig.notes, *([t("library.flow_map_in_app", lang)] if fig.flow_map is not None else [])]
+        parts.append("".join(f"<p class='note'>{_html.escape(n)}</p>" for n in notes) + "</figure>")
     demo = (f"<div class='demo'>{_html.escape(t('export.synthetic', lang))}</div>"
-            if wh.has_synthetic(art.topics or None) else "")
+            if synthetic or wh.has_synthetic(art.topics or None) else "")
     script = f"<script>{get_plotlyjs()}</script>" if charts else ""
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"

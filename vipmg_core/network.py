@@ -27,7 +27,7 @@ from vipmg_core.catalogue import Catalogue, now_utc
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta
-from vipmg_core.i18n import fmt_percent, t
+from vipmg_core.i18n import TranslatedError, fmt_percent, t
 from vipmg_core.permissions import Action, require
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
@@ -44,12 +44,8 @@ BOARD_SCHEMA = {
 }
 
 
-class NetworkError(ValueError):
-    """A request the user can fix; `key` names the message, `values` fill it."""
-
-    def __init__(self, key: str, **values: object):
-        self.key, self.values = key, values
-        super().__init__(t(key, "en", **values))
+class NetworkError(TranslatedError):
+    """A request the user can fix; `message(lang)` says how (the key is a full key, `values` fill it)."""
 
 
 # -- periods ---------------------------------------------------------------------------------------------

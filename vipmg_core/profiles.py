@@ -50,6 +50,7 @@ BIRTH_COLUMN = "country_of_birth"
 STATUS_CODELIST = "migrant_status"
 TREND_YEARS = 10  # how far back the trends go when the period does not say
 DEFAULT_POOL = 3  # survey years pooled for the migrants-versus-natives comparison (small samples)
+POOLS = (1, 2, 3, 5)  # the pooling choices the Profile page offers (and its links may carry)
 TOP = 10
 MAP_TOP = 15
 FLOW_DATASET = "migrant_stock"
@@ -164,6 +165,12 @@ def parse_period(text: str | None) -> Period:
         if first <= last:
             return Period(first, last)
     raise ProfileError("period", period=text)
+
+
+def period_for_years(years: tuple[int, int], bounds: tuple[int, int]) -> Period:
+    """The sidebar's year range as the Profile page reads it (and a saved profile link with it): figures at the
+    range's end; a range starting at the first year with data means "the latest trends", not a fixed start."""
+    return Period(None if years[0] <= bounds[0] else years[0], years[1])
 
 
 def period_text(label: str, lang: str) -> str:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import app_test
+from streamlit.testing.v1 import AppTest, app_test
+
+HOME = Path(__file__).resolve().parents[2] / "Home.py"
 
 
 class _WarmPagesManager(PagesManager):
@@ -24,6 +26,29 @@ class _WarmPagesManager(PagesManager):
 @pytest.fixture(autouse=True)
 def warm_server(monkeypatch):
     monkeypatch.setattr(app_test, "PagesManager", _WarmPagesManager)
+
+
+def open_page(page: str | None = None, params: dict[str, str] | None = None, *, user: str | None = None,
+              timeout: float = 90) -> AppTest:
+    """Open `page` ("pages/board.py"; None for Home) as a browser opens a link to it, and check it ran cleanly.
+
+    `params` is the link's query string (lang and the page's own choices, as codes). In a browser one run of
+    Home.py reads the shared context from it and routes to the page; AppTest needs two runs, so the link is set
+    again before the page's run: the page reads all of it, whatever Home's run left (it drops defaults).
+    `user` is signed in, as the sign-in page leaves the session. `timeout` bounds each run of the returned
+    AppTest, the test's own later runs included.
+    """
+    at = AppTest.from_file(HOME, default_timeout=timeout)
+    at.query_params.update(params or {})
+    if user:
+        at.session_state["_username"] = user
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.query_params.update(params or {})
+        at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @contextmanager

@@ -3,14 +3,14 @@
 
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from vipmg_core import accounts, demo, network
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import own_data_dir
+from .conftest import open_page, own_data_dir
 
+BOARD = "pages/board.py"
 PASSWORD = "a-long-password-1"
 
 
@@ -37,28 +37,13 @@ def board_dir(tmp_path_factory):
         yield year
 
 
-def open_board(lang="es", user=None, year=None) -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=90)
-    at.query_params["lang"] = lang
-    if user:
-        at.session_state["_username"] = user
-    at.run()
-    at.switch_page("pages/board.py")
-    at.query_params["lang"] = lang
-    if year:
-        at.query_params["byr"] = str(year)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def all_text(at) -> str:
     frames = " ".join(df.value.to_csv() for df in at.dataframe)
     return " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.success]) + frames
 
 
 def test_the_public_sees_coverage_but_no_contacts_drafts_or_rejections(board_dir):
-    at = open_board("en")
+    at = open_page(BOARD, {"lang": "en"})
     text = all_text(at)
     assert "Published coverage" in [s.value for s in at.subheader]
     assert "ana@igm.gob.gt" not in text and "Ana Pérez" not in text
@@ -67,7 +52,7 @@ def test_the_public_sees_coverage_but_no_contacts_drafts_or_rejections(board_dir
 
 
 def test_a_reviewer_sees_the_rejection_the_calendar_and_the_directory(board_dir):
-    at = open_board("es", user="rev", year=board_dir)
+    at = open_page(BOARD, {"lang": "es", "byr": str(board_dir)}, user="rev")
     text = all_text(at)
     assert "faltan las edades" in text  # the demo already publishes that month: the reason still shows
     assert "ana@igm.gob.gt" in text and "IGM Guatemala" in text
@@ -78,14 +63,14 @@ def test_a_reviewer_sees_the_rejection_the_calendar_and_the_directory(board_dir)
 
 
 def test_a_focal_point_sees_what_their_country_owes(board_dir):
-    at = open_board("en", user="fp_gtm")
+    at = open_page(BOARD, {"lang": "en"}, user="fp_gtm")
     owed = at.dataframe[1].value  # the board opens on this year: the calendar expects returns every month
     assert set(owed["Country"]) == {"Guatemala"}
     assert "missing · late" in set(owed["Status"])
 
 
 def test_a_reviewer_saves_a_calendar_and_a_bad_period_is_explained(board_dir):
-    at = open_board("en", user="rev")
+    at = open_page(BOARD, {"lang": "en"}, user="rev")
     form_inputs = [w for w in at.text_input if w.label.startswith("From period")]
     form_inputs[0].input("2024-13")
     submit = [b for b in at.button if b.label == "Save calendar"][0]

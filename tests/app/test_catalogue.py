@@ -1,45 +1,33 @@
 """Catalogue page, driven headless with AppTest through the app's own navigation."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, datasets
 
+from .conftest import open_page
 
-@pytest.fixture
-def catalogue(demo_dir):
-    def open_(lang: str = "es") -> AppTest:
-        at = AppTest.from_file("../../Home.py", default_timeout=60)
-        at.query_params["lang"] = lang
-        at.run()
-        at.switch_page("pages/catalogue.py")
-        at.query_params["lang"] = lang  # the browser keeps ?lang= in the URL across pages; AppTest drops it
-        at.run()
-        assert not at.exception
-        return at
-
-    return open_
+CATALOGUE = "pages/catalogue.py"
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
-def test_catalogue_lists_every_dataset_with_its_unit(catalogue, lang):
-    at = catalogue(lang)
+def test_catalogue_lists_every_dataset_with_its_unit(demo_dir, lang):
+    at = open_page(CATALOGUE, {"lang": lang})
     assert at.title[0].value == ("Catálogo" if lang == "es" else "Catalogue")
     overview = at.dataframe[0].value
     assert len(overview) == len(datasets())
     assert set(overview.iloc[:, 0]) == {ds.title(lang) for ds in datasets()}
 
 
-def test_admin_dataset_says_it_counts_events(catalogue):
-    at = catalogue("en")
+def test_admin_dataset_says_it_counts_events(demo_dir):
+    at = open_page(CATALOGUE, {"lang": "en"})
     at.selectbox(key="ds").set_value("returns").run()
     assert at.header[0].value == "Returns"
     assert any("Counts events, not persons" in w.value for w in at.warning)
 
 
-def test_coverage_grid_shows_all_twelve_project_countries(catalogue):
-    at = catalogue("es")
+def test_coverage_grid_shows_all_twelve_project_countries(demo_dir):
+    at = open_page(CATALOGUE, {"lang": "es"})
     at.selectbox(key="ds").set_value("survey").run()
     grid = at.dataframe[1].value
     names = set(grid.index)
@@ -47,17 +35,17 @@ def test_coverage_grid_shows_all_twelve_project_countries(catalogue):
     assert "Santa Lucía" in names
 
 
-def test_variables_and_codelists_follow_the_declaration(catalogue):
-    at = catalogue("es")
+def test_variables_and_codelists_follow_the_declaration(demo_dir):
+    at = open_page(CATALOGUE, {"lang": "es"})
     at.selectbox(key="ds").set_value("arrivals_departures").run()
     variables = at.dataframe[3].value
     assert list(variables.iloc[:, 0]) == dataset("arrivals_departures").column_names
     assert any("Movimiento" in e.label for e in at.expander)
 
 
-def test_template_download_is_offered_for_the_chosen_dataset(catalogue):
+def test_template_download_is_offered_for_the_chosen_dataset(demo_dir):
     # The file's content is checked in the browser test, where the download really happens.
-    at = catalogue("es")
+    at = open_page(CATALOGUE, {"lang": "es"})
     at.selectbox(key="ds").set_value("census").run()
     button = at.get("download_button")[0]
     assert button.label == "Descargar plantilla CSV de Censo de población (muestra)"
@@ -65,19 +53,11 @@ def test_template_download_is_offered_for_the_chosen_dataset(catalogue):
 
 
 def test_a_shared_link_reopens_the_chosen_dataset(demo_dir):
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params.update({"lang": "en", "ds": "irregular_transit", "cty": "PAN,CRI"})
-    at.run()
-    at.switch_page("pages/catalogue.py")
-    at.query_params.update({"lang": "en", "ds": "irregular_transit"})
-    at.run()
+    at = open_page(CATALOGUE, {"lang": "en", "ds": "irregular_transit", "cty": "PAN,CRI"})
     assert at.header[0].value == "Irregular transit"
 
 
 def test_a_broken_link_falls_back_to_defaults_without_an_error(demo_dir):
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params.update({"lang": "fr", "cty": "XXX,,", "yr": "abc", "src": "nope"})
-    at.run()
-    assert not at.exception
+    at = open_page(params={"lang": "fr", "cty": "XXX,,", "yr": "abc", "src": "nope"})
     assert at.radio(key="lang").value == "es"
     assert len(at.multiselect(key="cty").value) == 12

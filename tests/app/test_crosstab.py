@@ -9,16 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from vipmg_core.i18n import t
 
+from .conftest import open_page
 
-def open_crosstab(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=90)
-    at.query_params.update(params)
-    at.run()
-    at.switch_page("pages/crosstab.py")
-    at.query_params.update(params)  # the browser keeps the query string across pages; AppTest drops it
-    at.run()
-    assert not at.exception, at.exception
-    return at
+CROSSTAB = "pages/crosstab.py"
 
 
 def params_of(at: AppTest) -> dict[str, str]:
@@ -27,7 +20,7 @@ def params_of(at: AppTest) -> dict[str, str]:
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_page_opens_with_a_table_and_a_chart_in_each_language(demo_dir, lang):
-    at = open_crosstab({"lang": lang})
+    at = open_page(CROSSTAB, {"lang": lang})
     assert at.title[0].value == t("page.crosstab", lang)
     table = at.dataframe[0].value
     assert len(table) > 3 and t("crosstab.total", lang) in table.iloc[:, 0].tolist()
@@ -36,7 +29,7 @@ def test_page_opens_with_a_table_and_a_chart_in_each_language(demo_dir, lang):
 
 
 def test_admin_source_is_labelled_as_events_next_to_the_table_and_the_chart(demo_dir):
-    at = open_crosstab({"lang": "en", "xds": "returns"})
+    at = open_page(CROSSTAB, {"lang": "en", "xds": "returns"})
     badges = [w.value for w in at.warning if "Counts events, not persons" in w.value]
     assert len(badges) == 2  # one beside the table, one beside the chart
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -44,7 +37,7 @@ def test_admin_source_is_labelled_as_events_next_to_the_table_and_the_chart(demo
 
 
 def test_choices_go_to_the_url_as_codes_and_a_link_reopens_the_same_table(demo_dir):
-    at = open_crosstab({"lang": "en"})
+    at = open_page(CROSSTAB, {"lang": "en"})
     at.selectbox(key="xds").set_value("survey").run()
     at.multiselect(key="xr").set_value(["ref_area", "sex"]).run()
     at.multiselect(key="xc").set_value(["labour_status"]).run()
@@ -62,7 +55,7 @@ def test_choices_go_to_the_url_as_codes_and_a_link_reopens_the_same_table(demo_d
     assert params["xf_migrant_status"] == "NATIVE" and params["xp"] == "col" and params["xt"] == "0"
     shown = at.dataframe[0].value
 
-    other = open_crosstab(params)  # a new session, as another person opening the shared link
+    other = open_page(CROSSTAB, params)  # a new session, as another person opening the shared link
     assert other.multiselect(key="xr").value == ["ref_area", "sex"]
     assert other.radio(key="xp").value == "col" and other.toggle(key="xt").value is False
     assert other.multiselect(key="xf_migrant_status").value == ["NATIVE"]
@@ -72,8 +65,8 @@ def test_choices_go_to_the_url_as_codes_and_a_link_reopens_the_same_table(demo_d
 
 def test_the_same_link_reopens_in_the_other_language_with_translated_names(demo_dir):
     params = {"xds": "census", "xr": "country_of_birth", "xc": "sex", "cty": "CRI"}
-    es = open_crosstab({**params, "lang": "es"}).dataframe[0].value
-    en = open_crosstab({**params, "lang": "en"}).dataframe[0].value
+    es = open_page(CROSSTAB, {**params, "lang": "es"}).dataframe[0].value
+    en = open_page(CROSSTAB, {**params, "lang": "en"}).dataframe[0].value
     assert "Nicaragua" in es.iloc[:, 0].tolist() and "Estados Unidos" in es.iloc[:, 0].tolist()
     assert "United States" in en.iloc[:, 0].tolist()
     assert list(es.columns[1:]) == ["Mujeres", "Hombres", "Total"]
@@ -82,7 +75,7 @@ def test_the_same_link_reopens_in_the_other_language_with_translated_names(demo_
 
 
 def test_swap_puts_rows_on_columns_and_back(demo_dir):
-    at = open_crosstab({"lang": "en", "xds": "census", "xr": "ref_area", "xc": "sex"})
+    at = open_page(CROSSTAB, {"lang": "en", "xds": "census", "xr": "ref_area", "xc": "sex"})
     at.button[0].click().run()
     assert at.multiselect(key="xr").value == ["sex"] and at.multiselect(key="xc").value == ["ref_area"]
     assert params_of(at)["xr"] == "sex"
@@ -91,8 +84,8 @@ def test_swap_puts_rows_on_columns_and_back(demo_dir):
 
 
 def test_survey_table_shows_suppressed_cells_with_a_symbol_and_a_footnote(demo_dir):
-    at = open_crosstab({"lang": "en", "xds": "survey", "xr": "ref_area,migrant_status", "xc": "sex",
-                        "yr": "2024-2024", "xq": "1"})
+    at = open_page(CROSSTAB, {"lang": "en", "xds": "survey", "xr": "ref_area,migrant_status", "xc": "sex",
+                              "yr": "2024-2024", "xq": "1"})
     table = at.dataframe[0].value
     shown = set(table.iloc[:, 2:].to_numpy().ravel())
     assert "x" in shown  # a hidden number is its symbol: the number itself never reaches the browser
@@ -104,8 +97,8 @@ def test_survey_table_shows_suppressed_cells_with_a_symbol_and_a_footnote(demo_d
 
 
 def test_a_broken_link_falls_back_to_defaults_without_an_error(demo_dir):
-    at = open_crosstab({"lang": "en", "xds": "nope", "xr": "zzz,,", "xc": "sex,sex", "xm": "mean:nothing",
-                        "xp": "diagonal", "xt": "maybe", "xn": "-3", "xf_sex": "Q"})
+    at = open_page(CROSSTAB, {"lang": "en", "xds": "nope", "xr": "zzz,,", "xc": "sex,sex", "xm": "mean:nothing",
+                              "xp": "diagonal", "xt": "maybe", "xn": "-3", "xf_sex": "Q"})
     assert at.selectbox(key="xds").value == "arrivals_departures"
     assert at.multiselect(key="xr").value == ["ref_area"]
     assert len(at.dataframe) == 1
@@ -113,6 +106,6 @@ def test_a_broken_link_falls_back_to_defaults_without_an_error(demo_dir):
 
 
 def test_mean_disables_percentages_and_says_what_it_averages(demo_dir):
-    at = open_crosstab({"lang": "en", "xds": "census", "xm": "mean:age", "xp": "row"})
+    at = open_page(CROSSTAB, {"lang": "en", "xds": "census", "xm": "mean:age", "xp": "row"})
     assert at.radio(key="xp").disabled
     assert at.subheader[0].value.startswith("Weighted mean of Age")

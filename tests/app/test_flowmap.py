@@ -8,18 +8,9 @@ from streamlit.testing.v1 import AppTest
 from vipmg_core import flows as fl
 from vipmg_core.datasets import dataset
 
-PAGE = "pages/flowmap.py"
+from .conftest import open_page
 
-
-def open_flowmap(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params.update(params or {})
-    at.run()
-    at.switch_page(PAGE)
-    at.query_params.update(params or {})  # a shared link carries the page's own choices too
-    at.run()
-    assert not at.exception, at.exception
-    return at
+FLOWMAP = "pages/flowmap.py"
 
 
 def deck_spec(at: AppTest) -> dict:
@@ -40,7 +31,7 @@ def texts(at: AppTest) -> str:
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_flow_map_opens_with_map_table_chart_and_downloads_in_each_language(demo_dir, lang):
-    at = open_flowmap({"lang": lang})
+    at = open_page(FLOWMAP, {"lang": lang})
     assert at.title[0].value == ("Mapa de flujos" if lang == "es" else "Flow map")
     spec = deck_spec(at)
     assert [layer["id"] for layer in spec["layers"]] == ["countries", "flows", "totals"]
@@ -58,7 +49,7 @@ def test_flow_map_opens_with_map_table_chart_and_downloads_in_each_language(demo
 def test_every_dataset_with_an_origin_and_destination_draws_its_flows(demo_dir, demo_wh, dataset_id):
     ds = dataset(dataset_id)
     for role in range(len(ds.flows)):
-        at = open_flowmap({"lang": "en", "fds": dataset_id, "frl": str(role)})
+        at = open_page(FLOWMAP, {"lang": "en", "fds": dataset_id, "frl": str(role)})
         assert at.selectbox(key="fds").value == dataset_id and at.selectbox(key="frl").value == str(role)
         assert at.selectbox(key="frl").format_func(str(role)) == fl.role_label(ds, role, "en")
         if not demo_wh.releases(dataset_id):  # declared, but only real imports fill it
@@ -72,7 +63,7 @@ def test_every_dataset_with_an_origin_and_destination_draws_its_flows(demo_dir, 
 
 
 def test_the_table_shows_the_same_numbers_as_the_python_api(demo_dir, demo_wh):
-    at = open_flowmap({"lang": "en", "fds": "migrant_stock", "fct": "CRI", "fdir": "in", "ftop": "10"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "migrant_stock", "fct": "CRI", "fdir": "in", "ftop": "10"})
     api = fl.flows(demo_wh, "migrant_stock", countries=["CRI"], direction="in", top=10)
     table = flows_table(at)
     assert table["Value (persons)"].tolist() == api.flows["value"].to_list()
@@ -84,7 +75,7 @@ def test_the_table_shows_the_same_numbers_as_the_python_api(demo_dir, demo_wh):
 def test_a_shared_link_reopens_every_choice(demo_dir, demo_wh):
     link = {"lang": "es", "fds": "arrivals_departures", "frl": "1", "fct": "PAN,CRI", "fdir": "between",
             "fper": "2023-01/2023-06", "ftop": "5", "f_sex": "F"}
-    at = open_flowmap(link)
+    at = open_page(FLOWMAP, link)
     assert at.selectbox(key="fds").value == "arrivals_departures"
     assert at.selectbox(key="frl").value == "1"
     assert at.multiselect(key="fct").value == ["PAN", "CRI"]
@@ -101,7 +92,7 @@ def test_a_shared_link_reopens_every_choice(demo_dir, demo_wh):
 
 
 def test_choices_go_into_the_link_as_codes(demo_dir):
-    at = open_flowmap({"lang": "en"})
+    at = open_page(FLOWMAP, {"lang": "en"})
     at.selectbox(key="fds").set_value("returns").run()
     at.multiselect(key="fct").set_value(["GTM"]).run()
     at.radio(key="fdir").set_value("in").run()
@@ -116,7 +107,7 @@ def test_choices_go_into_the_link_as_codes(demo_dir):
 
 
 def test_a_new_dataset_starts_from_its_own_latest_period_and_filters(demo_dir, demo_wh):
-    at = open_flowmap({"lang": "en", "fds": "returns", "fper": "2022-03", "f_transport": "AIR"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "returns", "fper": "2022-03", "f_transport": "AIR"})
     assert at.select_slider(key="_fper_one").value == "2022-03"
     at.selectbox(key="fds").set_value("census").run()
     assert not at.exception
@@ -127,15 +118,15 @@ def test_a_new_dataset_starts_from_its_own_latest_period_and_filters(demo_dir, d
 
 
 def test_a_broken_link_falls_back_to_defaults_without_an_error(demo_dir):
-    at = open_flowmap({"fds": "survey", "frl": "9", "fct": "XXX", "fdir": "up", "fper": "1800", "ftop": "7",
-                       "f_sex": "Q"})
+    at = open_page(FLOWMAP, {"fds": "survey", "frl": "9", "fct": "XXX", "fdir": "up", "fper": "1800", "ftop": "7",
+                             "f_sex": "Q"})
     assert at.selectbox(key="fds").value == fl.flow_datasets()[0].id
     assert at.radio(key="fdir").value == "both" and at.select_slider(key="ftop").value == fl.DEFAULT_TOP
     assert len(deck_spec(at)["layers"][1]["data"]) > 0
 
 
 def test_an_emptied_country_selection_in_a_link_means_every_flow(demo_dir, demo_wh):
-    at = open_flowmap({"lang": "en", "fds": "irregular_transit", "fct": "*", "ftop": "100"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "irregular_transit", "fct": "*", "ftop": "100"})
     assert at.multiselect(key="fct").value == []
     every = fl.flows(demo_wh, "irregular_transit", top=100)
     assert len(flows_table(at)) == every.flows.height
@@ -143,18 +134,18 @@ def test_an_emptied_country_selection_in_a_link_means_every_flow(demo_dir, demo_
 
 
 def test_a_selection_without_flows_says_so(demo_dir):
-    at = open_flowmap({"lang": "en", "fds": "returns", "fct": "USA", "fdir": "in"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "returns", "fct": "USA", "fdir": "in"})
     assert any("There are no flows for this selection" in i.value for i in at.info)
     assert not at.get("deck_gl_json_chart")
 
 
 def test_unknown_origins_are_listed_but_said_not_drawn(demo_dir):
-    at = open_flowmap({"lang": "en", "fds": "arrivals_departures", "fct": "CRI", "fdir": "in"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "arrivals_departures", "fct": "CRI", "fdir": "in"})
     assert "Other countries / unknown" in set(flows_table(at)["Origin"])
     assert "are not drawn" in texts(at)
 
 
 def test_census_flows_show_the_sample_count_and_warn_on_small_samples(demo_dir):
-    at = open_flowmap({"lang": "en", "fds": "census", "frl": "1", "fct": "CRI"})
+    at = open_page(FLOWMAP, {"lang": "en", "fds": "census", "frl": "1", "fct": "CRI"})
     assert "Sample records (n)" in flows_table(at).columns
     assert any("fewer than 30 sample records" in w.value for w in at.warning)

@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 from vipmg_core import accounts, demo
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import own_data_dir
+from .conftest import open_page, own_data_dir
 
+IMPORT = "pages/import_data.py"
 PASSWORD = "a-long-password-1"
 DARIEN = "iom_gdidata_regional_series/irreg_darien_nat.csv"
 
@@ -26,17 +27,8 @@ def own_dir(tmp_path: Path):
         yield wh
 
 
-def import_page(lang: str = "es", user: str | None = "rev") -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params["lang"] = lang
-    if user:
-        at.session_state["_username"] = user
-    at.run()
-    at.switch_page("pages/import_data.py")
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception
-    return at
+def import_page(lang: str = "es") -> AppTest:
+    return open_page(IMPORT, {"lang": lang}, user="rev")  # only reviewers are offered the page
 
 
 def upload(at: AppTest, path: Path) -> AppTest:
@@ -48,14 +40,10 @@ def upload(at: AppTest, path: Path) -> AppTest:
 
 @pytest.mark.parametrize("user", [None, "fp_pan"])
 def test_only_reviewers_are_offered_the_page(own_dir, user):
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    if user:
-        at.session_state["_username"] = user
-    at.run()
-    assert not at.exception
+    at = open_page(user=user)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/import_data.py")
-    assert import_page("es", "rev").title[0].value == "Importar datos públicos"
+        at.switch_page(IMPORT)
+    assert import_page("es").title[0].value == "Importar datos públicos"
 
 
 def test_a_reviewer_imports_the_darien_file_and_sees_rows_unresolved_names_and_provenance(own_dir, realdata):
@@ -101,14 +89,7 @@ def test_the_catalogue_shows_each_imports_file_sha256_and_edition(own_dir, reald
     from vipmg_core.importers import import_file
 
     import_file(own_dir, realdata / DARIEN, actor="rev")
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("pages/catalogue.py")
-    at.query_params["lang"] = "en"
-    at.query_params["ds"] = "irregular_transit"
-    at.run()
-    assert not at.exception
+    at = open_page("pages/catalogue.py", {"lang": "en", "ds": "irregular_transit"})
     releases = at.dataframe[2].value
     real = releases[releases["File"] == "irreg_darien_nat.csv"].iloc[0]
     assert real["SHA-256 of the file"] == "eda059473817259ee54f94d8e4f34b916903303981cdf029ae33c4402007c9b4"
@@ -124,12 +105,6 @@ def test_unhcr_data_with_hidden_values_opens_in_the_cross_tab_and_the_flow_map(o
     for page, params in (("pages/crosstab.py", {"xds": "refugees", "xr": "origin", "xc": "population_type",
                                                 "cty": "MEX,CRI,VEN", "yr": "2014-2014"}),
                          ("pages/flowmap.py", {"fds": "refugees", "fct": "VEN", "fdir": "in", "fper": "2014"})):
-        at = AppTest.from_file("../../Home.py", default_timeout=60)
-        at.query_params["lang"] = "en"
-        at.run()
-        at.switch_page(page)
-        for key, value in {"lang": "en", **params}.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception and not at.error, page
+        at = open_page(page, {"lang": "en", **params})
+        assert not at.error, page
         assert at.dataframe and len(at.dataframe[0].value) > 0, page

@@ -1,12 +1,17 @@
-"""The Library page, headless: the public reads published articles whose figures match the Cross-tab page."""
+"""The Library page, headless: the public reads published articles whose figures match the Cross-tab, Flow map
+and Country profile pages; reviewers preview live figures before saving."""
 
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from vipmg_core import accounts, demo, library
+from vipmg_core import profiles as pr
+from vipmg_core.i18n import t
 from vipmg_core.warehouse import Warehouse
 
+from . import conftest
 from .conftest import own_data_dir
 
 PASSWORD = "a-long-password-1"
@@ -30,20 +35,7 @@ def lib_dir(tmp_path_factory):
 
 
 def open_page(page, lang="es", user=None, params=None) -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=90)
-    at.query_params["lang"] = lang
-    for key, value in (params or {}).items():  # as a shared link opens: the context comes from the URL
-        at.query_params[key] = value
-    if user:
-        at.session_state["_username"] = user
-    at.run()
-    at.switch_page(page)
-    at.query_params["lang"] = lang
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return conftest.open_page(page, {"lang": lang, **(params or {})}, user=user)
 
 
 def test_the_public_reads_the_published_article_but_never_the_draft(lib_dir):
@@ -89,9 +81,55 @@ def test_a_reviewer_sees_drafts_and_publishes_a_new_article(lib_dir):
     assert any("Borrador interno" in o for o in at.selectbox(key="art").options)
     at.text_input(key="lib_title_en").input("Permits in Belize")
     at.text_area(key="lib_body_en").input("Short text.")
-    [b for b in at.button if b.label == "Publish the latest version"][0].click().run()
+    next(b for b in at.button if b.label == "Publish the latest version").click().run()
     assert not at.exception
     assert at.header[0].value == "Permits in Belize"
     assert any("Published (version 1)" in s.value for s in at.success)
     public = open_page("pages/library.py", "en")
     assert any("Permits in Belize" in o for o in public.selectbox(key="art").options)
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def test_an_embedded_profile_shows_the_same_figures_and_charts_as_the_profile_page(lib_dir):
+    view = {"pc": "GTM", "yr": "2020-2024"}
+    wh = Warehouse(lib_dir)
+    rev = accounts.get_user(wh.catalogue, "rev")
+    art = library.save(wh, rev, {"en": {"title": "Guatemala at a glance", "summary": "",
+                                        "body": "[[view: /profile?pc=GTM&yr=2020-2024]]"}})
+    library.publish(wh, rev, art.article_id)
+    article = open_page("pages/library.py", "en", params={"art": art.article_id})
+    page = open_page("pages/profile.py", "en", params=view)
+    embedded = article.dataframe[0].value
+    figures = dict(zip(embedded[t("bulletin.col_figure", "en")], embedded[t("bulletin.col_value", "en")]))
+    assert figures == {m.label: m.value for m in page.metric}
+    computed = pr.profile(wh, "GTM", pr.Period(2020, 2024))
+    assert figures == {pr.figure_label(f.key, "en"): pr.figure_value(f, "en") for f in computed.figures}
+    # Units, events-versus-persons and reliability: the captions under the page's metrics, word for word.
+    assert set(embedded[t("bulletin.col_notes", "en")]) <= {c.value for c in page.caption}
+    assert any(t("unit.events_badge", "en") in c for c in embedded[t("bulletin.col_notes", "en")])
+    assert t("library.profile_units", "en") in [w.value for w in article.warning]
+    assert chart_titles(article) == chart_titles(page) and len(chart_titles(page)) >= 6
+    assert len(article.get("deck_gl_json_chart")) == len(page.get("deck_gl_json_chart")) == 1
+
+
+def test_a_reviewer_previews_a_profile_embed_and_a_broken_profile_link_is_refused(lib_dir):
+    wh = Warehouse(lib_dir)
+    rev = accounts.get_user(wh.catalogue, "rev")
+    before = len(library.articles(wh, rev))
+    at = open_page("pages/library.py", "es", user="rev")
+    at.text_input(key="lib_title_es").input("Guatemala en cifras")
+    at.text_area(key="lib_body_es").input("Las cifras vivas.\n\n[[view: /profile?pc=GTM]]")
+    next(b for b in at.button if b.label == t("library.preview", "es")).click().run()
+    assert not at.exception and not at.error
+    assert any(h.value == "Guatemala en cifras" for h in at.header)
+    previewed = at.dataframe[-1].value
+    assert pr.figure_label("returns", "es") in previewed[t("bulletin.col_figure", "es")].tolist()
+    assert len(library.articles(wh, rev)) == before  # a preview saves nothing
+
+    at.text_area(key="lib_body_es").input("[[view: /profile?pc=XYZ]]")
+    next(b for b in at.button if b.label == t("library.save", "es")).click().run()
+    assert [e.value for e in at.error] == [t("library.error.view_area", "es", area="XYZ")]
+    assert len(library.articles(wh, rev)) == before

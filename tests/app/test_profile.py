@@ -10,18 +10,9 @@ from vipmg_core import profiles as pr
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.i18n import t
 
+from .conftest import open_page
+
 PROFILE, COMPARE = "pages/profile.py", "pages/compare.py"
-
-
-def open_page(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("../../Home.py", default_timeout=120)
-    at.query_params.update(params or {})
-    at.run()
-    at.switch_page(page)
-    at.query_params.update(params or {})  # a shared link carries the page's own choices too
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def url(at: AppTest) -> dict[str, str]:

@@ -3,14 +3,14 @@
 
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from vipmg_core import accounts, demo
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import own_data_dir
+from .conftest import open_page, own_data_dir
 
+LOGIN = "pages/login.py"
 PASSWORD = "a-long-password-1"
 
 
@@ -35,28 +35,14 @@ def own_dir(tmp_path_factory):
         yield root
 
 
-def app(lang="es", user=None, page=None) -> AppTest:
-    """The app as a browser opens it: Home.py routes; the language travels in the URL."""
-    at = AppTest.from_file("../../Home.py", default_timeout=60)
-    at.query_params["lang"] = lang
-    if user:
-        at.session_state["_username"] = user
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.query_params["lang"] = lang
-        at.run()
-    return at
-
-
 def test_the_public_sees_no_submission_pages(own_dir):
-    at = app()
+    at = open_page(params={"lang": "es"})
     text = str(at.get("navigation")[0].proto) if at.get("navigation") else str([p.proto for p in at.get("page_link")])
     assert "Acceso" in text and "Revisión" not in text and "Mis envíos" not in text and "auditoría" not in text
 
 
 def test_signing_in_with_a_wrong_password_says_so_in_the_users_language(own_dir):
-    at = app("en", page="pages/login.py")
+    at = open_page(LOGIN, {"lang": "en"})
     at.text_input(key="login_user").input("fp_gtm")
     at.text_input(key="login_password").input("wrong-password")
     at.button[0].click().run()
@@ -64,7 +50,7 @@ def test_signing_in_with_a_wrong_password_says_so_in_the_users_language(own_dir)
 
 
 def test_a_focal_point_signs_in_and_sees_their_submission(own_dir):
-    at = app(page="pages/login.py")
+    at = open_page(LOGIN, {"lang": "es"})
     at.text_input(key="login_user").input("fp_gtm")
     at.text_input(key="login_password").input(PASSWORD)
     at.button[0].click().run()
@@ -77,20 +63,18 @@ def test_a_focal_point_signs_in_and_sees_their_submission(own_dir):
 
 
 def test_another_countrys_focal_point_sees_nothing_of_it(own_dir):
-    at = app(user="fp_hnd", page="pages/my_submissions.py")
-    assert not at.exception
+    at = open_page("pages/my_submissions.py", {"lang": "es"}, user="fp_hnd")
     assert at.info[0].value == "No hay envíos todavía."
 
 
 def test_a_focal_point_cannot_open_the_review_page(own_dir):
-    at = app(user="fp_gtm")
+    at = open_page(params={"lang": "es"}, user="fp_gtm")
     with pytest.raises(ValueError):  # not among the pages a focal point is offered
         at.switch_page("pages/review.py")
 
 
 def test_a_reviewer_compares_and_publishes_and_it_is_audited(own_dir):
-    at = app("en", user="rev", page="pages/review.py")
-    assert not at.exception
+    at = open_page("pages/review.py", {"lang": "en"}, user="rev")
     comparison = at.dataframe[1].value
     assert list(comparison["Submitted"]) == ["3,000"]
     next(b for b in at.button if b.label == "Publish").click().run()

@@ -7,20 +7,15 @@ from streamlit.testing.v1 import AppTest
 
 from vipmg_core.i18n import t
 
+from .conftest import open_page
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "upload"
 
 
 @pytest.fixture
 def upload_page(demo_dir):
     def open_(lang: str = "es", dataset_id: str = "arrivals_departures", country: str = "CRI") -> AppTest:
-        at = AppTest.from_file("../../Home.py", default_timeout=90)
-        at.query_params.update({"lang": lang})
-        at.run()
-        at.switch_page("pages/upload.py")
-        at.query_params.update({"lang": lang, "ds": dataset_id, "country": country})
-        at.run()
-        assert not at.exception
-        return at
+        return open_page("pages/upload.py", {"lang": lang, "ds": dataset_id, "country": country})
 
     return open_
 

@@ -15,6 +15,8 @@ from .conftest import assert_no_exception, is_local, person, running_app, sign_i
 pytestmark = pytest.mark.browser
 PASSWORD = "workshop-password-1"
 LINK = "/crosstab?xds=returns&xr=ref_area&xc=sex&cty=GTM,HND"
+PROFILE = "/profile?pc=GTM"
+CHARTS_MS = 30_000  # plotly draws after the script run; two busy cores
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def network_app(tmp_path_factory):
                       institution="IGM Guatemala", email="enlace@igm.example")
     network.set_calendar(wh, rev, "returns", "monthly", due_days=30, since="2025-01")
     art = library.save(wh, rev, {"es": {"title": "Retornos recientes", "summary": "Resumen",
-                                        "body": f"Texto.\n\n[[view: {LINK}]]"},
+                                        "body": f"Texto.\n\n[[view: {LINK}]]\n\n[[view: {PROFILE}]]"},
                                  "en": {"title": "Recent returns", "summary": "Summary",
                                         "body": f"Text.\n\n[[view: {LINK}]]"}},
                        countries=["GTM", "HND"], topics=["returns"])
@@ -54,6 +56,10 @@ def test_board_and_library_walk_for_the_public_and_a_reviewer(browser: Browser, 
     expect(public.get_by_role("heading", name=t("page.library", lang))).to_be_visible()
     expect(public.get_by_text("Retornos recientes" if lang == "es" else "Recent returns").first).to_be_visible()
     expect(public.get_by_test_id("stDataFrame").first).to_be_visible()
+    if lang == "es":  # the Spanish text also embeds a country profile (in one language only: a browser is slow)
+        expect(public.get_by_text(f"{t('page.profile', lang)} — Guatemala").first).to_be_visible()
+        expect(public.locator(".js-plotly-plot .main-svg").nth(6)).to_be_attached(timeout=CHARTS_MS)
+        expect(public.get_by_test_id("stDeckGlJsonChart").locator("canvas").first).to_be_attached()
     assert_no_exception(public)
 
     reviewer = person(browser, requested)
