@@ -7,9 +7,11 @@ failing. DuckDB never holds this file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +45,21 @@ class Catalogue:
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
                 (SCHEMA_VERSION,),
             )
+
+    _watchers = itertools.count()
+
+    def changes(self) -> tuple:
+        """A token that changes whenever anything is committed to the catalogue, by any connection of any
+        process; cheap (no table is read), so readers keep what they derived from it until it changes."""
+        stat = self.path.stat()
+        local = self.__dict__.setdefault("_local", threading.local())
+        file = (stat.st_dev, stat.st_ino)
+        if getattr(local, "file", None) != file:  # first call in this thread, or the file was replaced
+            # A read-only connection of its own: PRAGMA data_version moves when any *other* connection commits.
+            local.con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            local.file, local.serial = file, next(self._watchers)
+        (version,), = local.con.execute("PRAGMA data_version").fetchall()
+        return (*file, local.serial, version)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -148,97 +148,135 @@ class Constraint:
 MAX_EXACT_CHECK = 1500  # suppressed cells in one linked group; larger groups rely on the counting rule alone
 
 
-def protect(values: np.ndarray, primary: np.ndarray, constraints: Sequence[Constraint],
+@dataclass(frozen=True)
+class Lines:
+    """Every "total = sum of its parts" line of a table, packed: line k's cells are
+    `members[ptr[k]:ptr[k + 1]]`, its total first, with `coefs` (-total's coefficient, then the parts')."""
+
+    ptr: np.ndarray
+    members: np.ndarray
+    coefs: np.ndarray
+
+    @classmethod
+    def of(cls, constraints: Sequence[Constraint]) -> Lines:
+        if not constraints:
+            return cls(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        members = [con.members for con in constraints]
+        ptr = np.concatenate(([0], np.cumsum([len(m) for m in members])))
+        return cls(ptr, np.concatenate(members).astype(np.int64),
+                   np.concatenate([con.coefficients() for con in constraints]))
+
+    def __len__(self) -> int:
+        return len(self.ptr) - 1
+
+    @property
+    def line_of(self) -> np.ndarray:
+        """The line of each entry of `members`."""
+        return np.repeat(np.arange(len(self)), np.diff(self.ptr))
+
+
+def protect(values: np.ndarray, primary: np.ndarray, lines: Lines | Sequence[Constraint],
             max_rounds: int = 100) -> np.ndarray:
     """Cells to suppress: the primary ones plus complementary ones, so that none can be recovered exactly.
 
     First the counting rule (no total line may have exactly one hidden member: it would be its total minus
-    the others), hiding the smallest visible member, a detail cell before a total. Then an exact check:
-    a hidden cell whose value is the same in every solution of the table's equations is recoverable
-    (e.g. a cell joining two otherwise protected groups); another cell of one of its lines is hidden and
-    the whole is checked again.
+    the others), hiding the smallest visible member, a detail cell before a total; lines are visited in order
+    and visited again while anything changes. Then an exact check: a hidden cell whose value is the same in
+    every solution of the table's equations is recoverable (e.g. a cell joining two otherwise protected
+    groups); another cell of one of its lines is hidden and the whole is checked again.
     """
     hidden = np.asarray(primary, dtype=bool).copy()
     if not hidden.any():
         return hidden
+    lines = lines if isinstance(lines, Lines) else Lines.of(lines)
     size = np.abs(np.nan_to_num(np.asarray(values, dtype=float), nan=0.0))
-    by_cell: dict[int, list[int]] = {}
-    for k, con in enumerate(constraints):
-        for m in con.members:
-            by_cell.setdefault(int(m), []).append(k)
+    line_of = lines.line_of
+    by_cell = np.argsort(lines.members, kind="stable")  # the lines of each cell, in line order
+    cell_ptr = np.searchsorted(lines.members[by_cell], np.arange(len(hidden) + 1))
+    cell_lines = line_of[by_cell]
+    count = np.bincount(line_of, weights=hidden[lines.members], minlength=len(lines)).astype(np.int64)
 
-    def hide_one_more(con: Constraint) -> bool:
-        visible_children = con.children[~hidden[con.children]]
-        pool = visible_children if len(visible_children) else (
-            np.array([con.parent]) if not hidden[con.parent] else np.array([], dtype=int))
+    def hide_one_more(k: int) -> bool:
+        cells = lines.members[lines.ptr[k]:lines.ptr[k + 1]]
+        children = cells[1:]
+        pool = children[~hidden[children]]
+        if not len(pool):
+            pool = cells[:1] if not hidden[cells[0]] else pool
         if not len(pool):
             return False
         pick = int(pool[np.lexsort((pool, size[pool]))[0]])
         hidden[pick] = True
+        count[cell_lines[cell_ptr[pick]:cell_ptr[pick + 1]]] += 1
         return True
 
     for _ in range(max_rounds):
         changed = True
         while changed:
             changed = False
-            for con in constraints:
-                if int(hidden[con.members].sum()) == 1:
-                    changed |= hide_one_more(con)
-        exposed = recoverable(hidden, constraints)
+            k = 0
+            while True:
+                lonely = np.flatnonzero(count[k:] == 1)
+                if not len(lonely):
+                    break
+                k += int(lonely[0])
+                changed |= hide_one_more(k)
+                k += 1
+        exposed = recoverable(hidden, lines)
         if not exposed:
             return hidden
         for cell in exposed:
-            lines = sorted(by_cell.get(cell, []), key=lambda k: int((~hidden[constraints[k].members]).sum()),
-                           reverse=True)
-            if not any(hide_one_more(constraints[k]) for k in lines):
-                continue
-            break
+            own = cell_lines[cell_ptr[cell]:cell_ptr[cell + 1]].tolist()
+            visible = {k: int((~hidden[lines.members[lines.ptr[k]:lines.ptr[k + 1]]]).sum()) for k in own}
+            if any(hide_one_more(k) for k in sorted(own, key=visible.__getitem__, reverse=True)):
+                break
         else:
             return hidden  # nothing left to hide around the exposed cells
     return hidden
 
 
-def recoverable(hidden: np.ndarray, constraints: Sequence[Constraint]) -> list[int]:
+def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list[int]:
     """Hidden cells whose exact value follows from the visible cells and the table's equations."""
     hidden = np.asarray(hidden, dtype=bool)
     idx = np.flatnonzero(hidden)
     if not len(idx):
         return []
-    position = {int(c): j for j, c in enumerate(idx)}
-    rows = [con for con in constraints if hidden[con.members].any()]
-    # Hidden cells linked by shared equations form groups; each group is solved on its own.
-    parent = list(range(len(idx)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for con in rows:
-        linked = [position[int(m)] for m in con.members if hidden[m]]
-        for other in linked[1:]:
-            parent[find(other)] = find(linked[0])
-    groups: dict[int, list[int]] = {}
-    for j in range(len(idx)):
-        groups.setdefault(find(j), []).append(j)
-    group_rows: dict[int, list[Constraint]] = {}
-    for con in rows:
-        first = next(position[int(m)] for m in con.members if hidden[m])
-        group_rows.setdefault(find(first), []).append(con)
-
+    lines = lines if isinstance(lines, Lines) else Lines.of(lines)
+    local = np.full(len(hidden), -1, np.int64)
+    local[idx] = np.arange(len(idx))
+    slots = np.flatnonzero(hidden[lines.members])  # entries of hidden cells, grouped by line
+    if not len(slots):
+        return []
+    slot_cell = local[lines.members[slots]]
+    slot_line = lines.line_of[slots]
+    touched, first = np.unique(slot_line, return_index=True)
+    slot_group = np.repeat(np.arange(len(touched)), np.diff(np.append(first, len(slots))))
+    # Hidden cells linked by shared equations form groups (label propagation with pointer jumping);
+    # each group is solved on its own.
+    label = np.arange(len(idx))
+    while True:
+        line_min = np.minimum.reduceat(label[slot_cell], first)
+        new = label.copy()
+        np.minimum.at(new, slot_cell, line_min[slot_group])
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    line_label = label[slot_cell[first]]
     exposed: list[int] = []
-    for root, members in groups.items():
-        cons = group_rows.get(root, [])
-        if not cons or len(members) > MAX_EXACT_CHECK:
+    for root in np.unique(line_label):
+        members = np.flatnonzero(label == root)
+        if len(members) > MAX_EXACT_CHECK:
             continue
-        local = {idx[j]: k for k, j in enumerate(members)}
-        matrix = np.zeros((len(cons), len(members)))
-        for r, con in enumerate(cons):
-            for m, coef in zip(con.members, con.coefficients()):
-                if hidden[m]:
-                    matrix[r, local[int(m)]] += coef
-        _, s, vt = np.linalg.svd(matrix, full_matrices=True)
+        rows = np.flatnonzero(line_label == root)
+        in_group = np.isin(slot_group, rows)
+        row_of = np.full(len(touched), -1, np.int64)
+        row_of[rows] = np.arange(len(rows))
+        col_of = np.full(len(idx), -1, np.int64)
+        col_of[members] = np.arange(len(members))
+        matrix = np.zeros((len(rows), len(members)))
+        np.add.at(matrix, (row_of[slot_group[in_group]], col_of[slot_cell[in_group]]), lines.coefs[slots[in_group]])
+        # vt must be square (the whole space of the group's cells): U need not be, unless lines are fewer.
+        _, s, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
         tol = max(matrix.shape) * np.finfo(float).eps * (s[0] if len(s) else 0.0) * 10
         rank = int((s > tol).sum())
         null = vt[rank:].T  # orthonormal: every solution differs from another by a combination of these

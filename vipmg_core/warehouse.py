@@ -217,7 +217,22 @@ class Warehouse:
             raise KeyError(f"no release {release_id!r}")
         return Release.from_row(rows[0])
 
+    def _remembered(self, key: tuple, compute):
+        """`compute()`, kept until the catalogue changes (reads of it run on every cross-tab and page rerun)."""
+        token = self.catalogue.changes()
+        memo = self.__dict__.setdefault("_memo", {})
+        hit = memo.get(key)
+        if hit is not None and hit[0] == token:
+            return hit[1]
+        value = compute()
+        memo[key] = (token, value)
+        return value
+
     def releases(self, dataset_id: str | None = None, *, published_only: bool = True) -> list[Release]:
+        return list(self._remembered(("releases", dataset_id, published_only),
+                                     lambda: self._read_releases(dataset_id, published_only)))
+
+    def _read_releases(self, dataset_id: str | None, published_only: bool) -> list[Release]:
         sql = "SELECT * FROM releases WHERE 1 = 1"
         params: list = []
         if dataset_id:
@@ -242,6 +257,9 @@ class Warehouse:
 
     def _visible(self, dataset_id: str) -> _Visible:
         """The published releases readers see, and, where releases overlap, which one wins each slice."""
+        return self._remembered(("visible", dataset_id), lambda: self._read_visible(dataset_id))
+
+    def _read_visible(self, dataset_id: str) -> _Visible:
         releases = self.releases(dataset_id)
         if len(releases) < 2:
             return _Visible(releases, None)

@@ -1,0 +1,163 @@
+"""The per-release cube of sums that every cross-tab of a dataset re-aggregates.
+
+DuckDB groups the published rows of a dataset once by every dimension (and, for a survey, by stratum and
+PSU) into sums: rows, weights, squared weights and the sums a weighted mean and its variance need. A 10.6M-row
+census gives ~200k cube rows. Each cross-tab then filters and re-groups the cube, never the rows; re-added sums
+are exact, so totals are still recomputed from the data. The cube is keyed by the visible releases, so a new
+publication (or a withdrawal) gives a new cube. When the cube would not be much smaller than the data
+(high-cardinality dimensions), no cube is kept and each cross-tab runs its own GROUP BY instead.
+
+Two forms of the same rows are kept: NumPy arrays (integer codes in sorted-label order, rows grouped by
+reporting area) for the dense re-aggregation in `dense_sums`, and a Polars frame with Categorical keys for
+the survey variance, which works per PSU.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from vipmg_core.datasets import Dataset
+from vipmg_core.warehouse import Warehouse, _q
+
+MISSING = "_Z"  # a null code in the data (not applicable / not stated)
+STRATUM, PSU = "_strata", "_p"
+MAX_ROWS = 2_000_000
+MAX_SHARE = 0.5  # keep a cube only if it has at most this share of the release's rows
+DENSE_MAX_CELLS = 4_000_000  # a dense re-aggregation larger than this is left to the Polars path
+ENABLED = True  # tests switch it off to check the cube and the direct GROUP BY give the same numbers
+
+_CUBES: OrderedDict[tuple, Cube | None] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Cube:
+    dataset_id: str
+    area: str  # the reporting-area column; rows are grouped by it
+    labels: dict[str, np.ndarray]  # key column -> its codes, sorted (object array of str)
+    codes: dict[str, np.ndarray]  # key column -> int32 position in `labels`, one per cube row
+    sums: dict[str, np.ndarray]  # n, y, yy, n__VAR, ... (float64), one per cube row
+    area_bounds: np.ndarray  # rows of the i-th area label are area_bounds[i]:area_bounds[i + 1]
+    frame: pl.DataFrame  # the same rows, Categorical keys (the survey path)
+    _combined: dict = field(default_factory=dict, repr=False)
+
+    def combined(self, columns: Sequence[str]) -> np.ndarray:
+        """One code per row for the combination of `columns` (e.g. country and period: the stratum)."""
+        key = tuple(columns)
+        if key not in self._combined:
+            code = np.zeros(self.height, np.int64)
+            for column in columns:
+                code = code * len(self.labels[column]) + self.codes[column]
+            self._combined[key] = code
+        return self._combined[key]
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+    def allowed(self, column: str, values: Sequence[str]) -> np.ndarray:
+        """Per label of `column`: whether it is one of `values`."""
+        return np.isin(self.labels[column], np.asarray(list(values), dtype=object))
+
+    def select(self, allowed: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """Row positions kept by the per-label masks (None: every row)."""
+        rows = None
+        if self.area in allowed:
+            wanted = np.flatnonzero(allowed[self.area])
+            rows = np.concatenate([np.arange(self.area_bounds[i], self.area_bounds[i + 1]) for i in wanted]
+                                  ) if len(wanted) else np.zeros(0, np.int64)
+        for column, mask in allowed.items():
+            if column == self.area:
+                continue
+            codes = self.codes[column] if rows is None else self.codes[column][rows]
+            keep = mask[codes]
+            rows = np.flatnonzero(keep) if rows is None else rows[keep]
+        return rows
+
+
+@dataclass(frozen=True)
+class Dense:
+    """Sums on a dense grid: one axis per key column (all its labels), then the `extra` axis if any."""
+
+    labels: list[np.ndarray]
+    sums: dict[str, np.ndarray]
+
+
+def dense_sums(cube: Cube, keys: Sequence[str], rows: np.ndarray | None, names: Sequence[str],
+               extra: np.ndarray | None = None, extra_size: int = 0) -> Dense | None:
+    """Sum `names` over the selected cube rows by `keys` (and by `extra`, a code per selected row in
+    range(extra_size), e.g. the stratum) onto a dense grid; None when the grid would be too large."""
+    labels = [cube.labels[key] for key in keys]
+    sizes = [len(label) for label in labels] + ([extra_size] if extra is not None else [])
+    cells = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
+    if cells > DENSE_MAX_CELLS:
+        return None
+    count = cube.height if rows is None else len(rows)
+    index = np.zeros(count, dtype=np.int64)
+    for key, size in zip(keys, sizes):
+        index *= size
+        index += cube.codes[key] if rows is None else cube.codes[key][rows]
+    if extra is not None:
+        index *= extra_size
+        index += extra
+    out = {}
+    for name in names:
+        values = cube.sums[name] if rows is None else cube.sums[name][rows]
+        out[name] = np.bincount(index, weights=values, minlength=cells).reshape(sizes)
+    return Dense(labels, out)
+
+
+def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
+    """The cube of the releases readers see now (built on first use, then kept for up to 8 datasets)."""
+    releases = wh.releases(ds.id)
+    if not ENABLED or not releases:
+        return None
+    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases))
+    with _LOCK:
+        if key not in _CUBES:
+            _CUBES[key] = _build(wh, ds, design, sum(r.row_count for r in releases))
+            while len(_CUBES) > 8:
+                _CUBES.popitem(last=False)
+        _CUBES.move_to_end(key)
+        return _CUBES[key]
+
+
+def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | None:
+    dims = [d.name for d in ds.dimensions]
+    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in dims]
+    keys = list(dims)
+    if design == "survey":
+        select += [f"CAST({_q(ds.strata)} AS VARCHAR) AS {STRATUM}", f"CAST({_q(ds.psu)} AS VARCHAR) AS {PSU}"]
+        keys += [STRATUM, PSU]
+    if ds.is_microdata:
+        w = f"CAST({_q(ds.weight)} AS DOUBLE)"
+        stats = ["COUNT(*) AS n", f"SUM({w}) AS y", f"SUM({w} * {w}) AS yy"]
+        for col in ds.numeric_columns:
+            v, tag = f"CAST({_q(col.name)} AS DOUBLE)", col.name
+            wx = f"CASE WHEN {v} IS NOT NULL THEN {w} END"
+            stats += [f"COUNT({v}) AS {_q('n__' + tag)}", f"SUM({w} * {v}) AS {_q('y__' + tag)}",
+                      f"SUM({wx}) AS {_q('x__' + tag)}", f"SUM({w} * {w} * {v} * {v}) AS {_q('yy__' + tag)}",
+                      f"SUM({wx} * {wx}) AS {_q('xx__' + tag)}", f"SUM({w} * {w} * {v}) AS {_q('yx__' + tag)}"]
+    else:
+        stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
+    groups = ", ".join(str(i) for i in range(1, len(select) + 1))
+    frame = wh.query(ds.id, f"SELECT {', '.join(select + stats)} FROM data GROUP BY {groups}")
+    if frame.height > MAX_ROWS or frame.height > MAX_SHARE * max(rows, 1):
+        return None
+    sums_names = [c for c in frame.columns if c not in keys]
+    frame = frame.with_columns(pl.col(sums_names).cast(pl.Float64).fill_null(0.0))
+    # Codes follow the sorted labels, so the order of a dense grid is the order of the codes as text.
+    code_exprs = [(pl.col(k).fill_null(MISSING).rank("dense") - 1).cast(pl.Int32).alias(f"__{k}") for k in keys]
+    frame = frame.with_columns(pl.col(keys).fill_null(MISSING), *code_exprs).sort(f"__{ds.area_column}")
+    labels = {k: np.asarray(frame[k].unique().sort().to_list(), dtype=object) for k in keys}
+    codes = {k: frame[f"__{k}"].to_numpy().astype(np.int32) for k in keys}
+    sums = {name: np.ascontiguousarray(frame[name].to_numpy()) for name in sums_names}
+    area_bounds = np.searchsorted(codes[ds.area_column], np.arange(len(labels[ds.area_column]) + 1))
+    frame = frame.drop([f"__{k}" for k in keys]).with_columns(pl.col(keys).cast(pl.Categorical))
+    return Cube(ds.id, ds.area_column, labels, codes, sums, area_bounds, frame)
