@@ -913,23 +913,24 @@ def _cv(estimate: np.ndarray, variance: np.ndarray) -> np.ndarray:
 
 def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, design: str | None
                  ) -> pl.DataFrame | None:
-    if design == "survey":
-        return None
-    census = design == "census"
     rule = quality.rules()
-    variance = census and q.measure != "count"
+    variance = design is not None and q.measure != "count"
+    census, survey = variance and design == "census", variance and design == "survey"
     ratio = q.mean_of is not None
     count_rows = q.measure == "count" and ds.is_microdata
     tag = f"__{q.mean_of}" if ratio else ""
-    names = ["n", "y"] + (["x"] if ratio else []) + (["yy"] if variance else []) + (
-        ["xx", "yx"] if variance and ratio else [])
+    names = ["n", "y"] + (["x"] if ratio else []) + (["yy"] if census else []) + (
+        ["xx", "yx"] if census and ratio else [])
     rows = cube.select(_cube_selection(cube, ds, q))
     if not cubes.size(rows, cube):
         return _empty_cells(q)
-    stratum = None
-    if census:  # each country and census round is one stratum; its size counts every record chosen by them
+    # The variance needs a last axis: the stratum for a census (each country and round one stratum of
+    # records), the PSU for a survey (PSUs in stratum order). Domains keep every PSU of the country and period
+    # chosen, so the stratum sizes count those, whatever the other filters.
+    chosen = _cube_selection(cube, ds, q, design_only=True) if variance else {}
+    extra = starts = None
+    if census:
         strata = [ds.area_column, ds.time_column]
-        chosen = _cube_selection(cube, ds, q, design_only=True)
         sizes = cube.table(strata, "n")
         for axis, column in enumerate(strata):
             if column in chosen:
@@ -937,46 +938,66 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         sizes = sizes.ravel()
         in_sample = sizes > 0
         n_h = sizes[in_sample]
-        stratum = (cube.combined(strata), np.cumsum(in_sample) - 1)
+        extra = (cube.combined(strata), np.cumsum(in_sample) - 1)
+    elif survey:
+        row_psu, psu_area, psu_time, psu_stratum = cube.psus(ds.area_column, ds.time_column)
+        keep = np.ones(len(psu_area), bool)
+        for column, codes in ((ds.area_column, psu_area), (ds.time_column, psu_time)):
+            if column in chosen:
+                keep &= chosen[column][codes]
+        of_stratum = psu_stratum[keep]
+        starts = np.flatnonzero(np.diff(of_stratum, prepend=-1))
+        n_h = np.diff(np.append(starts, len(of_stratum))).astype(float)
+        extra = (row_psu, np.cumsum(keep) - 1)
+    if variance:
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
-    else:
-        n_h = factor = None
-    grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], stratum)
+    grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], extra)
     if grid is None:
         return None
     R, C = len(q.rows), len(q.cols)
     dim_labels = grid.labels
+    sizes = tuple(len(labels) for labels in dim_labels)
+    last = grid.sums["n" + tag].shape[-1] if variance else 0
+    if np.prod([size + 1 for size in sizes], dtype=np.float64) * max(last, 1) * len(names) > cubes.DENSE_MAX_CELLS * 4:
+        return None
 
     # Every total and subtotal: one more position on each dimension's axis holds the sum over that axis.
-    sizes = tuple(len(labels) for labels in dim_labels)
     array = np.stack([grid.sums[f"{name}{tag}"] for name in names], axis=-1)
     for axis in range(R + C):
         array = np.concatenate([array, array.sum(axis=axis, keepdims=True)], axis=axis)
-    ext = array.reshape(-1, len(n_h), len(names)) if census else array.reshape(-1, len(names))
+    ext = array.reshape(-1, last, len(names)) if variance else array.reshape(-1, len(names))
     layout = _layout(sizes, R, C)
     n_all = ext[layout.positions, ..., 0]
-    present = (n_all.sum(axis=1) if census else n_all) > 0
+    present = (n_all.sum(axis=1) if variance else n_all) > 0
     pos, rl, cl = layout.positions[present], layout.rl[present], layout.cl[present]
-    picked = ext[pos]  # per cell (and stratum, for the census), then per sum
+    picked = ext[pos]  # per cell (and stratum or PSU), then per sum
     g = {name: picked[..., i] for i, name in enumerate(names)}
 
-    def cell(a: np.ndarray) -> np.ndarray:  # sum over strata
-        return a.sum(axis=1) if census else a
+    def cell(a: np.ndarray) -> np.ndarray:  # sum over strata or PSUs
+        return a.sum(axis=1) if variance else a
+
+    def strata_variance(z: np.ndarray | None = None, sy: np.ndarray | None = None, syy: np.ndarray | None = None
+                        ) -> np.ndarray:
+        """Ultimate-cluster variance per cell from the PSU values z (survey) or the per-stratum sum and sum of
+        squares (census, each record its own PSU)."""
+        if z is not None:
+            sy, syy = np.add.reduceat(z, starts, axis=1), np.add.reduceat(z * z, starts, axis=1)
+        return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         n, y = cell(g["n"]), cell(g["y"])
         x = cell(g["x"]) if ratio else None
         value = y / x if ratio else (n.astype(float) if count_rows else y)
         if variance:
-            if ratio:
-                r = value[:, None]
-                squares = g["yy"] - 2 * r * g["yx"] + r * r * g["xx"]
-                total = g["y"] - r * g["x"]
-                v = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=1) / (x * x)
+            r = value[:, None]
+            if survey:
+                v = strata_variance(g["y"] - r * g["x"] if ratio else g["y"])
+            elif ratio:
+                v = strata_variance(sy=g["y"] - r * g["x"], syy=g["yy"] - 2 * r * g["yx"] + r * r * g["xx"])
             else:
-                v = (factor * np.clip(g["yy"] - g["y"] ** 2 / n_h, 0, None)).sum(axis=1)
-            cv = _cv(value, v)
+                v = strata_variance(sy=g["y"], syy=g["yy"])
+            cv = _cv(value, v / (x * x) if ratio else v)
         else:
             cv = np.full(len(n), np.nan)
     if method in ("survey", "census"):
@@ -1005,11 +1026,14 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         num = n.astype(float) if count_rows else y
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio_value = num / num[den]
-            if variance:  # census: a record of the cell is in the denominator with the same weight
+            if variance:  # linearised: y - R y_den per PSU, over every stratum of the denominator's domain
                 rr = ratio_value[:, None]
-                squares = g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den]
-                total = g["y"] - rr * g["y"][den]
-                var = (factor * np.clip(squares - total * total / n_h, 0, None)).sum(axis=1) / num[den] ** 2
+                if survey:
+                    var = strata_variance(g["y"] - rr * g["y"][den])
+                else:  # census: a record of the cell is in the denominator with the same weight
+                    var = strata_variance(sy=g["y"] - rr * g["y"][den],
+                                          syy=g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den])
+                var = var / num[den] ** 2
             else:
                 var = np.full(len(n), np.nan)
         den_hidden = hidden[den]

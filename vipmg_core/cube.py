@@ -56,6 +56,18 @@ class Cube:
                                               minlength=int(np.prod(shape))).reshape(shape)
         return self._combined[key]
 
+    def psus(self, area: str, time: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A survey's PSUs in (country, period, stratum, PSU) order: per row, its PSU's position; per PSU, its
+        country code, period code and stratum number (non-decreasing)."""
+        key = ("psus", area, time)
+        if key not in self._combined:
+            columns = (area, time, STRATUM, PSU)
+            shape = [len(self.labels[c]) for c in columns]
+            unique, inverse = np.unique(self.combined(columns), return_inverse=True)
+            a, t, s, _ = np.unravel_index(unique, shape)
+            self._combined[key] = (inverse.ravel(), a, t, np.ravel_multi_index((a, t, s), shape[:3]))
+        return self._combined[key]
+
     def combined(self, columns: Sequence[str]) -> np.ndarray:
         """One code per row for the combination of `columns` (e.g. country and period: the stratum)."""
         key = tuple(columns)
@@ -180,7 +192,9 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     names = [stat.rsplit(" AS ", 1)[1] for stat in stats]
     frame = wh.query(ds.id, f"SELECT {', '.join(outer + names)} FROM (SELECT {', '.join(inner + stats)} FROM data"
                             f" GROUP BY {', '.join(str(i) for i in range(1, len(inner) + 1))})")
-    if frame.height > MAX_ROWS or frame.height > MAX_SHARE * max(rows, 1):
+    # A survey's variance needs its PSUs, so its cube is about as large as its data: kept all the same
+    # (below MAX_ROWS), since each cross-tab then re-aggregates it in memory.
+    if frame.height > MAX_ROWS or (design != "survey" and frame.height > MAX_SHARE * max(rows, 1)):
         return None
     sums_names = [c for c in frame.columns if c not in keys]
     frame = frame.with_columns(pl.col(sums_names).cast(pl.Float64).fill_null(0.0))
