@@ -175,6 +175,15 @@ def test_numpy_path_protects_a_census_table_like_the_polars_path(demo_wh, monkey
     _same_cells(fast, xt.compute(query, demo_wh).cells)
 
 
+def test_a_table_too_large_for_a_dense_grid_is_computed_the_polars_way(demo_wh, monkeypatch):
+    from vipmg_core import cube as cubes
+
+    query = xt.make_query("survey", ["ref_area", "sex"], ["labour_status"], percent="row")
+    dense = xt.compute(query, demo_wh).cells
+    monkeypatch.setattr(cubes, "DENSE_MAX_VALUES", 10)
+    _same_cells(dense, xt.compute(query, demo_wh).cells)
+
+
 def test_weighted_census_table_equals_pandas_pivot_table_with_margins(demo_wh, frames, open_rules):
     countries = ["GTM", "HND", "SLV"]
     result = crosstab("census", ["ref_area", "sex"], ["urban_rural", "labour_status"], countries=countries,

@@ -959,8 +959,8 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     dim_labels = grid.labels
     sizes = tuple(len(labels) for labels in dim_labels)
     last = grid.sums["n" + tag].shape[-1] if variance else 0
-    if np.prod([size + 1 for size in sizes], dtype=np.float64) * max(last, 1) * len(names) > cubes.DENSE_MAX_CELLS * 4:
-        return None
+    if np.prod([size + 1 for size in sizes], dtype=np.float64) * max(last, 1) * len(names) > cubes.DENSE_MAX_VALUES:
+        return None  # the grid with its totals would be too large to hold: the Polars path
 
     # Every total and subtotal: one more position on each dimension's axis holds the sum over that axis.
     array = np.stack([grid.sums[f"{name}{tag}"] for name in names], axis=-1)

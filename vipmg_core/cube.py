@@ -14,6 +14,7 @@ the survey variance, which works per PSU.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -27,9 +28,10 @@ from vipmg_core.warehouse import Warehouse, _q
 
 MISSING = "_Z"  # a null code in the data (not applicable / not stated)
 STRATUM, PSU = "_strata", "_p"
-MAX_ROWS = 2_000_000
+MAX_ROWS = 1_000_000  # ~170 MB of arrays at most
+MAX_KEPT_ROWS = 3_000_000  # all cubes kept in memory together
 MAX_SHARE = 0.5  # keep a cube only if it has at most this share of the release's rows
-DENSE_MAX_CELLS = 4_000_000  # a dense re-aggregation larger than this is left to the Polars path
+DENSE_MAX_VALUES = 8_000_000  # sums on one dense grid (64 MB); a larger re-aggregation is left to Polars
 ENABLED = True  # tests switch it off to check the cube and the direct GROUP BY give the same numbers
 
 _CUBES: OrderedDict[tuple, Cube | None] = OrderedDict()
@@ -44,7 +46,6 @@ class Cube:
     codes: dict[str, np.ndarray]  # key column -> position in `labels` (int64: no casts on the hot path), per row
     sums: dict[str, np.ndarray]  # n, y, yy, n__VAR, ... (float64), one per cube row
     area_bounds: np.ndarray  # rows of the i-th area label are area_bounds[i]:area_bounds[i + 1]
-    frame: pl.DataFrame  # the same rows, Categorical keys (the survey path)
     _combined: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
 
     def table(self, columns: Sequence[str], name: str) -> np.ndarray:
@@ -80,7 +81,15 @@ class Cube:
 
     @property
     def height(self) -> int:
-        return self.frame.height
+        return len(self.codes[self.area])
+
+    @functools.cached_property
+    def frame(self) -> pl.DataFrame:
+        """The same rows as a Polars frame with Categorical keys, for the Polars re-aggregation (tables too
+        large for a dense grid); made on first use."""
+        keys = {k: pl.Series(k, self.labels[k][self.codes[k]], dtype=pl.String).cast(pl.Categorical)
+                for k in self.codes}
+        return pl.DataFrame([*keys.values(), *[pl.Series(name, values) for name, values in self.sums.items()]])
 
     def allowed(self, column: str, values: Sequence[str]) -> np.ndarray:
         """Per label of `column`: whether it is one of `values`."""
@@ -139,7 +148,7 @@ def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence
     labels = [cube.labels[key] for key in keys]
     sizes = [len(label) for label in labels] + ([int(extra[1].max()) + 1] if extra is not None else [])
     cells = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
-    if cells > DENSE_MAX_CELLS:
+    if cells * len(names) > DENSE_MAX_VALUES:
         return None
     out = np.zeros((len(names), cells))
     for piece in _pieces(rows):
@@ -156,7 +165,7 @@ def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence
 
 
 def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
-    """The cube of the releases readers see now (built on first use, then kept for up to 8 datasets)."""
+    """The cube of the releases readers see now (built on first use; the most recently used are kept)."""
     releases = wh.releases(ds.id)
     if not ENABLED or not releases:
         return None
@@ -164,7 +173,7 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
     with _LOCK:
         if key not in _CUBES:
             _CUBES[key] = _build(wh, ds, design, sum(r.row_count for r in releases))
-            while len(_CUBES) > 8:
+            while len(_CUBES) > 1 and sum(c.height for c in _CUBES.values() if c is not None) > MAX_KEPT_ROWS:
                 _CUBES.popitem(last=False)
         _CUBES.move_to_end(key)
         return _CUBES[key]
@@ -205,5 +214,4 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     codes = {k: frame[f"__{k}"].to_numpy().astype(np.int64) for k in keys}
     sums = {name: np.ascontiguousarray(frame[name].to_numpy()) for name in sums_names}
     area_bounds = np.searchsorted(codes[ds.area_column], np.arange(len(labels[ds.area_column]) + 1))
-    frame = frame.drop([f"__{k}" for k in keys]).with_columns(pl.col(keys).cast(pl.Categorical))
-    return Cube(ds.id, ds.area_column, labels, codes, sums, area_bounds, frame)
+    return Cube(ds.id, ds.area_column, labels, codes, sums, area_bounds)
