@@ -2,7 +2,7 @@
 
 Validates the same file three ways in one run and prints ratios against the same-run baselines:
   - ours: `readers.read_path` + `mapping.auto_mapping` + `validation.validate` (what the page and the CLI do),
-    in a subprocess so its peak memory (max RSS) is measured alone;
+    in a subprocess so its own peak memory (VmHWM) is measured alone;
   - frictionless-py `validate` with the equivalent Table Schema (types, enums, minimum, required, primary key),
     the standard open tool (requirements-dev.txt);
   - a plain Polars pass (read + the same cell checks, no row numbers, no messages), for scale.
@@ -87,17 +87,25 @@ def make_file(path: Path, rows: int, seed: int = 7) -> dict[int, str]:
 
 
 OURS = """
-import json, resource, sys, time
+import json, re, sys, time
 sys.path.insert(0, {project!r})
 from vipmg_core import mapping as mp
 from vipmg_core.readers import read_path
 from vipmg_core.validation import validate
 start = time.perf_counter()  # after the imports, as for frictionless
 read = read_path({path!r})
-report = validate(read, mp.auto_mapping(read, {dataset!r}, {country!r}))
-seconds = time.perf_counter() - start
+read_done = time.perf_counter()
+mapping = mp.auto_mapping(read, {dataset!r}, {country!r})
+map_done = time.perf_counter()
+report = validate(read, mapping)
+end = time.perf_counter()
+seconds = end - start
+stages = {{"read": read_done - start, "map": map_done - read_done, "validate": end - map_done}}
 found = [(p["row"], p["code"]) for p in report.problems.filter(report.problems["severity"] == "error").iter_rows(named=True)]
-print(json.dumps({{"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# This process's own peak (VmHWM): ru_maxrss would also count the parent's memory at the fork.
+with open("/proc/self/status") as status:
+    rss_mb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)) / 1024
+print(json.dumps({{"seconds": seconds, "stages": stages, "rss_mb": rss_mb,
                   "errors": report.errors, "found": found}}))
 """
 
@@ -161,6 +169,7 @@ def main() -> None:
         missed, extra = expected - found, found - expected
         print(f"ours:        {ours['seconds']:7.2f} s  peak RSS {ours['rss_mb']:.0f} MB  errors {ours['errors']}"
               f"  seeded found {len(expected) - len(missed)}/{len(expected)}  unexpected {len(extra)}")
+        print("  stages:     " + "  ".join(f"{k} {v:.3f} s" for k, v in ours["stages"].items()))
         polars_s = run_polars(path)
         print(f"plain polars:{polars_s:7.2f} s  (read + cell checks, no row numbers or messages)")
         print(f"ratio ours / plain polars: {ours['seconds'] / polars_s:.1f}x slower")

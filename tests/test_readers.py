@@ -89,6 +89,24 @@ def test_an_encoding_the_user_chooses_wins():
         read_fixture("entradas_enero_cp1252.csv", encoding="klingon")
 
 
+
+def test_a_file_that_turns_windows_1252_after_its_first_lines_is_read_as_such():
+    lines = ["mes;nacionalidad;cantidad"] + [f"2025-01;GTM;{i}" for i in range(3000)] + ["2025-02;España;7"]
+    read = read_upload("\n".join(lines).encode("cp1252"), "f.csv")
+    assert read.info.encoding == "cp1252"
+    assert read.frame.row(-1) == ("2025-02", "España", "7", 3002)
+
+
+def test_a_header_row_chosen_below_the_first_lines_is_honoured():
+    lines = [f"nota {i}" for i in range(80)] + ["mes,nacionalidad,cantidad", "2025-01,GTM,1", "2025-02,HND,2"]
+    read = read_upload("\n".join(lines).encode(), "f.csv", header_row=81)
+    assert read.columns == ["mes", "nacionalidad", "cantidad"] and read.frame[ROW].to_list() == [82, 83]
+
+
+def test_quoted_cells_spanning_lines_keep_the_row_numbers_of_the_file():
+    read = read_upload(b'mes,nota,cantidad\n2025-01,"dos\nlineas",1\n2025-02,ok,2\n', "f.csv")
+    assert read.frame[ROW].to_list() == [2, 4] and read.frame["nota"].to_list() == ["dos\nlineas", "ok"]
+
 # --- hostile and broken -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, key", [
@@ -111,7 +129,7 @@ def test_header_only_file_reads_with_no_rows():
 def test_unclosed_quote_names_the_row_where_it_opens():
     with pytest.raises(ReadError) as caught:
         read_fixture("unclosed_quote.csv")
-    assert caught.value.key == "unclosed_quote" and caught.value.params["row"] == 3
+    assert caught.value.key == "unclosed_quote" and caught.value.values["row"] == 3
     assert "Row 3" in str(caught.value)
 
 
@@ -148,7 +166,7 @@ def test_a_one_gigabyte_file_is_refused_before_it_is_loaded(tmp_path):
         handle.truncate(1 << 30)  # sparse: takes no disk and is never read
     with pytest.raises(ReadError) as caught:
         read_path(str(big))
-    assert caught.value.key == "too_large" and caught.value.params["size_mb"] == 1024
+    assert caught.value.key == "too_large" and caught.value.values["size_mb"] == 1024
     with pytest.raises(ReadError):
         check_size(1 << 30)
 

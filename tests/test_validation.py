@@ -225,6 +225,64 @@ def test_a_large_file_keeps_exact_counts_but_caps_the_listed_problems():
     assert report.problems.filter(pl.col("code") == "unknown-code").height == MAX_PER_KIND
 
 
+
+HEADER = "mes,movimiento,nacionalidad,sexo,grupo de edad,via,cantidad\n"
+
+
+def test_rows_with_a_missing_or_unknown_key_part_are_never_duplicates_of_each_other():
+    report = check(csv_file(HEADER + "2025-01,ARR,GTM,,Y20T24,LAND,1\n2025-01,ARR,GTM,,Y20T24,LAND,2\n"
+                            "2025-01,ARR,Narnia,F,Y20T24,LAND,3\n2025-01,ARR,Atlantis,F,Y20T24,LAND,4\n"
+                            "2025-01,ARR,Narnia,F,Y20T24,LAND,5\n"))
+    assert report.count("duplicate-key") == 0
+    assert [(c, r) for c, r, _col, _v in problems(report)] == [
+        ("missing-value", 2), ("missing-value", 3), ("unknown-code", 4), ("unknown-code", 5), ("unknown-code", 6)]
+
+
+def test_different_spellings_of_the_same_codes_are_the_same_key():
+    report = check(csv_file(HEADER + "2025-01,ARR,GTM,M,Y20T24,LAND,1\n2025-01,ARR,Guatemala,Hombre,20-24,LAND,2\n"
+                            "enero 2025,ARR, gtm ,M,Y20T24,LAND,3\n2025-01,ARR,GTM,F,Y20T24,LAND,4\n"))
+    dupes = report.problems.filter(pl.col("code") == "duplicate-key")
+    assert dupes["row"].to_list() == [3, 4]
+    assert dupes["value"].to_list() == ["CRI · 2025-01 · ARR · GTM · M · Y20T24 · LAND"] * 2
+    assert dupes["detail"].to_list() == ["@same_as|row=2"] * 2
+    assert report.ready is False and report.data.height == 4
+
+
+def test_keys_too_varied_to_pack_into_one_integer_are_compared_part_by_part(monkeypatch):
+    from vipmg_core import validation
+
+    text = HEADER + "".join(f"2025-{m:02d},ARR,{n},F,Y20T24,LAND,1\n" for m in (1, 2) for n in ("GTM", "HND"))
+    text += "2025-02,ARR,HND,F,Y20T24,LAND,9\n2025-01,ARR,GTM,F,Y20T24,LAND,9\n2025-01,ARR,,F,Y20T24,LAND,9\n"
+    packed = problems(check(csv_file(text)))
+    monkeypatch.setattr(validation, "_PACKED", 1)
+    assert problems(check(csv_file(text))) == packed
+    assert [(c, r) for c, r, _col, _v in packed] == [("duplicate-key", 6), ("duplicate-key", 7),
+                                                     ("missing-value", 8)]
+
+
+def test_a_value_given_for_every_row_is_checked_once_and_reported_on_each():
+    read = csv_file(HEADER + "2025-01,ARR,GTM,F,Y20T24,LAND,1\n2025-02,ARR,GTM,F,Y20T24,LAND,2\n")
+    mapping = mp.auto_mapping(read, "arrivals_departures", "CRI")
+    mapping.columns["border_type"] = None
+    mapping.constants["border_type"] = "Globo"  # not a code: every row is wrong
+    report = validate(read, mapping, today=TODAY)
+    assert [(c, r, v) for c, r, _col, v in problems(report)] == [("unknown-code", 2, "Globo"),
+                                                                 ("unknown-code", 3, "Globo")]
+    mapping.constants["border_type"] = "LAND"
+    report = validate(read, mapping, today=TODAY)
+    assert report.ready and report.data["border_type"].to_list() == ["LAND", "LAND"]
+
+
+def test_the_platforms_values_are_typed_and_wrong_cells_are_left_empty():
+    report = check(csv_file(HEADER + "2025-01,ARR,GTM,Mujer,Y20T24,LAND,1.234\n2099-01,ARR,Narnia,F,Y20T24,LAND,-4\n"
+                            "2025-01,ARR,GTM,F,Y20T24,LAND,\n"))
+    data = report.data
+    assert data.schema["obs_value"] == pl.Int64 and data["__row__"].to_list() == [2, 3, 4]
+    assert data["sex"].to_list() == ["F", "F", "F"]
+    assert data["time_period"].to_list() == ["2025-01", None, "2025-01"]
+    assert data["nationality"].to_list() == ["GTM", None, "GTM"]
+    assert data["obs_value"].to_list() == [1234, None, None]
+
 # --- the command line ---------------------------------------------------------------------------------------
 
 def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:

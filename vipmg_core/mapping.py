@@ -28,6 +28,7 @@ from vipmg_core.readers import ReadResult, missing_expr
 NAME_MATCH = 100.0
 MIN_SCORE = 60.0
 CONTENT_SAMPLE = 200  # distinct values looked at to recognise a column by its content
+SMALL_CODELIST = 4096  # up to this many distinct texts, `value_codes` lists them one by one
 MONTHS = {
     "enero": 1, "ene": 1, "january": 1, "jan": 1, "febrero": 2, "feb": 2, "february": 2, "marzo": 3, "mar": 3,
     "march": 3, "abril": 4, "abr": 4, "april": 4, "apr": 4, "mayo": 5, "may": 5, "junio": 6, "jun": 6,
@@ -206,6 +207,33 @@ def unique_values(read: ReadResult, source: str) -> pl.Series:
     if key not in read.cache:
         read.cache[key] = read.frame[source].unique().drop_nulls()
     return read.cache[key]
+
+
+def value_codes(read: ReadResult, sources: list[str]) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
+    """Each file column's texts as small integers, all columns in one parallel pass: (codes, texts), where
+    `codes[source]` (UInt32, never null) indexes `texts[source]` and the last text is None, the code of an
+    empty cell. Anything computed per distinct text is then looked up for every row by position, so a
+    million rows are hashed once per column, not once per rule."""
+    # A private Categories per column numbers the texts in one hashing pass; Polars drops it with the frame.
+    dtypes = {s: pl.Categorical(pl.Categories.random()) for s in dict.fromkeys(sources)}
+    cats = read.frame.select(pl.col(s).cast(dtype) for s, dtype in dtypes.items())
+    columns: dict[str, pl.Series] = {}
+    texts: dict[str, pl.Series] = {}
+    for source, dtype in dtypes.items():
+        row = cats[source].to_physical()
+        if (row.max() or 0) < SMALL_CODELIST:  # few texts: read them straight from the Categories
+            known = dtype.categories.to_series()  # a code reserved but never used reads as None
+        else:
+            distinct = cats[source].unique().drop_nulls()
+            table = pl.DataFrame({"code": distinct.to_physical(), "text": distinct.cast(pl.String)}).sort("code")
+            known = table["text"]
+            if table.height and table["code"][-1] != table.height - 1:  # a code reserved but unused: renumber
+                row = row.replace_strict(table["code"], pl.int_range(table.height, dtype=pl.UInt32, eager=True),
+                                         default=None)
+        columns[source] = row.fill_null(len(known)).alias(source)
+        texts[source] = pl.concat([known, pl.Series([None], dtype=pl.String)], rechunk=True).alias(source)
+        read.cache.setdefault(("unique", source), known.drop_nulls().alias(source))
+    return columns, texts
 
 
 def suggest_codes(read: ReadResult, source: str, col: Column) -> dict[str, CodeSuggestion]:

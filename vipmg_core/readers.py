@@ -20,10 +20,13 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath, PureWindowsPath
 
 import polars as pl
+
+from vipmg_core.i18n import TranslatedError
 
 ROW = "__row__"  # the row number as the user sees it in their file (header rows counted)
 MAX_FILE_BYTES = 200 * 1024 * 1024  # same as server.maxUploadSize
@@ -48,23 +51,10 @@ ACCEPTED_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "xlsm", "xls", "sav", "zsav"
 csv.field_size_limit(256 * 1024 * 1024)
 
 
-class ReadError(Exception):
+class ReadError(TranslatedError):
     """The file cannot be read at all. `key` names a message in locales/upload.toml (`read_error.<key>`)."""
 
-    def __init__(self, key: str, **params: object):
-        super().__init__(key, params)
-        self.key = key
-        self.params = params
-
-    def __str__(self) -> str:  # a readable English line for logs and the CLI's fallback
-        from vipmg_core.i18n import t
-
-        return t(f"read_error.{self.key}", "en", **self.params)
-
-    def message(self, lang: str) -> str:
-        from vipmg_core.i18n import t
-
-        return t(f"read_error.{self.key}", lang, **self.params)
+    prefix = "read_error"
 
 
 @dataclass(frozen=True)
@@ -165,12 +155,17 @@ def read_upload(data: bytes, name: str, *, sheet: str | None = None, header_row:
     if not data[:65536].strip() and not data.strip():  # look at the start first: no copy of a big file
         raise ReadError("empty")
     fmt = sniff_format(data, name)
-    info = FileInfo(name=safe_name(name), size=len(data), sha256=hashlib.sha256(data).hexdigest(), format=fmt)
-    if fmt in EXCEL_FORMATS:
-        return _read_excel(data, info, sheet, header_row)
-    if fmt in STAT_FORMATS:
-        return _read_stat(data, info)
-    return _read_text(data, info, header_row, encoding, delimiter)
+    info = FileInfo(name=safe_name(name), size=len(data), sha256="", format=fmt)
+    # The file is hashed beside the parse: hashlib, like Polars, releases the GIL.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        digest = beside.submit(lambda: hashlib.sha256(data).hexdigest())
+        if fmt in EXCEL_FORMATS:
+            read = _read_excel(data, info, sheet, header_row)
+        elif fmt in STAT_FORMATS:
+            read = _read_stat(data, info)
+        else:
+            read = _read_text(data, info, header_row, encoding, delimiter)
+        return replace(read, info=replace(read.info, sha256=digest.result()))
 
 
 def sniff_format(data: bytes, name: str) -> str:
@@ -221,13 +216,18 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     return data.decode(chosen, errors="replace"), chosen
 
 
+_CONTROL_BYTES = bytes(b for b in range(256) if b < 9 or 13 < b < 32 or b == 127)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+HEAD_CHARS = 200_000  # text looked at to find the delimiter and the header
+
+
 def _looks_binary(data: bytes) -> bool:
     head = data[:65536]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
     if b"\x00" in head:
         return True
-    control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return control > max(8, len(head) // 100)
 
 
@@ -250,26 +250,59 @@ def _read_text(data: bytes, info: FileInfo, header_row: int | None, encoding: st
                delimiter: str | None) -> ReadResult:
     if _looks_binary(data):
         raise ReadError("binary")
+    # Most files are plain UTF-8 with Unix line ends: Polars parses (and checks) the bytes as they are and
+    # only the head is decoded here. Anything else, or anything Polars refuses, takes the general path.
+    head = _plain_utf8_head(data) if encoding is None else None
+    if head is not None and header_row and head.count("\n") < header_row - 1:
+        head = None  # the lines Polars would skip must have been checked as UTF-8 here
+    if head is not None:
+        read = _text_table(head, data, info, header_row, delimiter, "utf-8", careful=False)
+        if read is not None:
+            return read
     text, used = decode(data, encoding)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    head_lines = text[:200_000].split("\n")[:HEAD_ROWS]
+    # Polars reads the original bytes when they already are plain UTF-8 with Unix line ends (no copy).
+    same = used == "utf-8" and b"\r" not in data
+    return _text_table(text, data if same else None, info, header_row, delimiter, used, careful=True,
+                       polars=not (same and head is not None))  # that same parse just failed
+
+
+def _plain_utf8_head(data: bytes) -> str | None:
+    """The start of the file as text when the file could be plain UTF-8 (no BOM, no carriage returns), cut
+    at a line end and long enough to hold the first HEAD_CHARS characters; None otherwise."""
+    if data.startswith(_BOMS) or b"\r" in data:
+        return None
+    size = 4 * HEAD_CHARS + 4  # bytes enough for HEAD_CHARS characters
+    end = len(data) if len(data) <= size else data.rfind(b"\n", 0, size) + 1
+    try:
+        head = data[:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return head if end == len(data) or len(head) >= HEAD_CHARS else None
+
+
+def _text_table(text: str, raw: bytes | None, info: FileInfo, header_row: int | None, delimiter: str | None,
+                used: str, *, careful: bool, polars: bool = True) -> ReadResult | None:
+    """`text` is the file's text (or, with `careful=False`, its head); `raw` the same as UTF-8 bytes when at
+    hand. None when Polars cannot read it and `careful` is False."""
+    head_lines = text[:HEAD_CHARS].split("\n")[:HEAD_ROWS]
     sep = delimiter or detect_delimiter(head_lines)
     widest = max((len(r) for r in csv.reader(head_lines, delimiter=sep)), default=0)
     if widest > MAX_COLUMNS:
         raise ReadError("too_many_columns", columns=widest, limit=MAX_COLUMNS)
-    detections = [Detection("encoding", {"encoding": used}), Detection("delimiter", {"delimiter": _sep_name(sep)})]
     head_grid = [tuple(r) for r in csv.reader(head_lines, delimiter=sep)]
     skip = header_row - 1 if header_row else find_header(head_grid)
+    detections = [Detection("encoding", {"encoding": used}), Detection("delimiter", {"delimiter": _sep_name(sep)})]
     sample = next((line for line in head_lines if any(ch.isalpha() and ord(ch) > 127 for ch in line)), "")
     info = FileInfo(**{**info.__dict__, "encoding": used, "delimiter": sep, "sample_line": sample[:200]})
-    # Polars reads the original bytes when they already are plain UTF-8 with Unix line ends (no copy).
-    same = used == "utf-8" and b"\r" not in data
-    grid = _polars_grid(text, sep, skip, data if same else None)
+    grid = _polars_grid(raw if raw is not None else text.encode("utf-8"), sep, skip) if polars else None
     if grid is not None:
         notes = [(i + 1, " ".join(c for c in r if c.strip())) for i, r in enumerate(head_grid[:skip])
                  if any(c.strip() for c in r)]
         return _from_grid(grid, info, skip + 1, detections, notes=notes)
+    if not careful:
+        return None
     grid, ragged = _csv_grid(text, sep)
     return _from_grid(grid, info, header_row, detections, ragged=ragged)
 
@@ -278,17 +311,18 @@ def _sep_name(sep: str) -> str:
     return {"\t": "TAB", ",": ",", ";": ";", "|": "|"}.get(sep, sep)
 
 
-def _polars_grid(text: str, sep: str, skip: int, raw: bytes | None = None) -> pl.DataFrame | None:
+def _polars_grid(encoded: bytes, sep: str, skip: int) -> pl.DataFrame | None:
     """The fast path: Polars reads every cell as text, from the header line on. None when the file needs
-    the careful path (rows longer than the header, quotes spanning lines), where exact row numbers matter
-    more than speed."""
-    encoded = raw if raw is not None else text.encode("utf-8")
-    try:
-        grid = pl.read_csv(encoded, has_header=False, separator=sep, infer_schema=False, skip_lines=skip,
-                           truncate_ragged_lines=False, raise_if_empty=False, quote_char='"')
-    except pl.exceptions.PolarsError:
-        return None
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    the careful path (rows longer than the header, quotes spanning lines, not UTF-8), where exact row
+    numbers matter more than speed."""
+    with ThreadPoolExecutor(max_workers=1) as beside:  # lines are counted while Polars parses
+        newlines = beside.submit(encoded.count, b"\n")
+        try:
+            grid = pl.read_csv(encoded, has_header=False, separator=sep, infer_schema=False, skip_lines=skip,
+                               truncate_ragged_lines=False, raise_if_empty=False, quote_char='"')
+        except pl.exceptions.PolarsError:
+            return None
+        lines = newlines.result() + (0 if encoded.endswith(b"\n") else 1)
     if grid.height != lines - skip or grid.width == 0:
         return None
     return grid.with_row_index(ROW, offset=skip + 1).with_columns(pl.col(ROW).cast(pl.Int64))
@@ -490,30 +524,34 @@ def _from_grid(grid: pl.DataFrame, info: FileInfo, header_row: int | None, detec
         raise ReadError("empty")
     headers = tuple(str(header_by_col[c] or "") for c in keep)
     names = _unique_names(headers)
-    body = body.select(*keep, ROW).rename(dict(zip(keep, names)))
+    if keep != cells:  # selecting realigns every column's chunks: only when a column goes
+        body = body.select(*keep, ROW)
+    body = body.rename(dict(zip(keep, names)))
 
     # Blank rows go; note and source lines at the bottom (one cell in a wide table) are set aside.
+    # A column with no empty cell rules out blank rows, and only the columns with empty cells can hold gaps.
+    holed = [n for n in names if body[n].null_count()]
     filled_count = pl.sum_horizontal(pl.col(n).is_not_null() for n in names)
-    body = body.with_columns(filled_count.alias("__filled__"))
-    if body.select((pl.col("__filled__") == 0).any()).item():
-        body = body.filter(pl.col("__filled__") > 0)
+    if len(holed) == len(names) and body.select((filled_count == 0).any()).item():
+        body = body.filter(filled_count > 0)
     notes = list(notes or []) + [(int(r[-1]), " ".join(str(c) for c in r[:-1] if c)) for r in above.rows()
                                  if any(c for c in r[:-1])]
     if len(names) >= 3:
         tail = min(body.height, HEAD_ROWS)  # notes sit at the very end; never walk a million rows
-        tail_filled = body["__filled__"].tail(tail).to_list()
+        tail_filled = body.tail(tail).select(filled_count).to_series().to_list()
         cut = body.height
         while cut > body.height - tail and tail_filled[cut - 1 - (body.height - tail)] <= 1:
             cut -= 1
         for row in body.slice(cut).iter_rows():
-            notes.append((int(row[-2]), " ".join(str(c) for c in row[:-2] if c)))
+            notes.append((int(row[-1]), " ".join(str(c) for c in row[:-1] if c)))
         body = body.head(cut)
-    body = body.drop("__filled__")
 
     # "Total" rows: a label like Total in the row's first filled cell, some cells left empty, and few of
     # them. A tidy row whose sex or age column reads "Total" has every cell filled: it is data.
     first_filled = pl.coalesce(*[pl.col(n) for n in names])
-    gaps = body.filter(pl.any_horizontal(pl.col(n).is_null() for n in names))
+    holed = [n for n in holed if body[n].null_count()]
+    gaps = body.gather(body.select(pl.any_horizontal(pl.col(n).is_null() for n in holed).arg_true()).to_series()) \
+        if holed else body.clear()  # positions, not a filter: a few rows out of a million
     flagged_rows = gaps.filter(first_filled.str.contains("(?i)" + TOTAL_RE.pattern).fill_null(False))[ROW]
     if 0 < flagged_rows.len() <= max(3, body.height // 20):
         is_total = pl.col(ROW).is_in(flagged_rows.implode())
@@ -521,8 +559,9 @@ def _from_grid(grid: pl.DataFrame, info: FileInfo, header_row: int | None, detec
     else:
         totals = body.clear()
 
-    in_table = set(body.filter(pl.col(ROW).is_in([r for r, _ in ragged or []]))[ROW].to_list()) \
-        | set(totals[ROW].to_list())
+    in_table = set(totals[ROW].to_list())
+    if ragged:
+        in_table |= set(body.filter(pl.col(ROW).is_in([r for r, _ in ragged]))[ROW].to_list())
     if header_number > 1:
         detections.append(Detection("header_row", {"row": header_number}))
     if len(keep) < len(cells) and cells.index(keep[0]) > 0:
