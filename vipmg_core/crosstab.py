@@ -924,12 +924,12 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     rows = cube.select(_cube_selection(cube, ds, q))
     if not cubes.size(rows, cube):
         return _empty_cells(q)
-    # The variance needs a last axis: the stratum for a census (each country and round one stratum of
-    # records), the PSU for a survey (PSUs in stratum order). Domains keep every PSU of the country and period
-    # chosen, so the stratum sizes count those, whatever the other filters.
-    chosen = _cube_selection(cube, ds, q, design_only=True) if variance else {}
-    extra = starts = None
+    # A census's variance needs a last axis, the stratum (each country and round one stratum of records); a
+    # survey's is computed per country from its PSU totals (`_survey_variance`). Domains keep every PSU (record)
+    # of the country and period chosen, so the stratum sizes count those, whatever the other filters.
+    extra = None
     if census:
+        chosen = _cube_selection(cube, ds, q, design_only=True)
         strata = [ds.area_column, ds.time_column]
         sizes = cube.table(strata, "n")
         for axis, column in enumerate(strata):
@@ -939,17 +939,6 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         in_sample = sizes > 0
         n_h = sizes[in_sample]
         extra = (cube.combined(strata), np.cumsum(in_sample) - 1)
-    elif survey:
-        row_psu, psu_area, psu_time, psu_stratum = cube.psus(ds.area_column, ds.time_column)
-        keep = np.ones(len(psu_area), bool)
-        for column, codes in ((ds.area_column, psu_area), (ds.time_column, psu_time)):
-            if column in chosen:
-                keep &= chosen[column][codes]
-        of_stratum = psu_stratum[keep]
-        starts = np.flatnonzero(np.diff(of_stratum, prepend=-1))
-        n_h = np.diff(np.append(starts, len(of_stratum))).astype(float)
-        extra = (row_psu, np.cumsum(keep) - 1)
-    if variance:
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
     grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], extra)
@@ -958,31 +947,25 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     R, C = len(q.rows), len(q.cols)
     dim_labels = grid.labels
     sizes = tuple(len(labels) for labels in dim_labels)
-    last = grid.sums["n" + tag].shape[-1] if variance else 0
+    last = len(n_h) if census else 0
     if np.prod([size + 1 for size in sizes], dtype=np.float64) * max(last, 1) * len(names) > cubes.DENSE_MAX_VALUES:
         return None  # the grid with its totals would be too large to hold: the Polars path
 
     # Every total and subtotal: one more position on each dimension's axis holds the sum over that axis.
-    array = np.stack([grid.sums[f"{name}{tag}"] for name in names], axis=-1)
-    for axis in range(R + C):
-        array = np.concatenate([array, array.sum(axis=axis, keepdims=True)], axis=axis)
-    ext = array.reshape(-1, last, len(names)) if variance else array.reshape(-1, len(names))
+    ext = _extended(np.stack([grid.sums[f"{name}{tag}"] for name in names], axis=-1), R + C)
+    ext = ext.reshape(-1, last, len(names)) if census else ext.reshape(-1, len(names))
     layout = _layout(sizes, R, C)
     n_all = ext[layout.positions, ..., 0]
-    present = (n_all.sum(axis=1) if variance else n_all) > 0
+    present = (n_all.sum(axis=1) if census else n_all) > 0
     pos, rl, cl = layout.positions[present], layout.rl[present], layout.cl[present]
-    picked = ext[pos]  # per cell (and stratum or PSU), then per sum
+    picked = ext[pos]  # per cell (and stratum, for a census), then per sum
     g = {name: picked[..., i] for i, name in enumerate(names)}
 
-    def cell(a: np.ndarray) -> np.ndarray:  # sum over strata or PSUs
-        return a.sum(axis=1) if variance else a
+    def cell(a: np.ndarray) -> np.ndarray:  # sum over strata
+        return a.sum(axis=1) if census else a
 
-    def strata_variance(z: np.ndarray | None = None, sy: np.ndarray | None = None, syy: np.ndarray | None = None
-                        ) -> np.ndarray:
-        """Ultimate-cluster variance per cell from the PSU values z (survey) or the per-stratum sum and sum of
-        squares (census, each record its own PSU)."""
-        if z is not None:
-            sy, syy = np.add.reduceat(z, starts, axis=1), np.add.reduceat(z * z, starts, axis=1)
+    def strata_variance(sy: np.ndarray, syy: np.ndarray) -> np.ndarray:
+        """Census: each record its own PSU; the ultimate-cluster variance from per-stratum sums and squares."""
         return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
 
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -992,11 +975,13 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         if variance:
             r = value[:, None]
             if survey:
-                v = strata_variance(g["y"] - r * g["x"] if ratio else g["y"])
+                v = _survey_variance(cube, ds, q, rows, layout, pos, tag, mean_r=value if ratio else None)
+                if v is None:
+                    return None
             elif ratio:
-                v = strata_variance(sy=g["y"] - r * g["x"], syy=g["yy"] - 2 * r * g["yx"] + r * r * g["xx"])
+                v = strata_variance(g["y"] - r * g["x"], g["yy"] - 2 * r * g["yx"] + r * r * g["xx"])
             else:
-                v = strata_variance(sy=g["y"], syy=g["yy"])
+                v = strata_variance(g["y"], g["yy"])
             cv = _cv(value, v / (x * x) if ratio else v)
         else:
             cv = np.full(len(n), np.nan)
@@ -1029,10 +1014,12 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
             if variance:  # linearised: y - R y_den per PSU, over every stratum of the denominator's domain
                 rr = ratio_value[:, None]
                 if survey:
-                    var = strata_variance(g["y"] - rr * g["y"][den])
+                    var = _survey_variance(cube, ds, q, rows, layout, pos, tag, share=(ratio_value, den_pos))
+                    if var is None:
+                        return None
                 else:  # census: a record of the cell is in the denominator with the same weight
-                    var = strata_variance(sy=g["y"] - rr * g["y"][den],
-                                          syy=g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den])
+                    var = strata_variance(g["y"] - rr * g["y"][den],
+                                          g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den])
                 var = var / num[den] ** 2
             else:
                 var = np.full(len(n), np.nan)
@@ -1062,6 +1049,97 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         pl.Series("flag", _FLAG_NAMES[flag], dtype=pl.String),
         pl.Series("conf", _CONF_NAMES[conf], dtype=pl.String),
     ])
+
+
+def _extended(array: np.ndarray, axes: int) -> np.ndarray:
+    """The grid with one more position on each of its first `axes` axes, holding the sum over that axis."""
+    for axis in range(axes):
+        array = np.concatenate([array, array.sum(axis=axis, keepdims=True)], axis=axis)
+    return array
+
+
+def _area_rows(cube: cubes.Cube, rows: cubes.Selection, area: int) -> cubes.Selection | None:
+    """The selected rows of one country (None: none)."""
+    lo, hi = int(cube.area_bounds[area]), int(cube.area_bounds[area + 1])
+    if rows is None:
+        return [slice(lo, hi)] if hi > lo else None
+    if isinstance(rows, list):
+        part = [piece for piece in rows if piece.start == lo and piece.stop > lo]
+        return part or None
+    part = rows[np.searchsorted(rows, lo):np.searchsorted(rows, hi)]
+    return part if len(part) else None
+
+
+def _survey_variance(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, rows: cubes.Selection, layout: _Layout,
+                     pos: np.ndarray, tag: str, *, mean_r: np.ndarray | None = None,
+                     share: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+    """Ultimate-cluster variance per cell (at `pos` on the table's extended grid) of a total, of a mean's
+    numerator y - R x (`mean_r`: R per cell) or of a share's numerator y - r y_den (`share`: r per cell and the
+    denominator's position); None when a country's PSU grid would be too large to hold.
+
+    Computed one country at a time: PSUs never cross countries, so a country's grid of PSU totals (with the
+    country axis, if any, reduced to that country and the total) holds every PSU value of its strata, for
+    every cell, totals over countries included; contributions of disjoint strata add up.
+    """
+    area, dims = ds.area_column, list(q.dims)
+    row_psu, psu_area, psu_time, psu_stratum = cube.psus(area, ds.time_column)
+    chosen = _cube_selection(cube, ds, q, design_only=True)
+    keep = np.ones(len(psu_area), bool)
+    for column, codes in ((area, psu_area), (ds.time_column, psu_time)):
+        if column in chosen:
+            keep &= chosen[column][codes]
+    names = [f"y{tag}"] + ([f"x{tag}"] if mean_r is not None else [])
+    country_axis = dims.index(area) if area in dims else None
+    coords = np.unravel_index(pos, layout.shape)
+    den_coords = np.unravel_index(share[1], layout.shape) if share is not None else None
+    v = np.zeros(len(pos))
+    for a in np.unique(psu_area[keep]):
+        piece = _area_rows(cube, rows, int(a))
+        if piece is None:  # nothing chosen in this country: every PSU value is 0, and so is its part
+            continue
+        in_country = keep & (psu_area == a)
+        of_stratum = psu_stratum[in_country]
+        starts = np.flatnonzero(np.diff(of_stratum, prepend=-1))
+        n_h = np.diff(np.append(starts, len(of_stratum))).astype(float)
+        factor = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)
+        fixed = {area: int(a)} if country_axis is not None else None
+        grid = cubes.dense_sums(cube, dims, piece, names, (row_psu, np.cumsum(in_country) - 1), fixed=fixed)
+        shape = [len(labels) + 1 for labels in grid.labels] if grid is not None else []
+        if grid is None or np.prod(shape, dtype=np.float64) * len(n_h) * len(names) > cubes.DENSE_MAX_VALUES:
+            return None
+        ext = _extended(np.stack([grid.sums[name] for name in names], axis=-1), len(dims))
+        ext = ext.reshape(-1, int(in_country.sum()), len(names))
+
+        def local(cs, a=a, shape=shape) -> np.ndarray:  # table grid position -> this country's (-1: not in it)
+            at = np.zeros(len(cs[0]), np.int64)
+            inside = np.ones(len(cs[0]), bool)
+            for i, c in enumerate(cs):
+                if i == country_axis:  # this country, or the total over countries
+                    inside &= (c == a) | (c == layout.shape[i] - 1)
+                    c = (c != a).astype(np.int64)
+                at = at * shape[i] + c
+            return np.where(inside, at, -1)
+
+        def part(z: np.ndarray) -> np.ndarray:  # PSU values (cells x PSUs) -> this country's variance part
+            sy, syy = np.add.reduceat(z, starts, axis=1), np.add.reduceat(z * z, starts, axis=1)
+            return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
+
+        at = local(coords)
+        ok = at >= 0  # a cell of another country has no PSU here: its part is 0 ...
+        z = ext[at[ok], :, 0]
+        if mean_r is not None:
+            z = z - mean_r[ok, None] * ext[at[ok], :, 1]
+        elif share is not None:
+            den_at = local(den_coords)
+            z = z - share[0][ok, None] * ext[den_at[ok], :, 0]
+            # ... unless a share's denominator spans countries: there y - r y_den is -r y_den, whose part is
+            # r^2 times the denominator's own part (worked out once per denominator).
+            away = np.flatnonzero(~ok & (den_at >= 0))
+            if len(away):
+                dens, which = np.unique(den_at[away], return_inverse=True)
+                v[away] += share[0][away] ** 2 * part(ext[dens, :, 0])[which]
+        v[ok] += part(z)
+    return v
 
 
 @dataclass(frozen=True)

@@ -139,24 +139,26 @@ class Dense:
 
 
 def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence[str],
-               extra: tuple[np.ndarray, np.ndarray] | None = None) -> Dense | None:
+               extra: tuple[np.ndarray, np.ndarray] | None = None, fixed: Mapping[str, int] | None = None
+               ) -> Dense | None:
     """Sum `names` over the selected cube rows by `keys` onto a dense grid, with a last axis for `extra`
     = (a code per cube row, a map of those codes to 0..k-1) if given (e.g. the stratum); None when the grid
-    would be too large."""
+    would be too large. A key in `fixed` (key -> code, which every selected row has) gets a one-label axis."""
     if not keys and extra is None:
         raise ValueError("dense_sums needs at least one key")
-    labels = [cube.labels[key] for key in keys]
+    fixed = fixed or {}
+    labels = [cube.labels[key][[fixed[key]]] if key in fixed else cube.labels[key] for key in keys]
     sizes = [len(label) for label in labels] + ([int(extra[1].max()) + 1] if extra is not None else [])
     cells = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
     if cells * len(names) > DENSE_MAX_VALUES:
         return None
     out = np.zeros((len(names), cells))
     for piece in _pieces(rows):
-        columns = [cube.codes[key][piece] for key in keys]
+        columns = [(cube.codes[key][piece], size_) for key, size_ in zip(keys, sizes) if key not in fixed]
         if extra is not None:
-            columns.append(extra[1][extra[0][piece]])
-        index = columns[0].copy()
-        for code, size_ in zip(columns[1:], sizes[1:]):
+            columns.append((extra[1][extra[0][piece]], sizes[-1]))
+        index = columns[0][0].copy()
+        for code, size_ in columns[1:]:
             index *= size_
             index += code
         for j, name in enumerate(names):
