@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +36,7 @@ def new_id() -> str:
 class Catalogue:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._local = threading.local()  # per thread: a reader connection watching for commits
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             # catalogue.sql first (releases, audit log), then each feature's tables (catalogue_*.sql).
@@ -52,7 +53,7 @@ class Catalogue:
         """A token that changes whenever anything is committed to the catalogue, by any connection of any
         process; cheap (no table is read), so readers keep what they derived from it until it changes."""
         stat = self.path.stat()
-        local = self.__dict__.setdefault("_local", threading.local())
+        local = self._local
         file = (stat.st_dev, stat.st_ino)
         if getattr(local, "file", None) != file:  # first call in this thread, or the file was replaced
             # A read-only connection of its own: PRAGMA data_version moves when any *other* connection commits.

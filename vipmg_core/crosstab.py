@@ -871,8 +871,8 @@ def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, de
 # operations. It gives the same cells, in the same order, as the Polars path (a test checks it), in a small
 # fraction of the time. Surveys (variance by PSU) and grids too large to hold densely take the Polars path.
 
-_FLAG_NAMES = np.array([RELIABLE, CAUTION, SUPPRESSED], dtype=object)
-_F_RELIABLE, _F_CAUTION, _F_SUPPRESSED = 0, 1, 2
+_FLAG_NAMES = np.array(quality.FLAGS, dtype=object)
+_F_RELIABLE, _F_SUPPRESSED = quality.FLAGS.index(RELIABLE), quality.FLAGS.index(SUPPRESSED)
 _CONF_NAMES = np.array([CONF_FREE, CONF_PRIMARY, CONF_SECONDARY], dtype=object)
 _C_FREE, _C_PRIMARY, _C_SECONDARY = 0, 1, 2
 
@@ -897,18 +897,6 @@ def _cube_selection(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_o
             continue
         keep(name, cube.allowed(name, values))
     return allowed
-
-
-def _estimate_flags(cv: np.ndarray, n: np.ndarray, rule: quality.Rules) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        out = np.where(cv > rule.cv_reliable_max, _F_CAUTION, _F_RELIABLE)
-        return np.where((n < rule.min_unweighted_n) | np.isnan(cv) | (cv > rule.cv_caution_max), _F_SUPPRESSED, out)
-
-
-def _cv(estimate: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        size = np.abs(estimate)
-        return np.where(size > 0, 100 * np.sqrt(np.clip(variance, 0, None)) / size, np.nan)
 
 
 def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, design: str | None
@@ -939,8 +927,6 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         in_sample = sizes > 0
         n_h = sizes[in_sample]
         extra = (cube.combined(strata), np.cumsum(in_sample) - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
     grid = cubes.dense_sums(cube, q.dims, rows, [f"{name}{tag}" for name in names], extra)
     if grid is None:
         return None
@@ -964,31 +950,27 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     def cell(a: np.ndarray) -> np.ndarray:  # sum over strata
         return a.sum(axis=1) if census else a
 
-    def strata_variance(sy: np.ndarray, syy: np.ndarray) -> np.ndarray:
-        """Census: each record its own PSU; the ultimate-cluster variance from per-stratum sums and squares."""
-        return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
-
     with np.errstate(divide="ignore", invalid="ignore"):
         n, y = cell(g["n"]), cell(g["y"])
         x = cell(g["x"]) if ratio else None
         value = y / x if ratio else (n.astype(float) if count_rows else y)
-        if variance:
-            r = value[:, None]
+        if variance:  # a census: each record its own PSU, so per-stratum sums and squares are enough
             if survey:
                 v = _survey_variance(cube, ds, q, rows, layout, pos, tag, mean_r=value if ratio else None)
                 if v is None:
                     return None
             elif ratio:
-                v = strata_variance(g["y"] - r * g["x"], g["yy"] - 2 * r * g["yx"] + r * r * g["xx"])
+                r = value[:, None]
+                v = quality.ultimate_cluster(g["y"] - r * g["x"], g["yy"] - 2 * r * g["yx"] + r * r * g["xx"], n_h)
             else:
-                v = strata_variance(g["y"], g["yy"])
-            cv = _cv(value, v / (x * x) if ratio else v)
+                v = quality.ultimate_cluster(g["y"], g["yy"], n_h)
+            cv = quality.cv_values(value, v / (x * x) if ratio else v)
         else:
             cv = np.full(len(n), np.nan)
     if method in ("survey", "census"):
-        flag = _estimate_flags(cv, n, rule)
-    elif method == "admin" and rule.admin_min_count > 0:
-        flag = np.where((y > 0) & (y < rule.admin_min_count), _F_SUPPRESSED, _F_RELIABLE)
+        flag = quality.estimate_flag_codes(cv, n, rule)
+    elif method == "admin":
+        flag = quality.small_count_flag_codes(y, rule)
     else:
         flag = np.full(len(n), _F_RELIABLE)
     primary = flag == _F_SUPPRESSED
@@ -1018,15 +1000,15 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
                     if var is None:
                         return None
                 else:  # census: a record of the cell is in the denominator with the same weight
-                    var = strata_variance(g["y"] - rr * g["y"][den],
-                                          g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den])
+                    var = quality.ultimate_cluster(g["y"] - rr * g["y"][den],
+                                                   g["yy"] - 2 * rr * g["yy"] + rr * rr * g["yy"][den], n_h)
                 var = var / num[den] ** 2
             else:
                 var = np.full(len(n), np.nan)
         den_hidden = hidden[den]
-        value, cv = ratio_value * 100, _cv(ratio_value, var)
+        value, cv = ratio_value * 100, quality.cv_values(ratio_value, var)
         if variance:
-            own = _estimate_flags(cv, n, rule)
+            own = quality.estimate_flag_codes(cv, n, rule)
             conf = np.where(own == _F_SUPPRESSED, _C_PRIMARY, np.where(den_hidden & ~hidden, _C_SECONDARY, conf))
             hidden = hidden | den_hidden | (own == _F_SUPPRESSED)
             flag = own
@@ -1101,7 +1083,6 @@ def _survey_variance(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, rows: cube
         of_stratum = psu_stratum[in_country]
         starts = np.flatnonzero(np.diff(of_stratum, prepend=-1))
         n_h = np.diff(np.append(starts, len(of_stratum))).astype(float)
-        factor = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)
         fixed = {area: int(a)} if country_axis is not None else None
         grid = cubes.dense_sums(cube, dims, piece, names, (row_psu, np.cumsum(in_country) - 1), fixed=fixed)
         shape = [len(labels) + 1 for labels in grid.labels] if grid is not None else []
@@ -1120,9 +1101,9 @@ def _survey_variance(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, rows: cube
                 at = at * shape[i] + c
             return np.where(inside, at, -1)
 
-        def part(z: np.ndarray) -> np.ndarray:  # PSU values (cells x PSUs) -> this country's variance part
-            sy, syy = np.add.reduceat(z, starts, axis=1), np.add.reduceat(z * z, starts, axis=1)
-            return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
+        def part(z: np.ndarray, starts=starts, n_h=n_h) -> np.ndarray:  # PSU values -> this country's part
+            return quality.ultimate_cluster(np.add.reduceat(z, starts, axis=1), np.add.reduceat(z * z, starts, axis=1),
+                                            n_h)
 
         at = local(coords)
         ok = at >= 0  # a cell of another country has no PSU here: its part is 0 ...

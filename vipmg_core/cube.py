@@ -46,38 +46,38 @@ class Cube:
     codes: dict[str, np.ndarray]  # key column -> position in `labels` (int64: no casts on the hot path), per row
     sums: dict[str, np.ndarray]  # n, y, yy, n__VAR, ... (float64), one per cube row
     area_bounds: np.ndarray  # rows of the i-th area label are area_bounds[i]:area_bounds[i + 1]
-    _combined: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
+    _derived: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
 
     def table(self, columns: Sequence[str], name: str) -> np.ndarray:
         """The sum `name` by every combination of labels of `columns` (e.g. records per country and period)."""
         key = ("table", tuple(columns), name)
-        if key not in self._combined:
+        if key not in self._derived:
             shape = [len(self.labels[c]) for c in columns]
-            self._combined[key] = np.bincount(self.combined(columns), weights=self.sums[name],
+            self._derived[key] = np.bincount(self.combined(columns), weights=self.sums[name],
                                               minlength=int(np.prod(shape))).reshape(shape)
-        return self._combined[key]
+        return self._derived[key]
 
     def psus(self, area: str, time: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A survey's PSUs in (country, period, stratum, PSU) order: per row, its PSU's position; per PSU, its
         country code, period code and stratum number (non-decreasing)."""
         key = ("psus", area, time)
-        if key not in self._combined:
+        if key not in self._derived:
             columns = (area, time, STRATUM, PSU)
             shape = [len(self.labels[c]) for c in columns]
             unique, inverse = np.unique(self.combined(columns), return_inverse=True)
             a, t, s, _ = np.unravel_index(unique, shape)
-            self._combined[key] = (inverse.ravel(), a, t, np.ravel_multi_index((a, t, s), shape[:3]))
-        return self._combined[key]
+            self._derived[key] = (inverse.ravel(), a, t, np.ravel_multi_index((a, t, s), shape[:3]))
+        return self._derived[key]
 
     def combined(self, columns: Sequence[str]) -> np.ndarray:
         """One code per row for the combination of `columns` (e.g. country and period: the stratum)."""
         key = tuple(columns)
-        if key not in self._combined:
+        if key not in self._derived:
             code = np.zeros(self.height, np.int64)
             for column in columns:
                 code = code * len(self.labels[column]) + self.codes[column]
-            self._combined[key] = code
-        return self._combined[key]
+            self._derived[key] = code
+        return self._derived[key]
 
     @property
     def height(self) -> int:
@@ -179,6 +179,12 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
                 _CUBES.popitem(last=False)
         _CUBES.move_to_end(key)
         return _CUBES[key]
+
+
+def clear() -> None:
+    """Forget every kept cube (the next cross-tab of each dataset builds its cube again)."""
+    with _LOCK:
+        _CUBES.clear()
 
 
 def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | None:

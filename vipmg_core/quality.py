@@ -126,6 +126,37 @@ def small_count_flag(value: pl.Expr, rule: Rules | None = None) -> pl.Expr:
     return pl.when((value > 0) & (value < rule.admin_min_count)).then(pl.lit(SUPPRESSED)).otherwise(pl.lit(RELIABLE))
 
 
+# The same rules on NumPy arrays, for the cross-tab's dense path (one array per cell, strata along axis 1).
+
+def ultimate_cluster(sy: np.ndarray, syy: np.ndarray, n_h: np.ndarray) -> np.ndarray:
+    """`stratum_variance` on arrays: per cell, the sum over strata of n_h / (n_h - 1) * (syy - sy^2 / n_h),
+    each stratum's part clipped at 0; strata with one PSU contribute nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)
+        return (factor * np.clip(syy - sy * sy / n_h, 0, None)).sum(axis=1)
+
+
+def cv_values(estimate: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """`cv_percent` on arrays: NaN where the estimate is zero or missing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.abs(estimate)
+        return np.where(size > 0, 100 * np.sqrt(np.clip(variance, 0, None)) / size, np.nan)
+
+
+def estimate_flag_codes(cv: np.ndarray, n: np.ndarray, rule: Rules) -> np.ndarray:
+    """`estimate_flag` on arrays, as positions in FLAGS."""
+    with np.errstate(invalid="ignore"):
+        out = np.where(cv > rule.cv_reliable_max, FLAGS.index(CAUTION), FLAGS.index(RELIABLE))
+        return np.where((n < rule.min_unweighted_n) | np.isnan(cv) | (cv > rule.cv_caution_max),
+                        FLAGS.index(SUPPRESSED), out)
+
+
+def small_count_flag_codes(value: np.ndarray, rule: Rules) -> np.ndarray:
+    """`small_count_flag` on arrays, as positions in FLAGS."""
+    suppressed = (value > 0) & (value < rule.admin_min_count) if rule.admin_min_count > 0 else np.zeros(len(value), bool)
+    return np.where(suppressed, FLAGS.index(SUPPRESSED), FLAGS.index(RELIABLE))
+
+
 # --- complementary suppression ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ class Warehouse:
         self.files = self.root / "warehouse"
         self.files.mkdir(parents=True, exist_ok=True)
         self.catalogue = Catalogue(self.root / "catalogue.sqlite")
+        self._memo: dict[tuple, tuple] = {}  # catalogue reads, kept until the catalogue changes
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -220,12 +221,11 @@ class Warehouse:
     def _remembered(self, key: tuple, compute):
         """`compute()`, kept until the catalogue changes (reads of it run on every cross-tab and page rerun)."""
         token = self.catalogue.changes()
-        memo = self.__dict__.setdefault("_memo", {})
-        hit = memo.get(key)
+        hit = self._memo.get(key)
         if hit is not None and hit[0] == token:
             return hit[1]
         value = compute()
-        memo[key] = (token, value)
+        self._memo[key] = (token, value)
         return value
 
     def releases(self, dataset_id: str | None = None, *, published_only: bool = True) -> list[Release]:
