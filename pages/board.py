@@ -44,19 +44,17 @@ if not cal:
 countries = [account.country] if account.country and account.country in ctx.countries else ctx.countries
 # Up to this year: what is due now matters even before any of it is published.
 years = list(range(max(ctx.years[1], date.today().year), ctx.years[0] - 1, -1))
-shell.url_state("byr", years[0], shell.parse_choice([str(y) for y in years]))
-if isinstance(st.session_state.get("byr"), str):
-    st.session_state["byr"] = int(st.session_state["byr"])
+shell.url_state("byr", years[0], lambda raw: int(raw) if raw in {str(y) for y in years} else None)
 year = st.selectbox(t("network.filter_year", lang), years, key="byr")
 shell.url_publish("byr", year, years[0])
 
-cells = network.board(wh, account, countries=countries, dataset_ids_=ctx.dataset_ids, years=(year, year))
 everything = network.board(wh, account, countries=countries, dataset_ids_=ctx.dataset_ids)
+cells = network.in_years(everything, (year, year))
+updated = network.last_updated(wh, countries=countries)
 
 st.subheader(t("network.summary", lang))
 st.caption(t("network.summary_help", lang))
-st.dataframe(network.summary_table(network.summary(everything), network.last_updated(wh, countries=countries), lang),
-             hide_index=True, width="stretch")
+st.dataframe(network.summary_table(network.summary(everything), updated, lang), hide_index=True, width="stretch")
 
 st.subheader(t("network.owed", lang))
 owed = network.owed(cells)
@@ -80,8 +78,7 @@ else:
                        "text/csv", on_click="ignore")
 
 st.subheader(t("network.last_updated", lang))
-st.dataframe(network.last_updated_table(network.last_updated(wh, countries=countries), lang), hide_index=True,
-             width="stretch")
+st.dataframe(network.last_updated_table(updated, lang), hide_index=True, width="stretch")
 
 st.subheader(t("network.calendar", lang))
 st.caption(t("network.calendar_help", lang))

@@ -63,7 +63,8 @@ places = [ALL, *project_countries()]
 topics = [ALL, *dataset_ids()]
 shell.url_state("lc", ALL, shell.parse_choice(places))
 shell.url_state("lt", ALL, shell.parse_choice(topics))
-years = [ALL, *sorted({a.date[:4] for a in library.articles(wh, account)}, reverse=True)]
+every = library.articles(wh, account)  # what this account may read, unfiltered
+years = [ALL, *sorted({a.date[:4] for a in every}, reverse=True)]
 shell.url_state("ly", ALL, shell.parse_choice(years))
 c1, c2, c4, c3 = st.columns([2, 2, 1, 1])
 country = c1.selectbox(t("library.filter_country", lang), places, key="lc",
@@ -116,7 +117,7 @@ if writer:
     st.divider()
     st.subheader(t("library.write", lang))
     st.caption(t("library.write_help", lang))
-    mine = [a for a in library.articles(wh, account) if a.kind == "article"]
+    mine = [a for a in every if a.kind == "article"]
     options = [ALL, *[a.article_id for a in mine]]
     labels = {a.article_id: a.text(lang)["title"] for a in mine}
     editing = st.selectbox(t("library.edit_which", lang), options, key="lib_edit",

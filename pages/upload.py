@@ -4,6 +4,8 @@ Validate-only: the file lives in this session's memory while it is checked; noth
 mapping profile when the user asks for one to be saved.
 """
 
+from dataclasses import replace
+
 import plotly.express as px
 import streamlit as st
 
@@ -100,12 +102,12 @@ with st.expander(t("upload.detected", lang), expanded=False):
 st.header(t("upload.step_columns", lang))
 st.caption(t("upload.columns_help", lang))
 base = mp.refit(profile, read) if profile else mp.auto_mapping(read, dataset_id, country)
-base = mp.Mapping(**{**base.__dict__, "country": country, "sheet": read.info.sheet,
-                     "header_row": read.info.header_row})
+base = replace(base, country=country, sheet=read.info.sheet, header_row=read.info.header_row)
 file_label = t("upload.col_file_column", lang)
+columns = mp.column_table(read, base, lang)
 edited = st.data_editor(
-    mp.column_table(read, base, lang), key=f"columns_{file_key}_{dataset_id}_{profile_choice}_{lang}",
-    hide_index=True, width="stretch", disabled=[c for c in mp.column_table(read, base, lang).columns if c != file_label],
+    columns, key=f"columns_{file_key}_{dataset_id}_{profile_choice}_{lang}",
+    hide_index=True, width="stretch", disabled=[c for c in columns.columns if c != file_label],
     column_config={file_label: st.column_config.SelectboxColumn(
         file_label, options=[mp.none_label(lang)] + read.columns, required=True)},
 )
@@ -170,7 +172,8 @@ if summary.height:
     st.dataframe(summary, hide_index=True, width="stretch")
 
 st.subheader(t("upload.problems", lang))
-problems = report.table(lang).to_pandas()
+report_table = report.table(lang)
+problems = report_table.to_pandas()
 if problems.empty:
     st.caption(t("upload.no_problems", lang))
 else:
@@ -200,10 +203,10 @@ meta = ExportMeta(dataset_id=ds.id, lang=lang, title=t("upload.report_title", la
                   provenance=(f"{report.info.name} · SHA-256 {report.info.sha256}",))
 stem = report.info.name.rsplit(".", 1)[0]
 downloads = st.columns(2)
-downloads[0].download_button(t("upload.download_excel", lang), data=excel_bytes(report.table(lang), meta),
+downloads[0].download_button(t("upload.download_excel", lang), data=excel_bytes(report_table, meta),
                              file_name=f"{stem}_validation.xlsx", on_click="ignore",
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-downloads[1].download_button(t("upload.download_csv", lang), data=csv_bytes(report.table(lang), meta),
+downloads[1].download_button(t("upload.download_csv", lang), data=csv_bytes(report_table, meta),
                              file_name=f"{stem}_validation.csv", mime="text/csv", on_click="ignore")
 
 # --- 5. preview ---------------------------------------------------------------------------------------------

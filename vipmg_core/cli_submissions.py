@@ -111,9 +111,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vipmg_core import mapping as mp
-    from vipmg_core.datasets import dataset
     from vipmg_core.readers import ReadError
-    from vipmg_core.submissions import standard_rows
     from vipmg_core.validation import validate_path
 
     wh = Warehouse()
@@ -132,10 +130,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         raise SubmissionError(exc.message("en")) from None
     if not report.ready:
         raise SubmissionError(f"the file has {report.errors} errors: run `validate` to see them, fix, and send again")
-    sub = SubmissionStore(wh).create(
-        account, dataset_id=args.dataset, country=country, file_name=Path(args.file).name,
-        data=Path(args.file).read_bytes(), frame=standard_rows(dataset(args.dataset), report.data),
-        mapping=json.loads(report.mapping.to_json()), report=report.to_dict("en"), ready=True,
+    sub = SubmissionStore(wh).create_from_report(
+        account, report, Path(args.file).read_bytes(), file_name=Path(args.file).name,
         source_institution=args.institution or account.institution, definitions=args.definitions or "",
         notes=args.notes or "", submit=not args.draft)
     print(f"{sub.submission_id}: {sub.status} ({sub.dataset_id} {sub.country} {sub.period} v{sub.version}, "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import pandas as pd
@@ -374,7 +374,7 @@ def refit(mapping: Mapping, read: ReadResult) -> Mapping:
         if columns.get(canonical) is None and source and source not in used and canonical not in mapping.constants:
             columns[canonical] = source
             used.add(source)
-    return Mapping(**{**mapping.__dict__, "columns": columns})
+    return replace(mapping, columns=columns)
 
 
 # --- profiles -----------------------------------------------------------------------------------------------
@@ -439,7 +439,7 @@ def apply_column_table(mapping: Mapping, table: pd.DataFrame, lang: str) -> Mapp
     constants = {k: v for k, v in mapping.constants.items() if columns.get(k) is None}
     if columns.get(ds.area_column) is None:
         constants[ds.area_column] = mapping.country
-    return Mapping(**{**mapping.__dict__, "columns": columns, "constants": constants})
+    return replace(mapping, columns=columns, constants=constants)
 
 
 def code_options(list_id: str, lang: str) -> list[str]:
@@ -470,7 +470,7 @@ def apply_code_table(mapping: Mapping, canonical: str, table: pd.DataFrame, lang
     values = table[t("upload.col_value", lang)].tolist()
     chosen = table[t("upload.col_code", lang)].tolist()
     codes = {str(v): str(c).split(" — ", 1)[0] for v, c in zip(values, chosen) if isinstance(c, str) and c}
-    return Mapping(**{**mapping.__dict__, "codes": {**mapping.codes, canonical: codes}})
+    return replace(mapping, codes={**mapping.codes, canonical: codes})
 
 
 def unmapped_choices(read: ReadResult, mapping: Mapping, canonical: str) -> list[tuple[str, list[str]]]:
@@ -495,7 +495,7 @@ def code_label(list_id: str, code: str, lang: str) -> str:
 
 def with_code(mapping: Mapping, canonical: str, value: str, code: str) -> Mapping:
     codes = {**mapping.codes, canonical: {**mapping.codes.get(canonical, {}), value: code}}
-    return Mapping(**{**mapping.__dict__, "codes": codes})
+    return replace(mapping, codes=codes)
 
 
 # --- values -------------------------------------------------------------------------------------------------

@@ -221,13 +221,18 @@ def board(wh: Warehouse, account: Account | None, *, countries: Iterable[str] | 
              .join(subs, on=keys, how="left")
              .with_columns(pl.col("expected").fill_null(False)))
     if years is not None:
-        year = pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False)
-        cells = cells.filter(year.is_between(years[0], years[1]))
+        cells = in_years(cells, years)
 
     due = [cal[d].due(p) if d in cal and _fits(p, cal[d].frequency) else None
            for d, p in zip(cells["dataset_id"], cells["period"])]
     cells = cells.with_columns(pl.Series("due", due, dtype=pl.Date))
     return _finish(cells, today)
+
+
+def in_years(cells: pl.DataFrame, years: tuple[int, int]) -> pl.DataFrame:
+    """Board cells whose period falls in `years` (inclusive): a year's view of a board already built."""
+    year = pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False)
+    return cells.filter(year.is_between(years[0], years[1]))
 
 
 def _fits(period: str, frequency: str) -> bool:

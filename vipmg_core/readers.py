@@ -172,7 +172,7 @@ def sniff_format(data: bytes, name: str) -> str:
     """The format from the bytes themselves; the extension only decides between look-alikes."""
     ext = safe_name(name).rsplit(".", 1)[-1].lower() if "." in safe_name(name) else ""
     head = data[:16]
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"  # OLE2: legacy Excel (or a password-protected xlsx, refused later)
@@ -594,10 +594,6 @@ def _column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def is_missing(value: str | None) -> bool:
-    return value is None or value.strip().lower() in MISSING_MARKERS
 
 
 def missing_expr(name: str) -> pl.Expr:

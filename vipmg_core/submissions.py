@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -18,6 +19,9 @@ from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Provenance, Warehouse, _q
+
+if TYPE_CHECKING:
+    from vipmg_core.validation import Report
 
 STATUSES = ("draft", "submitted", "published", "rejected", "superseded")
 
@@ -89,6 +93,17 @@ class SubmissionStore:
         self.blobs = BlobStore(wh.root / "blobs")
 
     # -- writing -----------------------------------------------------------------------------------
+
+    def create_from_report(self, account: Account, report: Report, data: bytes, *, file_name: str,
+                           lang: str = "en", source_institution: str = "", definitions: str = "",
+                           notes: str = "", submit: bool = True) -> Submission:
+        """Keep a validated file: its standard rows, with the mapping and report that produced them (the
+        upload page and the `submit` command send files the same way)."""
+        return self.create(account, dataset_id=report.dataset_id, country=report.country, file_name=file_name,
+                           data=data, frame=standard_rows(dataset(report.dataset_id), report.data),
+                           mapping=json.loads(report.mapping.to_json()), report=report.to_dict(lang),
+                           ready=report.ready, source_institution=source_institution, definitions=definitions,
+                           notes=notes, submit=submit)
 
     def create(
         self,

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import mapping as mp
-from vipmg_core.codelists import codelist, country_name
+from vipmg_core.codelists import codelist
 from vipmg_core.datasets import Column, Dataset, dataset
 from vipmg_core.i18n import fmt_number, t
 from vipmg_core.readers import ROW, Detection, FileInfo, ReadResult, missing_expr
@@ -700,7 +700,3 @@ def fmt_size(size: int, lang: str) -> str:
     if size < 1024 * 1024:
         return f"{fmt_number(size / 1024, lang, 1)} KB"
     return f"{fmt_number(size / 1024 / 1024, lang, 1)} MB"
-
-
-def country_label(iso3: str, lang: str) -> str:
-    return f"{country_name(iso3, lang)} ({iso3})"

@@ -114,7 +114,7 @@ def filter_rows(table: pd.DataFrame, chosen: dict[str, list[str]]) -> pd.DataFra
 def send_section(report, file_bytes: bytes, account: Account | None, lang: str) -> None:
     """After validation: a signed-in focal point of the file's country sends it for review; others are told
     what they would need. Validation alone never stores anything."""
-    from vipmg_core.submissions import SubmissionError, standard_rows
+    from vipmg_core.submissions import SubmissionError
 
     if account is None:
         st.info(t("send.sign_in", lang, country=country_name(report.country, lang)))
@@ -138,10 +138,8 @@ def send_section(report, file_bytes: bytes, account: Account | None, lang: str) 
             return
     store = SubmissionStore(_warehouse())
     try:
-        sub = store.create(account, dataset_id=report.dataset_id, country=report.country, file_name=report.info.name,
-                           data=file_bytes, frame=standard_rows(dataset(report.dataset_id), report.data),
-                           mapping=json.loads(report.mapping.to_json()), report=report.to_dict(lang), ready=True,
-                           source_institution=institution, definitions=definitions, notes=notes)
+        sub = store.create_from_report(account, report, file_bytes, file_name=report.info.name, lang=lang,
+                                       source_institution=institution, definitions=definitions, notes=notes)
     except (SubmissionError, Forbidden) as exc:
         st.error(t("subs.error", lang, reason=exc))
         return

@@ -14,6 +14,9 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
+from vipmg_core import demo
+from vipmg_core.warehouse import Warehouse
+
 HOME = Path(__file__).resolve().parents[2] / "Home.py"
 
 
@@ -49,6 +52,13 @@ def open_page(page: str | None = None, params: dict[str, str] | None = None, *, 
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def own_demo(tmp_path_factory, name: str) -> Warehouse:
+    """A small demo warehouse of a module's own, to publish into; serve it with own_data_dir(wh.root)."""
+    wh = Warehouse(tmp_path_factory.mktemp(name))
+    demo.build(wh, scale=0.05)
+    return wh
 
 
 @contextmanager

@@ -4,11 +4,10 @@
 import polars as pl
 import pytest
 
-from vipmg_core import accounts, demo, network
+from vipmg_core import accounts, network
 from vipmg_core.submissions import SubmissionStore
-from vipmg_core.warehouse import Warehouse
 
-from .conftest import open_page, own_data_dir
+from .conftest import open_page, own_data_dir, own_demo
 
 BOARD = "pages/board.py"
 PASSWORD = "a-long-password-1"
@@ -17,9 +16,7 @@ PASSWORD = "a-long-password-1"
 @pytest.fixture(scope="module")
 def board_dir(tmp_path_factory):
     """The demo, plus a GTM returns submission rejected with a reason and a calendar for returns."""
-    root = tmp_path_factory.mktemp("board_page")
-    wh = Warehouse(root)
-    demo.build(wh, scale=0.05)
+    wh = own_demo(tmp_path_factory, "board_page")
     cat = wh.catalogue
     fp = accounts.add_user(cat, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="t",
                            display_name="Ana Pérez", institution="IGM Guatemala", email="ana@igm.gob.gt")
@@ -33,7 +30,7 @@ def board_dir(tmp_path_factory):
                        mapping={}, report={"ready": True}, ready=True)
     store.reject(rev, sub.submission_id, "faltan las edades")
     network.set_calendar(wh, rev, "returns", "monthly", due_days=30, since=f"{year + 1}-01")
-    with own_data_dir(root):
+    with own_data_dir(wh.root):
         yield year
 
 
@@ -73,6 +70,6 @@ def test_a_reviewer_saves_a_calendar_and_a_bad_period_is_explained(board_dir):
     at = open_page(BOARD, {"lang": "en"}, user="rev")
     form_inputs = [w for w in at.text_input if w.label.startswith("From period")]
     form_inputs[0].input("2024-13")
-    submit = [b for b in at.button if b.label == "Save calendar"][0]
+    submit = next(b for b in at.button if b.label == "Save calendar")
     submit.click().run()
     assert any("does not fit" in e.value for e in at.error)

@@ -6,13 +6,13 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vipmg_core import accounts, demo, library
+from vipmg_core import accounts, library
 from vipmg_core import profiles as pr
 from vipmg_core.i18n import t
 from vipmg_core.warehouse import Warehouse
 
 from . import conftest
-from .conftest import own_data_dir
+from .conftest import own_data_dir, own_demo
 
 PASSWORD = "a-long-password-1"
 VIEW = {"xds": "returns", "xr": "ref_area", "xc": "sex", "cty": "GTM,HND", "yr": "2023-2024"}
@@ -21,16 +21,14 @@ LINK = "/crosstab?" + "&".join(f"{k}={v}" for k, v in VIEW.items())
 
 @pytest.fixture(scope="module")
 def lib_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("library_page")
-    wh = Warehouse(root)
-    demo.build(wh, scale=0.05)
+    wh = own_demo(tmp_path_factory, "library_page")
     rev = accounts.add_user(wh.catalogue, "rev", role="reviewer", password=PASSWORD, actor="t")
     body = f"Los retornos desde Estados Unidos y México.\n\n[[view: {LINK}]]\n\nFin del artículo."
     pub = library.save(wh, rev, {"es": {"title": "Retornos en el norte de Centroamérica", "summary": "Cifras vivas",
                                         "body": body}}, countries=["GTM", "HND"], topics=["returns"])
     library.publish(wh, rev, pub.article_id)
     library.save(wh, rev, {"es": {"title": "Borrador interno", "summary": "", "body": "No publicar"}})
-    with own_data_dir(root):
+    with own_data_dir(wh.root) as root:
         yield root
 
 

@@ -4,11 +4,11 @@
 import polars as pl
 import pytest
 
-from vipmg_core import accounts, demo
+from vipmg_core import accounts
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
 
-from .conftest import open_page, own_data_dir
+from .conftest import open_page, own_data_dir, own_demo
 
 LOGIN = "pages/login.py"
 PASSWORD = "a-long-password-1"
@@ -17,9 +17,7 @@ PASSWORD = "a-long-password-1"
 @pytest.fixture(scope="module")
 def own_dir(tmp_path_factory):
     """A warehouse of this module's own: these tests publish, which other tests must not see."""
-    root = tmp_path_factory.mktemp("subs_pages")
-    wh = Warehouse(root)
-    demo.build(wh, scale=0.05)
+    wh = own_demo(tmp_path_factory, "subs_pages")
     cat = wh.catalogue
     accounts.add_user(cat, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="t")
     accounts.add_user(cat, "fp_hnd", role="focal_point", country="HND", password=PASSWORD, actor="t")
@@ -31,7 +29,7 @@ def own_dir(tmp_path_factory):
                                file_name="retornos_dic.csv", data=b"original bytes", frame=frame,
                                mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1},
                                ready=True)
-    with own_data_dir(root):
+    with own_data_dir(wh.root) as root:
         yield root
 
 
