@@ -53,8 +53,8 @@ if not countries:
     st.info(t("profiles.error.no_countries", lang))
     st.stop()
 
-first = None if ctx.years[0] <= bounds[0] else ctx.years[0]
-result = _compare(str(wh.root), wh.state_token(), indicator, tuple(countries), first, ctx.years[1])
+period = pr.period_for_years(ctx.years, bounds)
+result = _compare(str(wh.root), wh.state_token(), indicator, tuple(countries), period.first_year, period.last_year)
 
 with st.container(border=True):
     st.markdown(f"**{t('compare.caveats', lang)}**")
@@ -85,7 +85,8 @@ st.dataframe(table, hide_index=True, width="stretch",
                             if table[c].dtype.kind in "if"})
 meta = cp.export_meta(result, lang)
 buttons = st.columns(2)
-buttons[0].download_button(t("compare.download_csv", lang), csv_bytes(table, meta), f"{name}.csv", "text/csv",
-                           on_click="ignore")
-buttons[1].download_button(t("compare.download_excel", lang), excel_bytes(table, meta), f"{name}.xlsx",
+# Files are made when a button is clicked, not on every rerun.
+buttons[0].download_button(t("compare.download_csv", lang), lambda: csv_bytes(table, meta), f"{name}.csv",
+                           "text/csv", on_click="ignore")
+buttons[1].download_button(t("compare.download_excel", lang), lambda: excel_bytes(table, meta), f"{name}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")

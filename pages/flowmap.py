@@ -226,9 +226,10 @@ with table_side:
     meta = fl.export_meta(result, lang, wh.has_synthetic([ds.id]))
     name = f"flows_{ds.id}_{period_text.replace('–', '_')}"
     buttons = st.columns(2)
-    buttons[0].download_button(t("flows.download_csv", lang), csv_bytes(table, meta), f"{name}.csv", "text/csv",
-                               on_click="ignore")
-    buttons[1].download_button(t("flows.download_excel", lang), excel_bytes(table, meta), f"{name}.xlsx",
+    # Files are made when a button is clicked, not on every rerun.
+    buttons[0].download_button(t("flows.download_csv", lang), lambda: csv_bytes(table, meta), f"{name}.csv",
+                               "text/csv", on_click="ignore")
+    buttons[1].download_button(t("flows.download_excel", lang), lambda: excel_bytes(table, meta), f"{name}.xlsx",
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                on_click="ignore")
 

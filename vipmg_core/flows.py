@@ -305,14 +305,13 @@ def flows(
     if unknown:
         raise FlowError("bad_country", codes=", ".join(unknown))
     checked = _check_filters(ds, role, filters)
-    available = periods(wh, ds.id, role)
     if period is None:
         span = default_period(wh, ds.id, role)
         if span is None:
             raise FlowError("no_data")
         first, last = span
     else:
-        first, last = resolve_period(period, available)
+        first, last = resolve_period(period, periods(wh, ds.id, role))
 
     everything = pairs(wh, ds, role, first, last, checked)
     if not ds.is_microdata:

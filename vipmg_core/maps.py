@@ -19,24 +19,25 @@ BUBBLE = [200, 80, 40, 190]
 REGION_VIEW = pdk.ViewState(latitude=15.5, longitude=-80.0, zoom=3.1, min_zoom=1, max_zoom=8)
 
 
-def base_layer(lang: str, highlight: set[str] | None = None) -> pdk.Layer:
-    """Country polygons; the highlighted ones (the project countries, usually) drawn in colour."""
-    highlight = highlight or set()
+def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: dict[str, str]) -> dict:
     geojson = countries_geojson(lang)
     for feature in geojson["features"]:
-        feature["properties"]["fill"] = HIGHLIGHT if feature["properties"]["iso3"] in highlight else LAND
-        feature["properties"]["label"] = feature["properties"]["name"]
-    return pdk.Layer(
-        "GeoJsonLayer",
-        geojson,
-        id="countries",
-        stroked=True,
-        filled=True,
-        get_fill_color="properties.fill",
-        get_line_color=BORDER,
-        line_width_min_pixels=0.5,
-        pickable=False,
-    )
+        props = feature["properties"]
+        props["fill"] = colour if props["iso3"] in coloured else LAND
+        if props["iso3"] in labels:
+            props["label"] = labels[props["iso3"]]
+    return geojson
+
+
+# How every map draws the country polygons.
+_POLYGON_STYLE = {"stroked": True, "filled": True, "get_fill_color": "properties.fill", "get_line_color": BORDER,
+                  "line_width_min_pixels": 0.5}
+
+
+def base_layer(lang: str, highlight: set[str] | None = None) -> pdk.Layer:
+    """Country polygons; the highlighted ones (the project countries, usually) drawn in colour."""
+    return pdk.Layer("GeoJsonLayer", _country_polygons(lang, highlight or set(), HIGHLIGHT, {}), id="countries",
+                     **_POLYGON_STYLE, pickable=False)
 
 
 def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:
@@ -185,21 +186,11 @@ def selectable_countries_layer(lang: str, selected: set[str], labels: dict[str, 
                                layer_id: str = "countries") -> pdk.Layer:
     """The country polygons as `base_layer`, but pickable (a click selects the country) with a tooltip label
     per country, and the selected countries filled in colour."""
-    labels = labels or {}
-    geojson = countries_geojson(lang)
-    for feature in geojson["features"]:
-        props = feature["properties"]
-        props["fill"] = SELECTED if props["iso3"] in selected else LAND
-        props["label"] = labels.get(props["iso3"], props["name"])
     return pdk.Layer(
         "GeoJsonLayer",
-        geojson,
+        _country_polygons(lang, selected, SELECTED, labels or {}),
         id=layer_id,
-        stroked=True,
-        filled=True,
-        get_fill_color="properties.fill",
-        get_line_color=BORDER,
-        line_width_min_pixels=0.5,
+        **_POLYGON_STYLE,
         pickable=True,
         # Picking the borders too made clicks fail in Streamlit's deck (the pointer-down pick outlasted the tap).
         _subLayerProps={"polygons-stroke": {"pickable": False}},

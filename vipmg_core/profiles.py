@@ -847,6 +847,7 @@ def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEF
     figures: list[Figure] = []
     trends: list[pl.DataFrame] = []
     notes: list[str] = []
+    share_tried = False  # the share goes right after the stock it divides, or last when there is no stock
     for spec in FIGURES:
         if not spec.additive and not where.is_country:
             notes.append(spec.key)  # one person may be counted in several countries: no regional total
@@ -864,10 +865,11 @@ def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEF
                                              pl.lit(s.dataset.unit).alias("unit"),
                                              pl.lit(s.synthetic(wh)).alias("synthetic")))
         if spec.key == "immigrant_stock":
+            share_tried = True
             share = immigrant_share(wh, areas, period)
             if share is not None:
                 figures.append(share)
-    if not any(f.key == SHARE_KEY for f in figures):
+    if not share_tried:
         share = immigrant_share(wh, areas, period)
         if share is not None:
             figures.append(share)

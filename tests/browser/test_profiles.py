@@ -29,6 +29,18 @@ def main(page: Page):
     return page.get_by_test_id("stMain")
 
 
+def download_from_profile(page: Page, url: str, button_label: str, tmp_path: Path, timeout_ms: int) -> Path:
+    """Opens a profile, clicks one of its download buttons and saves the file under its suggested name."""
+    open_url(page, url)
+    button = main(page).get_by_role("button", name=button_label)
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=timeout_ms) as info:
+        button.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    return saved
+
+
 def test_a_profile_shows_its_figures_charts_and_map_offline(app_url: str, page: Page, demo_wh):
     open_url(page, f"{app_url}/?lang=en")  # warm the server's routing, as other browser tests do
     open_url(page, f"{app_url}/profile?lang=en&pc=CRI")
@@ -59,13 +71,8 @@ def test_the_comparison_draws_bars_and_an_offline_choropleth(app_url: str, page:
 
 def test_the_downloaded_bulletin_opens_and_draws_with_no_network(app_url: str, page: Page, browser: Browser,
                                                                  tmp_path: Path):
-    open_url(page, f"{app_url}/profile?lang=es&pc=PAN")
-    button = main(page).get_by_role("button", name=t("profiles.download_html", "es"))
-    button.scroll_into_view_if_needed()
-    with page.expect_download(timeout=120_000) as info:
-        button.click()
-    saved = tmp_path / info.value.suggested_filename
-    info.value.save_as(saved)
+    saved = download_from_profile(page, f"{app_url}/profile?lang=es&pc=PAN", t("profiles.download_html", "es"),
+                                  tmp_path, timeout_ms=120_000)
     assert saved.name.startswith("boletin_PAN_") and saved.suffix == ".html"
 
     # A colleague opens the file from a USB stick: a new browser, a file:// page, nothing else allowed.
@@ -86,12 +93,7 @@ def test_the_downloaded_bulletin_opens_and_draws_with_no_network(app_url: str, p
 
 @pytest.mark.skipif(not bl.pdf_available(), reason="Chromium is not installed: the page offers the HTML only")
 def test_the_pdf_bulletin_downloads_from_the_profile(app_url: str, page: Page, tmp_path: Path):
-    open_url(page, f"{app_url}/profile?lang=en&pc=LCA")
-    button = main(page).get_by_role("button", name=t("profiles.download_pdf", "en"))
-    button.scroll_into_view_if_needed()
-    with page.expect_download(timeout=180_000) as info:
-        button.click()
-    saved = tmp_path / info.value.suggested_filename
-    info.value.save_as(saved)
+    saved = download_from_profile(page, f"{app_url}/profile?lang=en&pc=LCA", t("profiles.download_pdf", "en"),
+                                  tmp_path, timeout_ms=180_000)
     assert saved.name == "bulletin_LCA_2024_en.pdf"
     assert saved.read_bytes().startswith(b"%PDF")

@@ -537,6 +537,30 @@ def recode(values: pl.Series, mapping: dict[str, str | None], column: str, notes
     return values.replace_strict(known, default=None, return_dtype=pl.String)
 
 
+def codes_of(labels: pl.Series, mapping: dict[str, str | None], column: str) -> pl.Series:
+    """A closed list of a publisher's labels (case and spaces ignored) to codes; a label outside it stops the
+    import, since guessing would move counts between categories."""
+    labels = labels.str.to_lowercase().str.strip_chars()
+    unknown = sorted(set(labels.drop_nulls().unique().to_list()) - set(mapping))
+    if unknown:
+        raise ImportProblem("unknown_values", column=column, values=", ".join(unknown[:5]))
+    return labels.replace_strict(mapping, return_dtype=pl.String)
+
+
+def tidy_count(values: pl.Series) -> pl.Series:
+    """gdidata's `n` column: counts that may be written as decimals, rounded; unreadable ones null."""
+    return values.str.strip_chars().cast(pl.Float64, strict=False).round().cast(pl.Int64)
+
+
+def without_missing_values(frame: pl.DataFrame, notes: list[Note]) -> pl.DataFrame:
+    """Rows whose count could not be read are left out, and a note says how many."""
+    skipped = frame["obs_value"].null_count()
+    if not skipped:
+        return frame
+    notes.append(Note("values_skipped", {"rows": skipped}))
+    return frame.filter(pl.col("obs_value").is_not_null())
+
+
 def month_of(dates: pl.Series) -> pl.Series:
     """`2024-03-01` (or `2024-03`) -> `2024-03`."""
     return dates.cast(pl.String).str.strip_chars().str.slice(0, 7)

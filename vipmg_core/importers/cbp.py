@@ -16,7 +16,17 @@ from __future__ import annotations
 import polars as pl
 
 from vipmg_core.countries import normalise
-from vipmg_core.importers import ImportProblem, Note, Parsed, Source, Table, month_of, recode
+from vipmg_core.importers import (
+    ImportProblem,
+    Note,
+    Parsed,
+    Source,
+    Table,
+    month_of,
+    recode,
+    tidy_count,
+    without_missing_values,
+)
 
 PUBLISHER = "U.S. Customs and Border Protection (CBP)"
 KEY = "cbp"
@@ -66,10 +76,7 @@ def parse(source: Source, **_options: object) -> Parsed:
         "border_region": region,
         "obs_value": raw[names["encounter count"]].str.replace_all(r"[,\s]", "").cast(pl.Int64, strict=False),
     })
-    skipped = frame["obs_value"].null_count()
-    if skipped:
-        notes.append(Note("values_skipped", {"rows": skipped}))
-        frame = frame.filter(pl.col("obs_value").is_not_null())
+    frame = without_missing_values(frame, notes)
     notes.append(Note("cbp_other"))
     first, last = int(fiscal.min()), int(fiscal.max())
     return Parsed(series="cbp-nationwide-encounters", publisher=PUBLISHER, publisher_key=KEY,
@@ -88,12 +95,9 @@ def tidy_series(source: Source) -> Parsed:
         "demographic": recode(raw["demog"], DEMOGRAPHIC, "demog", notes),
         "authority": recode(raw["authority"], AUTHORITY, "authority", notes),
         "border_region": ["SOUTHWEST"] * raw.height,
-        "obs_value": raw["n"].str.strip_chars().cast(pl.Float64, strict=False).round().cast(pl.Int64),
+        "obs_value": tidy_count(raw["n"]),
     })
-    skipped = frame["obs_value"].null_count()
-    if skipped:
-        notes.append(Note("values_skipped", {"rows": skipped}))
-        frame = frame.filter(pl.col("obs_value").is_not_null())
+    frame = without_missing_values(frame, notes)
     notes.append(Note("cbp_southwest"))
     last = max(frame["time_period"])
     return Parsed(series="cbp-southwest-tidy", publisher=PUBLISHER, publisher_key=KEY,

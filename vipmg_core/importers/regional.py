@@ -19,7 +19,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from vipmg_core.importers import ImportProblem, Note, Parsed, Source, Table, cbp, month_of, recode
+from vipmg_core.importers import (
+    ImportProblem,
+    Note,
+    Parsed,
+    Source,
+    Table,
+    cbp,
+    month_of,
+    recode,
+    tidy_count,
+    without_missing_values,
+)
 
 COMPILED = "tidy series compiled by IOM GDI, gdidata"
 SERIES = {
@@ -84,7 +95,7 @@ def parse(source: Source, *, series: str | None = None, **_options: object) -> P
         return cbp.tidy_series(source)
     raw = source.csv()
     notes: list[Note] = []
-    value = raw["n"].str.strip_chars().cast(pl.Float64, strict=False).round().cast(pl.Int64)
+    value = tidy_count(raw["n"])
     if series in ("darien", "honduras"):
         frame = pl.DataFrame({"ref_area": "PAN" if series == "darien" else "HND", "time_period": _periods(raw["t"]),
                               "nationality": raw["nat"], "sex": None, "age_group": None, "obs_value": value},
@@ -114,10 +125,7 @@ def parse(source: Source, *, series: str | None = None, **_options: object) -> P
                               "obs_value": value},
                              schema_overrides={"age_group": pl.String, "transport": pl.String})
         dataset_id = "returns"
-    skipped = frame["obs_value"].null_count()
-    if skipped:
-        notes.append(Note("values_skipped", {"rows": skipped}))
-        frame = frame.filter(pl.col("obs_value").is_not_null())
+    frame = without_missing_values(frame, notes)
     publisher, key, title = PUBLISHERS[series]
     first, last = min(frame["time_period"]), max(frame["time_period"])
     return Parsed(series=f"regional-{series}", publisher=publisher, publisher_key=key,

@@ -20,7 +20,16 @@ import re
 import polars as pl
 
 from vipmg_core.countries import normalise
-from vipmg_core.importers import ImportProblem, Note, Parsed, Source, Table
+from vipmg_core.importers import (
+    ImportProblem,
+    Note,
+    Parsed,
+    Source,
+    Table,
+    codes_of,
+    tidy_count,
+    without_missing_values,
+)
 
 PUBLISHER = "United Nations, DESA, Population Division"
 KEY = "undesa"
@@ -297,20 +306,13 @@ def _destination_tables(sheets, aggregates: dict[str, str]):
 def _tidy(source: Source) -> Parsed:
     raw = source.csv()
     notes: list[Note] = []
-    sexes = raw["sex"].str.to_lowercase().str.strip_chars()
-    unknown = sorted(set(sexes.drop_nulls().unique().to_list()) - set(SEXES))
-    if unknown:
-        raise ImportProblem("unknown_values", column="sex", values=", ".join(unknown[:5]))
     frame = raw.select(
         pl.col("geo").alias("destination"), pl.col("from").alias("origin"),
         pl.col("t").str.strip_chars().alias("time_period"),
-        sexes.replace_strict(SEXES, return_dtype=pl.String).alias("sex"),
-        pl.col("n").str.strip_chars().cast(pl.Float64, strict=False).round().cast(pl.Int64).alias("obs_value"),
+        codes_of(raw["sex"], SEXES, "sex").alias("sex"),
+        tidy_count(raw["n"]).alias("obs_value"),
     )
-    bad = frame["obs_value"].null_count()
-    if bad:
-        notes.append(Note("values_skipped", {"rows": bad}))
-        frame = frame.filter(pl.col("obs_value").is_not_null())
+    frame = without_missing_values(frame, notes)
     # Where a (destination, year) has males and females, a "total" row would be counted twice: keep the parts.
     detailed = frame.filter(pl.col("sex").is_not_null()).select("destination", "time_period").unique()
     totals = frame.filter(pl.col("sex").is_null())

@@ -14,7 +14,16 @@ from __future__ import annotations
 import polars as pl
 
 from vipmg_core.countries import normalise
-from vipmg_core.importers import ImportProblem, Note, Parsed, Source, Table
+from vipmg_core.importers import (
+    ImportProblem,
+    Note,
+    Parsed,
+    Source,
+    Table,
+    codes_of,
+    tidy_count,
+    without_missing_values,
+)
 
 PUBLISHER = "UNHCR, the UN Refugee Agency"
 KEY = "unhcr"
@@ -95,22 +104,14 @@ def _total_mismatches(base: pl.DataFrame, columns: list[str]) -> int:
 
 def _long(source: Source) -> Parsed:
     raw = source.csv()
-    groups = raw["group"].str.to_lowercase().str.strip_chars()
-    unknown = sorted(set(groups.drop_nulls().unique().to_list()) - set(LONG_TYPES))
-    if unknown:
-        raise ImportProblem("unknown_values", column="group", values=", ".join(unknown[:5]))
     frame = raw.select(
         pl.col("geo").alias("asylum"), pl.col("from").alias("origin"),
         pl.col("t").str.strip_chars().alias("time_period"),
-        groups.replace_strict(LONG_TYPES, return_dtype=pl.String).alias("population_type"),
+        codes_of(raw["group"], LONG_TYPES, "group").alias("population_type"),
         pl.lit("N").alias("redacted"),
-        pl.col("n").str.strip_chars().cast(pl.Float64, strict=False).round().cast(pl.Int64).alias("obs_value"),
+        tidy_count(raw["n"]).alias("obs_value"),
     )
-    notes = []
-    bad = frame["obs_value"].null_count()
-    if bad:
-        notes.append(Note("values_skipped", {"rows": bad}))
-        frame = frame.filter(pl.col("obs_value").is_not_null())
+    frame = without_missing_values(frame, notes := [])
     first, last = min(frame["time_period"]), max(frame["time_period"])
     return Parsed(series="unhcr-refugee-data-finder", publisher=PUBLISHER, publisher_key=KEY,
                   edition=f"UNHCR Refugee Data Finder {first}–{last} (tidy series compiled by IOM GDI, gdidata)",
