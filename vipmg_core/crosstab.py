@@ -38,7 +38,7 @@ from vipmg_core import quality
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Release, Warehouse, _q
 
 TOTAL = "_T"  # SDMX code for "all categories" of a dimension
 MISSING = "_Z"  # a null code in the data (not applicable / not stated)
@@ -463,7 +463,8 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     ds = dataset(query.dataset_id)
     design = _design(ds)
     method = _method(ds, query)
-    cube = _cube(wh, ds, design)
+    releases = wh.releases(ds.id)
+    cube = _cube(wh, ds, design, releases)
     cells = _dense_cells(cube, ds, query, method, design) if cube is not None and DENSE else None
     if cells is None:
         fine = _aggregate_cube(cube, ds, query, design) if cube is not None else _aggregate_sql(wh, ds, query, design)
@@ -474,7 +475,6 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
             sets = [(rk, ck) for rk in range(len(query.rows), -1, -1) for ck in range(len(query.cols), -1, -1)]
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
-    releases = wh.releases(ds.id)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in releases)
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in releases), provenance=provenance)
@@ -544,8 +544,9 @@ USE_CUBE = True  # tests switch it off to check the cube and a direct GROUP BY g
 DENSE = True  # tests switch it off to check the NumPy and the Polars re-aggregation give the same cells
 
 
-def _cube(wh: Warehouse, ds: Dataset, design: str | None) -> cubes.Cube | None:
-    return cubes.cube(wh, ds, design) if USE_CUBE else None
+def _cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Release] | None = None
+          ) -> cubes.Cube | None:
+    return cubes.cube(wh, ds, design, releases) if USE_CUBE else None
 
 
 def _cube_filter(cube: pl.DataFrame, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
@@ -909,6 +910,7 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     tag = f"__{q.mean_of}" if ratio else ""
     names = ["n", "y"] + (["x"] if ratio else []) + (["yy"] if census else []) + (
         ["xx", "yx"] if census and ratio else [])
+    cube = cube.covering([*q.dims, *(name for name, _ in q.filters), ds.area_column, ds.time_column])
     rows = cube.select(_cube_selection(cube, ds, q))
     if not cubes.size(rows, cube):
         return _empty_cells(q)
@@ -1018,9 +1020,10 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     flag = np.where(hidden, _F_SUPPRESSED, flag)
     coords = np.unravel_index(pos, layout.shape)  # a coordinate one past the labels stands for _T
 
-    def without(name: str, values: np.ndarray, mask: np.ndarray) -> pl.Series:
-        series = pl.Series(name, values, dtype=pl.Float64)
-        return series.scatter(np.flatnonzero(mask), None) if mask.any() else series
+    def without(name: str, values: np.ndarray, mask: np.ndarray) -> pl.Series:  # null where hidden, NaN kept
+        if np.isnan(values).any():
+            return pl.Series(name, values, dtype=pl.Float64).scatter(np.flatnonzero(mask), None)
+        return pl.Series(name, np.where(mask, np.nan, values), dtype=pl.Float64, nan_to_null=True)
 
     return pl.DataFrame([
         *[pl.Series(d, np.append(dim_labels[i], TOTAL)[coords[i]], dtype=pl.String) for i, d in enumerate(q.dims)],

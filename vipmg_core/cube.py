@@ -7,6 +7,10 @@ are exact, so totals are still recomputed from the data. The cube is keyed by th
 publication (or a withdrawal) gives a new cube. When the cube would not be much smaller than the data
 (high-cardinality dimensions), no cube is kept and each cross-tab runs its own GROUP BY instead.
 
+Beside it a roll-up: the same sums without the dimensions of many labels (country of birth, citizenship,
+residence five years ago: 26-27 labels each), built with the cube when it at least halves its rows (a quarter
+of them for the 10.6M-row census). A cross-tab that uses none of those dimensions reads the roll-up.
+
 Two forms of the same rows are kept: NumPy arrays (integer codes in sorted-label order, rows grouped by
 reporting area) for the dense re-aggregation in `dense_sums`, and a Polars frame with Categorical keys for
 the survey variance, which works per PSU.
@@ -17,22 +21,25 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
 
 from vipmg_core.datasets import Dataset
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Release, Warehouse, _q
 
 MISSING = "_Z"  # a null code in the data (not applicable / not stated)
 STRATUM, PSU = "_strata", "_p"
 MAX_ROWS = 1_000_000  # ~170 MB of arrays at most
 MAX_KEPT_ROWS = 3_000_000  # all cubes kept in memory together
 MAX_SHARE = 0.5  # keep a cube only if it has at most this share of the release's rows
+ROLLUP_MAX_LABELS = 20  # dimensions with more labels (countries of birth, citizenships...) are left out of the roll-up
+ROLLUP_MAX_SHARE = 0.5  # keep a roll-up only if it has at most this share of the cube's rows
 DENSE_MAX_VALUES = 8_000_000  # sums on one dense grid (64 MB); a larger re-aggregation is left to Polars
 ENABLED = True  # tests switch it off to check the cube and the direct GROUP BY give the same numbers
+USE_ROLLUP = True  # the bench switches it off to time the same cross-tab on the full cube
 
 _CUBES: OrderedDict[tuple, Cube | None] = OrderedDict()
 _LOCK = threading.Lock()
@@ -46,7 +53,18 @@ class Cube:
     codes: dict[str, np.ndarray]  # key column -> position in `labels` (int64: no casts on the hot path), per row
     sums: dict[str, np.ndarray]  # n, y, yy, n__VAR, ... (float64), one per cube row
     area_bounds: np.ndarray  # rows of the i-th area label are area_bounds[i]:area_bounds[i + 1]
+    rollup: Cube | None = None  # the same sums without the dimensions of many labels: far fewer rows
     _derived: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
+
+    def covering(self, columns: Iterable[str]) -> Cube:
+        """The smallest cube kept with every one of `columns` (the roll-up when it has them all)."""
+        if USE_ROLLUP and self.rollup is not None and all(column in self.rollup.codes for column in columns):
+            return self.rollup
+        return self
+
+    @property
+    def kept_rows(self) -> int:
+        return self.height + (self.rollup.height if self.rollup is not None else 0)
 
     def table(self, columns: Sequence[str], name: str) -> np.ndarray:
         """The sum `name` by every combination of labels of `columns` (e.g. records per country and period)."""
@@ -166,16 +184,18 @@ def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence
     return Dense(labels, {name: out[j].reshape(sizes) for j, name in enumerate(names)})
 
 
-def cube(wh: Warehouse, ds: Dataset, design: str | None) -> Cube | None:
-    """The cube of the releases readers see now (built on first use; the most recently used are kept)."""
-    releases = wh.releases(ds.id)
+def cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Release] | None = None
+         ) -> Cube | None:
+    """The cube of the releases readers see now (built on first use; the most recently used are kept);
+    `releases`: `wh.releases(ds.id)` if the caller has it already."""
+    releases = wh.releases(ds.id) if releases is None else releases
     if not ENABLED or not releases:
         return None
     key = (str(wh.root), ds.id, tuple(r.release_id for r in releases))
     with _LOCK:
         if key not in _CUBES:
             _CUBES[key] = _build(wh, ds, design, sum(r.row_count for r in releases))
-            while len(_CUBES) > 1 and sum(c.height for c in _CUBES.values() if c is not None) > MAX_KEPT_ROWS:
+            while len(_CUBES) > 1 and sum(c.kept_rows for c in _CUBES.values() if c is not None) > MAX_KEPT_ROWS:
                 _CUBES.popitem(last=False)
         _CUBES.move_to_end(key)
         return _CUBES[key]
@@ -222,4 +242,23 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     codes = {k: frame[f"__{k}"].to_numpy().astype(np.int64) for k in keys}
     sums = {name: np.ascontiguousarray(frame[name].to_numpy()) for name in sums_names}
     area_bounds = np.searchsorted(codes[ds.area_column], np.arange(len(labels[ds.area_column]) + 1))
-    return Cube(ds.id, ds.area_column, labels, codes, sums, area_bounds)
+    full = Cube(ds.id, ds.area_column, labels, codes, sums, area_bounds)
+    always = [ds.area_column, ds.time_column] + ([STRATUM, PSU] if design == "survey" else [])
+    kept = [ds.area_column] + [k for k in keys if k != ds.area_column
+                                and (k in always or len(labels[k]) <= ROLLUP_MAX_LABELS)]
+    return replace(full, rollup=_rollup(full, kept)) if len(kept) < len(keys) else full
+
+
+def _rollup(cube: Cube, keys: list[str]) -> Cube | None:
+    """`cube` summed over every key column not in `keys` (the area first, so rows stay grouped by it); None
+    when that would not at least halve its rows. Sums of sums: every figure is the same as from the cube."""
+    if np.prod([len(cube.labels[k]) for k in keys], dtype=np.float64) >= 2.0 ** 62:
+        return None
+    unique, inverse = np.unique(cube.combined(keys), return_inverse=True)
+    if len(unique) > ROLLUP_MAX_SHARE * cube.height:
+        return None
+    codes = dict(zip(keys, np.unravel_index(unique, [len(cube.labels[k]) for k in keys])))
+    sums = {name: np.bincount(inverse.ravel(), weights=values, minlength=len(unique)) for name, values in cube.sums.items()}
+    area_bounds = np.searchsorted(codes[cube.area], np.arange(len(cube.labels[cube.area]) + 1))
+    return Cube(cube.dataset_id, cube.area, {k: cube.labels[k] for k in keys}, {k: c.astype(np.int64) for k, c in codes.items()},
+                sums, area_bounds)

@@ -221,7 +221,8 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: Lines | Sequence[Con
     if not hidden.any():
         return hidden
     lines = lines if isinstance(lines, Lines) else Lines.of(lines)
-    size = np.abs(np.nan_to_num(np.asarray(values, dtype=float), nan=0.0))
+    size = np.abs(np.asarray(values, dtype=float))
+    size[np.isnan(size)] = 0.0
     line_of = lines.line_of
     by_cell = np.argsort(lines.members, kind="stable")  # the lines of each cell, in line order
     cell_ptr = np.searchsorted(lines.members[by_cell], np.arange(len(hidden) + 1))
@@ -279,9 +280,9 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
     if not len(slots):
         return []
     slot_cell = local[lines.members[slots]]
-    slot_line = lines.line_of[slots]
-    first = np.flatnonzero(np.diff(slot_line, prepend=-1))  # each touched line's first entry
-    line_index = np.cumsum(np.diff(slot_line, prepend=-1) != 0) - 1
+    starts = _changes(lines.line_of[slots])
+    first = np.flatnonzero(starts)  # each touched line's first entry
+    line_index = np.cumsum(starts) - 1
     # Hidden cells linked by shared equations form groups (label propagation with pointer jumping);
     # each group is solved on its own.
     label = np.arange(len(idx))
@@ -293,23 +294,59 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
         if np.array_equal(new, label):
             break
         label = new
-    slot_group = label[slot_cell]
-    order = np.argsort(slot_group, kind="stable")
-    bounds = np.flatnonzero(np.diff(slot_group[order])) + 1
+    # Cells, lines and entries sorted by group; a cell's column and a line's row within its group's matrix.
+    cells, col, cell_bounds = _by_group(label)
+    line_rows, row, _ = _by_group(label[slot_cell[first]])
+    entries = np.argsort(label[slot_cell], kind="stable")
+    entry_bounds = np.searchsorted(label[slot_cell][entries], label[cells[cell_bounds[:-1]]])
+    entry_bounds = np.append(entry_bounds, len(entries))
     exposed: list[int] = []
-    for part in np.split(order, bounds):
-        cells, col = np.unique(slot_cell[part], return_inverse=True)
-        if len(cells) > MAX_EXACT_CHECK:
+    for g in range(len(cell_bounds) - 1):
+        size = cell_bounds[g + 1] - cell_bounds[g]
+        if size > MAX_EXACT_CHECK:
             continue
-        rows, row = np.unique(line_index[part], return_inverse=True)
-        matrix = np.zeros((len(rows), len(cells)))
-        matrix[row, col] = lines.coefs[slots[part]]  # a cell is in a line once
-        # vt must be square (the whole space of the group's cells): U need not be, unless lines are fewer.
-        _, s, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
-        tol = max(matrix.shape) * np.finfo(float).eps * (s[0] if len(s) else 0.0) * 10
-        rank = int((s > tol).sum())
-        null = vt[rank:].T  # orthonormal: every solution differs from another by a combination of these
-        # A cell that no combination moves has one possible value: it can be worked out.
-        fixed = np.linalg.norm(null, axis=1) < 1e-8 if null.size else np.ones(len(cells), bool)
-        exposed += [int(idx[cells[k]]) for k in np.flatnonzero(fixed)]
+        part = entries[entry_bounds[g]:entry_bounds[g + 1]]
+        rows = line_index[part]
+        matrix = np.zeros((int(row[rows].max()) + 1, size))
+        matrix[row[rows], col[slot_cell[part]]] = lines.coefs[slots[part]]  # a cell is in a line once
+        fixed = _determined(matrix)
+        exposed += idx[cells[cell_bounds[g]:cell_bounds[g + 1]][fixed]].tolist()
     return sorted(exposed)
+
+
+def _by_group(label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Items sorted by group (stable), each item's position within its group, and the groups' bounds."""
+    order = np.argsort(label, kind="stable")
+    starts = _changes(label[order])
+    bounds = np.append(np.flatnonzero(starts), len(order))
+    within = np.empty(len(order), np.int64)
+    within[order] = np.arange(len(order)) - bounds[np.cumsum(starts) - 1]
+    return order, within, bounds
+
+
+def _changes(sorted_values: np.ndarray) -> np.ndarray:
+    """Where a run of equal values starts."""
+    out = np.empty(len(sorted_values), bool)
+    out[:1] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=out[1:])
+    return out
+
+
+RIDGE = 1e-13  # on the equations' Gram matrix; far below any squared singular value of a table's equations
+DETERMINED = 1e-8  # a cell whose free share (squared norm of its part in the null space) is below this is known
+
+
+def _determined(matrix: np.ndarray) -> np.ndarray:
+    """Per column of `matrix` (equations x unknowns): whether every solution gives that unknown the same value,
+    i.e. its unit vector lies in the row space. Rows and columns are scaled to unit length first (neither
+    changes which unknowns are determined); then the diagonal of the projector on the row space,
+    M^T (M M^T + ridge I)^-1 M, is 1 for a determined unknown and 1 - (its squared part in the null space)
+    otherwise. One small solve instead of an SVD (several times faster at these sizes)."""
+    norms = np.sqrt((matrix * matrix).sum(axis=1))
+    m = matrix / np.where(norms > 0, norms, 1.0)[:, None]
+    norms = np.sqrt((m * m).sum(axis=0))
+    m /= np.where(norms > 0, norms, 1.0)
+    gram = m @ m.T
+    gram.flat[::len(gram) + 1] += RIDGE
+    projected = (m * np.linalg.solve(gram, m)).sum(axis=0)
+    return 1.0 - projected < DETERMINED
