@@ -237,6 +237,25 @@ def test_a_lone_suppressed_cell_gets_complementary_cells_in_its_row_and_column()
     assert not quality.recoverable(hidden, cons)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["counts", "weighted"])
+def test_the_exact_check_finds_the_same_determined_cells_as_a_rank_test(weighted):
+    # Random hidden patterns in a 4x5 table with totals; a mean's lines weigh each cell (here over six orders of
+    # magnitude). A hidden cell is determined iff adding its unit vector to the equations does not raise the rank.
+    rng = np.random.default_rng(7)
+    ids, cons = _grid(4, 5)
+    seen = set()
+    for _ in range(60):
+        cells = np.flatnonzero(rng.random(len(ids)) < 0.45)
+        weight = 10.0 ** rng.uniform(0, 6, size=len(ids)) if weighted else np.ones(len(ids))
+        matrix = np.array([[weight[c] * (-1 if c == con.parent else c in con.children) for c in cells] for con in cons])
+        matrix = matrix[np.abs(matrix).sum(axis=1) > 0]
+        rank = np.linalg.matrix_rank(matrix)
+        expected = [np.linalg.matrix_rank(np.vstack([matrix, np.eye(len(cells))[j]])) == rank for j in range(len(cells))]
+        assert quality._determined(matrix).tolist() == expected
+        seen |= set(expected)
+    assert seen == {True, False}
+
+
 def _independent_equations(cells: pl.DataFrame, query: xt.CrosstabQuery) -> list[list[int]]:
     """Every "total = sum of its parts" line of the table, found from the codes alone (parent first)."""
     rows = cells.with_row_index("i").to_dicts()

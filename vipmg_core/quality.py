@@ -338,14 +338,14 @@ DETERMINED = 1e-8  # a cell whose free share (squared norm of its part in the nu
 
 def _determined(matrix: np.ndarray) -> np.ndarray:
     """Per column of `matrix` (equations x unknowns): whether every solution gives that unknown the same value,
-    i.e. its unit vector lies in the row space. Rows and columns are scaled to unit length first (neither
+    i.e. its unit vector lies in the row space. Columns, then rows, are scaled to unit length first (neither
     changes which unknowns are determined); then the diagonal of the projector on the row space,
     M^T (M M^T + ridge I)^-1 M, is 1 for a determined unknown and 1 - (its squared part in the null space)
     otherwise. One small solve instead of an SVD (several times faster at these sizes)."""
-    norms = np.sqrt((matrix * matrix).sum(axis=1))
-    m = matrix / np.where(norms > 0, norms, 1.0)[:, None]
-    norms = np.sqrt((m * m).sum(axis=0))
-    m /= np.where(norms > 0, norms, 1.0)
+    norms = np.sqrt((matrix * matrix).sum(axis=0))
+    m = matrix / np.where(norms > 0, norms, 1.0)  # columns first: a cell's weight (a mean's lines) drops out
+    norms = np.sqrt((m * m).sum(axis=1))
+    m /= np.where(norms > 0, norms, 1.0)[:, None]
     gram = m @ m.T
     gram.flat[::len(gram) + 1] += RIDGE
     projected = (m * np.linalg.solve(gram, m)).sum(axis=0)
