@@ -872,9 +872,8 @@ def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, de
 # operations. It gives the same cells, in the same order, as the Polars path (a test checks it), in a small
 # fraction of the time. Surveys (variance by PSU) and grids too large to hold densely take the Polars path.
 
-_FLAG_NAMES = np.array(quality.FLAGS, dtype=object)
 _F_RELIABLE, _F_SUPPRESSED = quality.FLAGS.index(RELIABLE), quality.FLAGS.index(SUPPRESSED)
-_CONF_NAMES = np.array([CONF_FREE, CONF_PRIMARY, CONF_SECONDARY], dtype=object)
+_CONF_NAMES = [CONF_FREE, CONF_PRIMARY, CONF_SECONDARY]
 _C_FREE, _C_PRIMARY, _C_SECONDARY = 0, 1, 2
 
 
@@ -1026,13 +1025,13 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         return pl.Series(name, np.where(mask, np.nan, values), dtype=pl.Float64, nan_to_null=True)
 
     return pl.DataFrame([
-        *[pl.Series(d, np.append(dim_labels[i], TOTAL)[coords[i]], dtype=pl.String) for i, d in enumerate(q.dims)],
+        *[pl.Series(d, [*dim_labels[i].tolist(), TOTAL], dtype=pl.String)[coords[i]] for i, d in enumerate(q.dims)],
         pl.Series(LEVEL_ROW, rl), pl.Series(LEVEL_COL, cl),
         without("value", value, hidden), without("base", base, base_hidden),
         pl.Series("n", n.astype(np.int64)) if ds.is_microdata else pl.Series("n", [None] * len(n), dtype=pl.Int64),
         pl.Series("cv", np.where(hidden, np.nan, cv), nan_to_null=True),
-        pl.Series("flag", _FLAG_NAMES[flag], dtype=pl.String),
-        pl.Series("conf", _CONF_NAMES[conf], dtype=pl.String),
+        pl.Series("flag", quality.FLAGS, dtype=pl.String)[flag],
+        pl.Series("conf", _CONF_NAMES, dtype=pl.String)[conf],
     ])
 
 

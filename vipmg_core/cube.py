@@ -111,7 +111,8 @@ class Cube:
 
     def allowed(self, column: str, values: Sequence[str]) -> np.ndarray:
         """Per label of `column`: whether it is one of `values`."""
-        return np.isin(self.labels[column], np.asarray(list(values), dtype=object))
+        wanted = set(values)
+        return np.array([label in wanted for label in self.labels[column].tolist()], dtype=bool)
 
     def select(self, allowed: Mapping[str, np.ndarray]) -> Selection:
         """The rows kept by the per-label masks: None (every row), a list of slices (the chosen countries'

@@ -224,7 +224,7 @@ def protect(values: np.ndarray, primary: np.ndarray, lines: Lines | Sequence[Con
     size = np.abs(np.asarray(values, dtype=float))
     size[np.isnan(size)] = 0.0
     line_of = lines.line_of
-    by_cell = np.argsort(lines.members, kind="stable")  # the lines of each cell, in line order
+    by_cell = stable_order(lines.members, len(hidden))  # the lines of each cell, in line order
     cell_ptr = np.searchsorted(lines.members[by_cell], np.arange(len(hidden) + 1))
     cell_lines = line_of[by_cell]
     count = np.bincount(line_of, weights=hidden[lines.members], minlength=len(lines)).astype(np.int64)
@@ -297,7 +297,7 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
     # Cells, lines and entries sorted by group; a cell's column and a line's row within its group's matrix.
     cells, col, cell_bounds = _by_group(label)
     line_rows, row, _ = _by_group(label[slot_cell[first]])
-    entries = np.argsort(label[slot_cell], kind="stable")
+    entries = stable_order(label[slot_cell], len(idx))
     entry_bounds = np.searchsorted(label[slot_cell][entries], label[cells[cell_bounds[:-1]]])
     entry_bounds = np.append(entry_bounds, len(entries))
     exposed: list[int] = []
@@ -316,12 +316,17 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
 
 def _by_group(label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Items sorted by group (stable), each item's position within its group, and the groups' bounds."""
-    order = np.argsort(label, kind="stable")
+    order = stable_order(label, len(label))
     starts = _changes(label[order])
     bounds = np.append(np.flatnonzero(starts), len(order))
     within = np.empty(len(order), np.int64)
     within[order] = np.arange(len(order)) - bounds[np.cumsum(starts) - 1]
     return order, within, bounds
+
+
+def stable_order(values: np.ndarray, bound: int) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` for integers in [0, bound): a radix sort when they fit 16 bits."""
+    return np.argsort(values.astype(np.uint16) if bound <= 1 << 16 else values, kind="stable")
 
 
 def _changes(sorted_values: np.ndarray) -> np.ndarray:
