@@ -978,7 +978,7 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     ids = np.full(int(np.prod(layout.shape)), -1, np.int64)
     ids[pos] = np.arange(len(pos))
     size = x if ratio else y
-    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, pos, rl, cl, R, C, size if ratio else None))
+    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None))
               if primary.any() else primary)
     conf = np.where(primary, _C_PRIMARY, np.where(hidden, _C_SECONDARY, _C_FREE))
     base = value if (ratio or count_rows) else y
@@ -1125,13 +1125,24 @@ def _survey_variance(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, rows: cube
     return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Layout:
+    R: int
+    C: int
     shape: tuple[int, ...]  # each dimension's labels plus one position for its total
     strides: np.ndarray
     positions: np.ndarray  # flat positions of every cell of every level, in the table's order
     rl: np.ndarray
     cl: np.ndarray
+    _lines: list = field(default_factory=list, repr=False)  # the full layout's lines, once made (small layouts)
+
+    def lines(self) -> quality.Lines:
+        if self._lines:
+            return self._lines[0]
+        lines = _layout_lines(self)
+        if len(lines.members) <= 1_000_000:  # 8 MB; larger ones are made again each time rather than kept
+            self._lines.append(lines)
+        return lines
 
 
 @functools.lru_cache(maxsize=128)
@@ -1151,34 +1162,39 @@ def _layout(sizes: tuple[int, ...], R: int, C: int) -> _Layout:
             positions.append(flat)
             rls.append(np.full(len(flat), rk, np.int32))
             cls.append(np.full(len(flat), ck, np.int32))
-    return _Layout(shape, strides, np.concatenate(positions), np.concatenate(rls), np.concatenate(cls))
+    return _Layout(R, C, shape, strides, np.concatenate(positions), np.concatenate(rls), np.concatenate(cls))
 
 
-def _grid_lines(layout: _Layout, ids: np.ndarray, pos: np.ndarray, rl: np.ndarray, cl: np.ndarray, R: int, C: int,
-                weight: np.ndarray | None) -> quality.Lines:
-    """Each total and the cells one level down that add up to it, along rows then columns (as `_constraints`):
-    a total of level k sits at the extra position of axis k; its parts at that axis' other positions."""
-    parents, children, counts = [], [], []
-    for axis, level, k in [*[(k, rl, k) for k in range(R)], *[(R + k, cl, k) for k in range(C)]]:
-        own = np.flatnonzero(level == k)
-        size = layout.shape[axis] - 1
-        kids = ids[pos[own][:, None] + (np.arange(size) - size) * layout.strides[axis]]
-        present = kids >= 0
-        parents.append(own)
-        children.append(kids[present])
-        counts.append(present.sum(axis=1))
-    parents_all = np.concatenate(parents) if parents else np.zeros(0, np.int64)
-    children_all = np.concatenate(children) if children else np.zeros(0, np.int64)
-    sizes = 1 + (np.concatenate(counts) if counts else np.zeros(0, np.int64))
-    ptr = np.concatenate(([0], np.cumsum(sizes)))
-    is_total = np.zeros(ptr[-1], bool)
-    is_total[ptr[:-1]] = True
-    members = np.empty(ptr[-1], np.int64)
-    members[is_total] = parents_all
-    members[~is_total] = children_all
+def _grid_lines(layout: _Layout, ids: np.ndarray, weight: np.ndarray | None) -> quality.Lines:
+    """Each total and the cells one level down that add up to it, along rows then columns (as `_constraints`),
+    for the cells present (`ids`: grid position -> cell, -1 for none). A line whose total is absent has
+    no part present either (the total's count is the sum of theirs): it is dropped whole."""
+    full = layout.lines()
+    member_ids = ids[full.members]
+    keep = member_ids >= 0
+    members = member_ids[keep]
+    counts = np.bincount(full.line_of[keep], minlength=len(full))
+    ptr = np.concatenate(([0], np.cumsum(counts[counts > 0])))
     coefs = np.nan_to_num(weight[members]) if weight is not None else np.ones(len(members))
-    coefs[is_total] *= -1
+    coefs[ptr[:-1]] *= -1
     return quality.Lines(ptr, members, coefs)
+
+
+def _layout_lines(layout: _Layout) -> quality.Lines:
+    """Every line of the full layout, members as grid positions: for the k-th row (then column) dimension, each
+    cell of level k (that dimension totalled) followed by the cells with each of that dimension's labels."""
+    members, counts = [], []
+    for axis, level, k in [*[(k, layout.rl, k) for k in range(layout.R)],
+                           *[(layout.R + k, layout.cl, k) for k in range(layout.C)]]:
+        totals = layout.positions[level == k]
+        size = layout.shape[axis] - 1
+        members.append(np.concatenate([totals[:, None], totals[:, None] + (np.arange(size) - size) * layout.strides[axis]],
+                                      axis=1).ravel())
+        counts.append(np.full(len(totals), size + 1))
+    if not members:
+        return quality.Lines.of([])
+    ptr = np.concatenate(([0], np.cumsum(np.concatenate(counts))))
+    return quality.Lines(ptr, np.concatenate(members), np.ones(int(ptr[-1])))
 
 
 # --- helpers for the table and the page ---------------------------------------------------------------------
