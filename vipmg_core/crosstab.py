@@ -935,7 +935,7 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     dim_labels = grid.labels
     sizes = tuple(len(labels) for labels in dim_labels)
     last = len(n_h) if census else 0
-    if np.prod([size + 1 for size in sizes], dtype=np.float64) * max(last, 1) * len(names) > cubes.DENSE_MAX_VALUES:
+    if math.prod(size + 1 for size in sizes) * max(last, 1) * len(names) > cubes.DENSE_MAX_VALUES:
         return None  # the grid with its totals would be too large to hold: the Polars path
 
     # Every total and subtotal: one more position on each dimension's axis holds the sum over that axis.
@@ -975,7 +975,7 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     else:
         flag = np.full(len(n), _F_RELIABLE)
     primary = flag == _F_SUPPRESSED
-    ids = np.full(int(np.prod(layout.shape)), -1, np.int64)
+    ids = np.full(math.prod(layout.shape), -1, np.int64)
     ids[pos] = np.arange(len(pos))
     size = x if ratio else y
     hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None))
@@ -1088,7 +1088,7 @@ def _survey_variance(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, rows: cube
         fixed = {area: int(a)} if country_axis is not None else None
         grid = cubes.dense_sums(cube, dims, piece, names, (row_psu, np.cumsum(in_country) - 1), fixed=fixed)
         shape = [len(labels) + 1 for labels in grid.labels] if grid is not None else []
-        if grid is None or np.prod(shape, dtype=np.float64) * len(n_h) * len(names) > cubes.DENSE_MAX_VALUES:
+        if grid is None or math.prod(shape) * len(n_h) * len(names) > cubes.DENSE_MAX_VALUES:
             return None
         ext = _extended(np.stack([grid.sums[name] for name in names], axis=-1), len(dims))
         ext = ext.reshape(-1, int(in_country.sum()), len(names))

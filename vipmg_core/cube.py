@@ -19,6 +19,7 @@ the survey variance, which works per PSU.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -168,7 +169,7 @@ def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence
     fixed = fixed or {}
     labels = [cube.labels[key][[fixed[key]]] if key in fixed else cube.labels[key] for key in keys]
     sizes = [len(label) for label in labels] + ([int(extra[1].max()) + 1] if extra is not None else [])
-    cells = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
+    cells = math.prod(sizes)
     if cells * len(names) > DENSE_MAX_VALUES:
         return None
     out = np.zeros((len(names), cells))
@@ -253,7 +254,7 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
 def _rollup(cube: Cube, keys: list[str]) -> Cube | None:
     """`cube` summed over every key column not in `keys` (the area first, so rows stay grouped by it); None
     when that would not at least halve its rows. Sums of sums: every figure is the same as from the cube."""
-    if np.prod([len(cube.labels[k]) for k in keys], dtype=np.float64) >= 2.0 ** 62:
+    if math.prod(len(cube.labels[k]) for k in keys) >= 2 ** 62:
         return None
     unique, inverse = np.unique(cube.combined(keys), return_inverse=True)
     if len(unique) > ROLLUP_MAX_SHARE * cube.height:
