@@ -866,11 +866,12 @@ def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, de
 
 # --- the dense path: the same cells from the cube with NumPy ---------------------------------------------------
 #
-# For aggregates and censuses (no PSU level), the cube's selected rows are summed with one bincount per sum
-# onto a dense grid (one axis per dimension, plus country and period for the census variance); every total
-# and subtotal is then a sum over axes, and variances, flags, complementary suppression and shares are array
-# operations. It gives the same cells, in the same order, as the Polars path (a test checks it), in a small
-# fraction of the time. Surveys (variance by PSU) and grids too large to hold densely take the Polars path.
+# The cube's selected rows (its roll-up's, when the table needs none of the many-label dimensions) are summed
+# with one bincount per sum onto a dense grid (one axis per dimension, plus the stratum for the census
+# variance); every total and subtotal is then a sum over axes, and variances, flags, complementary suppression
+# and shares are array operations. A survey's variance is computed one country at a time from its PSU totals
+# (`_survey_variance`). It gives the same cells, in the same order, as the Polars path (tests check it), in a
+# small fraction of the time. Grids too large to hold densely take the Polars path.
 
 _F_RELIABLE, _F_SUPPRESSED = quality.FLAGS.index(RELIABLE), quality.FLAGS.index(SUPPRESSED)
 _CONF_NAMES = [CONF_FREE, CONF_PRIMARY, CONF_SECONDARY]
