@@ -194,8 +194,8 @@ def test_numpy_path_protects_a_census_table_like_the_polars_path(demo_wh, monkey
 
 
 ROLLUP_CASES = [
-    dict(dataset_id="census", rows=["sex", "age_group"], cols=["education", "urban_rural"], countries=["GTM", "HND", "SLV"],
-         measure="weighted", totals=True, subtotals=True),
+    dict(dataset_id="census", rows=["sex", "age_group"], cols=["education", "urban_rural"],
+         countries=["GTM", "HND", "SLV"], measure="weighted", totals=True, subtotals=True),
     dict(dataset_id="census", rows=["age_group"], cols=["ref_area"], measure="mean:age", filters={"sex": ["F"]}),
     dict(dataset_id="survey", rows=["ref_area", "sex"], cols=["education"], percent="row", totals=True),
 ]

@@ -250,7 +250,8 @@ def test_the_exact_check_finds_the_same_determined_cells_as_a_rank_test(weighted
         matrix = np.array([[weight[c] * (-1 if c == con.parent else c in con.children) for c in cells] for con in cons])
         matrix = matrix[np.abs(matrix).sum(axis=1) > 0]
         rank = np.linalg.matrix_rank(matrix)
-        expected = [np.linalg.matrix_rank(np.vstack([matrix, np.eye(len(cells))[j]])) == rank for j in range(len(cells))]
+        unit = np.eye(len(cells))
+        expected = [np.linalg.matrix_rank(np.vstack([matrix, unit[j]])) == rank for j in range(len(cells))]
         assert quality._determined(matrix).tolist() == expected
         seen |= set(expected)
     assert seen == {True, False}

@@ -1189,8 +1189,8 @@ def _layout_lines(layout: _Layout) -> quality.Lines:
                            *[(layout.R + k, layout.cl, k) for k in range(layout.C)]]:
         totals = layout.positions[level == k]
         size = layout.shape[axis] - 1
-        members.append(np.concatenate([totals[:, None], totals[:, None] + (np.arange(size) - size) * layout.strides[axis]],
-                                      axis=1).ravel())
+        parts = totals[:, None] + (np.arange(size) - size) * layout.strides[axis]
+        members.append(np.concatenate([totals[:, None], parts], axis=1).ravel())
         counts.append(np.full(len(totals), size + 1))
     if not members:
         return quality.Lines.of([])

@@ -11,9 +11,9 @@ Beside it a roll-up: the same sums without the dimensions of many labels (countr
 residence five years ago: 26-27 labels each), built with the cube when it at least halves its rows (a quarter
 of them for the 10.6M-row census). A cross-tab that uses none of those dimensions reads the roll-up.
 
-Two forms of the same rows are kept: NumPy arrays (integer codes in sorted-label order, rows grouped by
-reporting area) for the dense re-aggregation in `dense_sums`, and a Polars frame with Categorical keys for
-the survey variance, which works per PSU.
+The rows are kept as NumPy arrays (integer codes in sorted-label order, rows grouped by reporting area) for
+the dense re-aggregation in `dense_sums`; a Polars frame of them with Categorical keys is made on first use
+for tables too large for a dense grid.
 """
 
 from __future__ import annotations
@@ -248,7 +248,11 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     always = [ds.area_column, ds.time_column] + ([STRATUM, PSU] if design == "survey" else [])
     kept = [ds.area_column] + [k for k in keys if k != ds.area_column
                                 and (k in always or len(labels[k]) <= ROLLUP_MAX_LABELS)]
-    return replace(full, rollup=_rollup(full, kept)) if len(kept) < len(keys) else full
+    if len(kept) == len(keys):
+        return full
+    rollup = _rollup(full, kept)
+    full._derived.clear()  # the roll-up's row codes on the full cube: not needed again
+    return replace(full, rollup=rollup)
 
 
 def _rollup(cube: Cube, keys: list[str]) -> Cube | None:
@@ -260,7 +264,8 @@ def _rollup(cube: Cube, keys: list[str]) -> Cube | None:
     if len(unique) > ROLLUP_MAX_SHARE * cube.height:
         return None
     codes = dict(zip(keys, np.unravel_index(unique, [len(cube.labels[k]) for k in keys])))
-    sums = {name: np.bincount(inverse.ravel(), weights=values, minlength=len(unique)) for name, values in cube.sums.items()}
+    inverse = inverse.ravel()
+    sums = {name: np.bincount(inverse, weights=values, minlength=len(unique)) for name, values in cube.sums.items()}
     area_bounds = np.searchsorted(codes[cube.area], np.arange(len(cube.labels[cube.area]) + 1))
-    return Cube(cube.dataset_id, cube.area, {k: cube.labels[k] for k in keys}, {k: c.astype(np.int64) for k, c in codes.items()},
-                sums, area_bounds)
+    return Cube(cube.dataset_id, cube.area, {k: cube.labels[k] for k in keys},
+                {k: c.astype(np.int64) for k, c in codes.items()}, sums, area_bounds)
