@@ -295,7 +295,7 @@ def _text_table(text: str, raw: bytes | None, info: FileInfo, header_row: int | 
     skip = header_row - 1 if header_row else find_header(head_grid)
     detections = [Detection("encoding", {"encoding": used}), Detection("delimiter", {"delimiter": _sep_name(sep)})]
     sample = next((line for line in head_lines if any(ch.isalpha() and ord(ch) > 127 for ch in line)), "")
-    info = FileInfo(**{**info.__dict__, "encoding": used, "delimiter": sep, "sample_line": sample[:200]})
+    info = replace(info, encoding=used, delimiter=sep, sample_line=sample[:200])
     grid = _polars_grid(raw if raw is not None else text.encode("utf-8"), sep, skip) if polars else None
     if grid is not None:
         notes = [(i + 1, " ".join(c for c in r if c.strip())) for i, r in enumerate(head_grid[:skip])
@@ -425,7 +425,7 @@ def _read_excel(data: bytes, info: FileInfo, sheet: str | None, header_row: int 
     columns = {f"column_{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(widest)}
     grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
     grid = grid.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    info = FileInfo(**{**info.__dict__, "sheet": chosen, "sheets": tuple(names)})
+    info = replace(info, sheet=chosen, sheets=tuple(names))
     detections = [Detection("sheet", {"sheet": chosen, "count": len(names)})] if len(names) > 1 else []
     return _from_grid(grid, info, header_row, detections)
 
@@ -570,7 +570,7 @@ def _from_grid(grid: pl.DataFrame, info: FileInfo, header_row: int | None, detec
         detections.append(Detection("notes", {"count": len(notes)}))
     if totals.height:
         detections.append(Detection("totals", {"rows": ", ".join(str(r) for r in totals[ROW].to_list()[:10])}))
-    info = FileInfo(**{**info.__dict__, "header_row": header_number})
+    info = replace(info, header_row=header_number)
     return ReadResult(info=info, frame=body, headers=headers, totals=totals, notes=tuple(notes),
                       ragged=tuple((r, n) for r, n in (ragged or []) if r in in_table),
                       header_width=max((i + 1 for i, h in enumerate(headers) if h), default=0),

@@ -290,11 +290,11 @@ def validate(read: ReadResult, mapping: mp.Mapping, wh=None, *, today: dt.date |
     data = read.frame.select(*[pl.lit(typed[col.name]).alias(col.name) if col.name in typed
                                else pl.lit(None, col.polars_type).alias(col.name) for col in ds.columns], ROW)
     data = _derive(ds, data)
-    # The key columns as small integers (equal values, equal ids) for the duplicate-key check.
-    ids = {c.col.name: c.ids() for c in columns if c.col.name in _keys(ds) and not c.col.derived_from}
 
     step(0.6, "rows")
     if ds.kind == "aggregate":
+        # The key columns as small integers (equal values, equal ids) for the duplicate-key check.
+        ids = {c.col.name: c.ids() for c in columns if c.col.name in _keys(ds) and not c.col.derived_from}
         _check_duplicates(ds, data, mapping, out, ids)
         _check_breakdowns(ds, data, out)
     _check_total_rows(read, mapping, ds, data, out)
@@ -484,7 +484,7 @@ _NO_KEY = 2 ** 64 - 1
 
 
 def _check_duplicates(ds: Dataset, data: pl.DataFrame, mapping: mp.Mapping, out: _Collector,
-                      ids: dict[str, tuple[np.ndarray, int]] | None = None) -> None:
+                      ids: dict[str, tuple[np.ndarray, int]]) -> None:
     """The same combination of dimensions twice: the platform would not know which value is right.
 
     `ids` holds key columns already turned into integers (`_value_ids`); the others are turned here. Rows
@@ -492,7 +492,7 @@ def _check_duplicates(ds: Dataset, data: pl.DataFrame, mapping: mp.Mapping, out:
     keys = _keys(ds)
     if not keys or data.height == 0:
         return
-    parts = {k: (ids or {}).get(k) or _value_ids(data[k]) for k in keys}
+    parts = {k: ids.get(k) or _value_ids(data[k]) for k in keys}
     missing = np.zeros(data.height, dtype=bool)
     for k in keys:
         missing |= parts[k][0] == parts[k][1]
