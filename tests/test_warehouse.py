@@ -115,3 +115,25 @@ def test_several_processes_publish_at_once_without_lock_errors_or_losses(tmp_pat
     assert len(reader.releases("migrant_stock")) == 20
     assert reader.frame("migrant_stock").height == 60
     assert len(reader.catalogue.audit_entries()) == 40  # stage + publish for each
+
+
+def test_releases_read_once_are_reused_across_threads_until_another_connection_publishes(empty_wh: Warehouse):
+    # Streamlit runs each rerun on a new thread: what the warehouse remembers must survive that, and still see
+    # a publication made elsewhere (here another Warehouse on the same folder, as another process would).
+    import threading
+
+    empty_wh.publish("migrant_stock", [STOCK], scope="A", provenance=PROV, actor="a")
+    first = empty_wh.releases("migrant_stock")
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(empty_wh.releases("migrant_stock")))
+    reader.start()
+    reader.join()
+    assert seen[0] == first
+    token = empty_wh.catalogue.changes()
+    reader = threading.Thread(target=lambda: seen.append(empty_wh.catalogue.changes()))
+    reader.start()
+    reader.join()
+    assert seen[1] == token
+    Warehouse(empty_wh.root).publish("migrant_stock", [STOCK], scope="B", provenance=PROV, actor="b")
+    assert empty_wh.catalogue.changes() != token
+    assert [r.scope for r in empty_wh.releases("migrant_stock")] == ["A", "B"]

@@ -36,7 +36,10 @@ def new_id() -> str:
 class Catalogue:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()  # per thread: a reader connection watching for commits
+        # One read-only connection watching for commits, shared by every thread (Streamlit runs each rerun on a
+        # new thread: a connection per thread would make every rerun look like a change).
+        self._watch_lock = threading.Lock()
+        self._watcher: tuple[tuple[int, int], sqlite3.Connection, int] | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             # catalogue.sql first (releases, audit log), then each feature's tables (catalogue_*.sql).
@@ -53,14 +56,18 @@ class Catalogue:
         """A token that changes whenever anything is committed to the catalogue, by any connection of any
         process; cheap (no table is read), so readers keep what they derived from it until it changes."""
         stat = self.path.stat()
-        local = self._local
         file = (stat.st_dev, stat.st_ino)
-        if getattr(local, "file", None) != file:  # first call in this thread, or the file was replaced
-            # A read-only connection of its own: PRAGMA data_version moves when any *other* connection commits.
-            local.con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            local.file, local.serial = file, next(self._watchers)
-        (version,), = local.con.execute("PRAGMA data_version").fetchall()
-        return (*file, local.serial, version)
+        with self._watch_lock:
+            if self._watcher is None or self._watcher[0] != file:  # first call, or the file was replaced
+                if self._watcher is not None:
+                    self._watcher[1].close()
+                # PRAGMA data_version moves when any *other* connection commits; this one never writes.
+                con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                      check_same_thread=False)
+                self._watcher = (file, con, next(self._watchers))
+            _, con, serial = self._watcher
+            (version,), = con.execute("PRAGMA data_version").fetchall()
+        return (*file, serial, version)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
