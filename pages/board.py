@@ -97,7 +97,7 @@ if reviewer:
                 network.set_calendar(wh, account, ds_id, frequency, due_days=int(due_days), since=since)
                 st.success(t("network.calendar_saved", lang))
             except network.NetworkError as exc:
-                st.error(t(exc.key, lang, **exc.values))
+                st.error(exc.message(lang))
 
 st.subheader(t("network.directory", lang))
 st.caption(t("network.directory_help", lang))

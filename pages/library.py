@@ -78,7 +78,7 @@ shell.url_publish("lc", country, ALL)
 shell.url_publish("lt", topic, ALL)
 shell.url_publish("ly", year, ALL)
 
-found = library.articles(wh, account, country=country or None, topic=topic or None, year=year or None,
+found = library.matching(every, country=country or None, topic=topic or None, year=year or None,
                          lang=lang if only_mine else None)
 if not found:
     st.info(t("library.empty", lang))

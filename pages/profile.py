@@ -6,11 +6,10 @@ from vipmg_core import bulletins as bl
 from vipmg_core import charts
 from vipmg_core import flows as fl
 from vipmg_core import profiles as pr
-from vipmg_core.i18n import fmt_change, t
+from vipmg_core.i18n import t
 from vipmg_ui import shell
 
 AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
-POOLS = pr.POOLS
 COLUMNS = 4
 
 ctx = shell.context()
@@ -50,8 +49,8 @@ top = st.columns([3, 2])
 shell.url_state(AREA, default, shell.parse_choice(codes))
 code = top[0].selectbox(t("profiles.choose_area", lang), codes, key=AREA, format_func=lambda c: pr.area(c).name(lang))
 shell.url_publish(AREA, code, None)  # always in the link: a profile link names its country
-shell.url_state(POOL, pr.DEFAULT_POOL, lambda raw: int(raw) if raw.isdigit() and int(raw) in POOLS else None)
-pool = top[1].select_slider(t("profiles.pool", lang), POOLS, key=POOL)
+shell.url_state(POOL, pr.DEFAULT_POOL, pr.parse_pool)
+pool = top[1].select_slider(t("profiles.pool", lang), pr.POOLS, key=POOL)
 shell.url_publish(POOL, pool, pr.DEFAULT_POOL)
 
 # The sidebar's years: figures are read at the end of the range; the whole range means "the latest trends".
@@ -70,8 +69,7 @@ st.header(name)
 st.subheader(t("profiles.headlines", lang))
 for start in range(0, len(profile.figures), COLUMNS):
     for column, fig in zip(st.columns(COLUMNS), profile.figures[start:start + COLUMNS]):
-        delta = (t("profiles.change", lang, change=fmt_change(fig.change, lang),
-                   previous=pr.period_text(fig.previous_period, lang)) if fig.change is not None else None)
+        delta = pr.change_text(fig, lang)
         arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
         column.metric(pr.figure_label(fig.key, lang), pr.figure_value(fig, lang), delta, delta_color="off",
                       delta_arrow=arrow, chart_data=profile.sparkline(fig.key), chart_type="line")

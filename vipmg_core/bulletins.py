@@ -30,8 +30,9 @@ from plotly.offline import get_plotlyjs
 from vipmg_core import charts
 from vipmg_core.codelists import UNKNOWN_COUNTRY, country_name
 from vipmg_core.datasets import dataset
-from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
-from vipmg_core.profiles import (SHARE_KEY, Figure, Period, Profile, figure_caption, figure_label, figure_spec,
+from vipmg_core.i18n import TranslatedError, fmt_number, fmt_percent, t
+from vipmg_core.profiles import (SHARE_KEY, Figure, Period, Profile, change_text, figure_caption, figure_label,
+                                 figure_spec,
                                  period_text, profile, source_text, unit_badge)
 from vipmg_core.quality import CAUTION, RELIABLE, rules
 from vipmg_core.warehouse import Warehouse
@@ -197,10 +198,7 @@ def _figures_table(prof: Profile, lang: str) -> str:
     head = "".join(f"<th>{_e(t(f'bulletin.col_{c}', lang))}</th>" for c in ("figure", "value", "change", "notes"))
     body = []
     for fig in prof.figures:
-        change = ""
-        if fig.change is not None:
-            change = t("profiles.change", lang, change=fmt_change(fig.change, lang),
-                       previous=period_text(fig.previous_period or "", lang))
+        change = change_text(fig, lang) or ""
         unit = t("compare.of_population", lang) if fig.percent else t(f"unit.{fig.unit}", lang)
         body.append(f"<tr><td>{_e(figure_label(fig.key, lang))}</td>"
                     f"<td class='num'>{_e(_value_text(fig, lang))} <span class='small'>{_e(unit)}</span></td>"

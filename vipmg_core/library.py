@@ -14,6 +14,7 @@ from __future__ import annotations
 import html as _html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,7 +32,7 @@ from vipmg_core.accounts import Account
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.codelists import codelist, country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
-from vipmg_core.i18n import LANGS, TranslatedError, fmt_change, t
+from vipmg_core.i18n import LANGS, TranslatedError, t
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Warehouse
 
@@ -233,11 +234,17 @@ def articles(wh: Warehouse, account: Account | None, *, country: str | None = No
             continue
         if row["status"] == "published" or may_see_drafts(account, row["author"]):
             newest[row["article_id"]] = _from_row(row)
-    out = [a for a in newest.values()
-           if (not country or country in a.countries) and (not topic or topic in a.topics)
-           and (not lang or lang in a.languages) and (not kind or a.kind == kind)
-           and (not year or a.date.startswith(str(year)))]
-    return sorted(out, key=lambda a: (a.published_at or a.saved_at), reverse=True)
+    every = sorted(newest.values(), key=lambda a: (a.published_at or a.saved_at), reverse=True)
+    return matching(every, country=country, topic=topic, lang=lang, kind=kind, year=year)
+
+
+def matching(found: Sequence[ArticleVersion], *, country: str | None = None, topic: str | None = None,
+             lang: str | None = None, kind: str | None = None, year: str | None = None) -> list[ArticleVersion]:
+    """The articles of `found` (as `articles` gives them) that pass the filters, in the same order."""
+    return [a for a in found
+            if (not country or country in a.countries) and (not topic or topic in a.topics)
+            and (not lang or lang in a.languages) and (not kind or a.kind == kind)
+            and (not year or a.date.startswith(str(year)))]
 
 
 # -- saved views -----------------------------------------------------------------------------------------------
@@ -263,10 +270,6 @@ class Embed:
     flow_map: fl.FlowResult | None = None
     map_note: str = ""
     synthetic: bool = False  # demo releases behind a profile (it draws on datasets beyond the article's topics)
-
-    @property
-    def chart(self) -> go.Figure | None:
-        return self.charts[0] if self.charts else None
 
 
 def saved_view(link: str, wh: Warehouse | None = None) -> SavedView:
@@ -315,7 +318,7 @@ def view_query(wh: Warehouse, view: SavedView) -> tuple[xt.CrosstabQuery, xt.Vie
     if measure.startswith("mean:"):
         percent = None
     countries = _codes(p.get("cty"), project_countries()) or project_countries()
-    years = _years(wh, p)
+    years = _years(wh.year_bounds(), p)
     filters = {k[len(_XT["filter"]):]: v.split(",") for k, v in p.items()
                if k.startswith(_XT["filter"]) and k[len(_XT["filter"]):] in dims and k[len(_XT["filter"]):] not in
                rows + cols}
@@ -330,9 +333,10 @@ def view_query(wh: Warehouse, view: SavedView) -> tuple[xt.CrosstabQuery, xt.Vie
     return query, shown, chart
 
 
-def _years(wh: Warehouse, params: dict[str, str]) -> tuple[int, int]:
-    """The shell's year range: `yr` in the link, within the years that have data (as shell.context does)."""
-    low, high = wh.year_bounds()
+def _years(bounds: tuple[int, int], params: dict[str, str]) -> tuple[int, int]:
+    """The shell's year range: `yr` in the link, within the years that have data (`bounds`, as shell.context
+    does)."""
+    low, high = bounds
     if params.get("yr"):
         try:
             first, last = (int(x) for x in params["yr"].split("-"))
@@ -351,7 +355,7 @@ def flow_view(wh: Warehouse, view: SavedView) -> fl.FlowResult:
     role = int(p[_FL["role"]]) if p.get(_FL["role"], "").isdigit() and int(p[_FL["role"]]) < len(ds.flows) else 0
     raw_top = p.get(_FL["top"], "")
     top = int(raw_top) if raw_top.isdigit() and int(raw_top) in _FL_TOPS else fl.DEFAULT_TOP
-    years = _years(wh, p)
+    years = _years(wh.year_bounds(), p)
     available = fl.periods(wh, ds.id, role)
     periods = [x for x in available if years[0] <= int(x[:4]) <= years[1]] or available
     if not periods:
@@ -392,9 +396,9 @@ def profile_view(wh: Warehouse, view: SavedView) -> tuple[str, pr.Period, int]:
     """The country (or group, or region), period and pooled survey years a Country profile link shows, read as
     the page reads them: the shell's years (`yr`, within the years with data) and the page's pooling choices."""
     p = view.params
-    raw_pool = p.get(_PR["pool"], "")
-    pool = int(raw_pool) if raw_pool.isdigit() and int(raw_pool) in pr.POOLS else pr.DEFAULT_POOL
-    return p[_PR["area"]], pr.period_for_years(_years(wh, p), wh.year_bounds()), pool
+    pool = pr.parse_pool(p.get(_PR["pool"], "")) or pr.DEFAULT_POOL
+    bounds = wh.year_bounds()
+    return p[_PR["area"]], pr.period_for_years(_years(bounds, p), bounds), pool
 
 
 def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -402,8 +406,7 @@ def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFra
     period, reliability), and the numbers behind them."""
     shown, numbers = [], []
     for fig in prof.figures:
-        change = (t("profiles.change", lang, change=fmt_change(fig.change, lang),
-                    previous=pr.period_text(fig.previous_period or "", lang)) if fig.change is not None else "")
+        change = pr.change_text(fig, lang) or ""
         shown.append({t("bulletin.col_figure", lang): pr.figure_label(fig.key, lang),
                       t("bulletin.col_value", lang): pr.figure_value(fig, lang),
                       t("bulletin.col_change", lang): change,

@@ -38,7 +38,7 @@ from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
-from vipmg_core.i18n import TranslatedError, fmt_number, fmt_percent, t
+from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
 from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
@@ -171,6 +171,11 @@ def period_for_years(years: tuple[int, int], bounds: tuple[int, int]) -> Period:
     """The sidebar's year range as the Profile page reads it (and a saved profile link with it): figures at the
     range's end; a range starting at the first year with data means "the latest trends", not a fixed start."""
     return Period(None if years[0] <= bounds[0] else years[0], years[1])
+
+
+def parse_pool(raw: str) -> int | None:
+    """A link's pooled survey years, if the Profile page offers that choice."""
+    return int(raw) if raw.isdigit() and int(raw) in POOLS else None
 
 
 def period_text(label: str, lang: str) -> str:
@@ -903,6 +908,14 @@ def unit_badge(unit: str, lang: str) -> str:
 def source_text(dataset_ids_: Iterable[str], synthetic: bool, lang: str) -> str:
     titles = ", ".join(dict.fromkeys(dataset(d).title(lang) for d in dataset_ids_))
     return f"{titles} ({t('profiles.demo', lang)})" if synthetic else titles
+
+
+def change_text(fig: Figure, lang: str) -> str | None:
+    """"+3.2 % since 2023" (None when there is no earlier period to compare with)."""
+    if fig.change is None:
+        return None
+    return t("profiles.change", lang, change=fmt_change(fig.change, lang),
+             previous=period_text(fig.previous_period or "", lang))
 
 
 def figure_caption(fig: Figure, lang: str) -> str:

@@ -375,7 +375,8 @@ def _cell_table(read: ReadResult, mapping: mp.Mapping, ds: Dataset, col: Column,
 
 
 def _cell_rules(read: ReadResult, mapping: mp.Mapping, ds: Dataset, col: Column, raw: pl.Expr, missing: pl.Expr,
-               parsed: pl.Expr, today: dt.date) -> tuple[pl.Expr, pl.Expr, list[tuple[str, pl.Expr, str | pl.Expr | None]]]:
+               parsed: pl.Expr, today: dt.date
+               ) -> tuple[pl.Expr, pl.Expr, list[tuple[str, pl.Expr, str | pl.Expr | None]]]:
     """How to parse a column's text, the value the platform would keep (in terms of `parsed`), and the checks
     on it: (code, mask, detail)."""
     present = ~missing

@@ -13,6 +13,7 @@ from vipmg_core.i18n import t
 from .conftest import open_page
 
 PROFILE, COMPARE = "pages/profile.py", "pages/compare.py"
+TIMEOUT = 120  # a profile draws many charts; each run may take long on two shared cores
 
 
 def url(at: AppTest) -> dict[str, str]:
@@ -38,7 +39,7 @@ def assert_profile_shown(at: AppTest, demo_wh, code: str, lang: str) -> None:
 
 
 def test_every_country_profile_renders_in_both_languages(demo_dir, demo_wh):
-    at = open_page(PROFILE, {"lang": "es"})
+    at = open_page(PROFILE, {"lang": "es"}, timeout=TIMEOUT)
     for lang in ("es", "en"):
         at.radio(key="lang").set_value(lang).run()
         for code in project_countries():
@@ -48,7 +49,7 @@ def test_every_country_profile_renders_in_both_languages(demo_dir, demo_wh):
 
 
 def test_a_shared_link_reopens_the_country_and_the_pooled_years(demo_dir):
-    at = open_page(PROFILE, {"lang": "en", "pc": "GTM", "ppool": "1"})
+    at = open_page(PROFILE, {"lang": "en", "pc": "GTM", "ppool": "1"}, timeout=TIMEOUT)
     assert at.selectbox(key="pc").value == "GTM" and at.select_slider(key="ppool").value == 1
     assert "Labour status (aged 15 and over), 2024 — Guatemala" in {
         json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
@@ -56,19 +57,19 @@ def test_a_shared_link_reopens_the_country_and_the_pooled_years(demo_dir):
 
 
 def test_a_broken_link_falls_back_to_the_first_chosen_country(demo_dir):
-    at = open_page(PROFILE, {"pc": "XXX", "ppool": "9"})
+    at = open_page(PROFILE, {"pc": "XXX", "ppool": "9"}, timeout=TIMEOUT)
     assert at.selectbox(key="pc").value == project_countries()[0]
     assert at.select_slider(key="ppool").value == pr.DEFAULT_POOL
 
 
 def test_the_region_profile_says_what_it_does_not_add_up(demo_dir, demo_wh):
-    at = open_page(PROFILE, {"lang": "en", "pc": pr.REGION})
+    at = open_page(PROFILE, {"lang": "en", "pc": pr.REGION}, timeout=TIMEOUT)
     assert_profile_shown(at, demo_wh, pr.REGION, "en")
     assert "Recorded irregular transits: not added across countries" in texts(at)
 
 
 def test_charts_keep_plotlys_png_download_and_say_their_source(demo_dir):
-    at = open_page(PROFILE, {"lang": "es", "pc": "CRI"})
+    at = open_page(PROFILE, {"lang": "es", "pc": "CRI"}, timeout=TIMEOUT)
     for chart in at.get("plotly_chart"):
         config = json.loads(chart.proto.config)
         assert config["displaylogo"] is False and config["toImageButtonOptions"]["format"] == "png"
@@ -78,7 +79,7 @@ def test_charts_keep_plotlys_png_download_and_say_their_source(demo_dir):
 
 
 def test_the_flow_map_is_drawn_offline(demo_dir):
-    at = open_page(PROFILE, {"lang": "en", "pc": "CRI"})
+    at = open_page(PROFILE, {"lang": "en", "pc": "CRI"}, timeout=TIMEOUT)
     deck = at.get("deck_gl_json_chart")[0].proto
     spec = json.loads(deck.json)
     assert spec["mapStyle"] == "__MAP_STYLE__" and "mapProvider" not in spec and "http" not in deck.json
@@ -86,7 +87,7 @@ def test_the_flow_map_is_drawn_offline(demo_dir):
 
 
 def test_the_comparison_shows_bars_map_table_and_caveats(demo_dir, demo_wh):
-    at = open_page(COMPARE, {"lang": "en", "ci": "arrivals", "cc": "CRI,PAN,NIC,LCA"})
+    at = open_page(COMPARE, {"lang": "en", "ci": "arrivals", "cc": "CRI,PAN,NIC,LCA"}, timeout=TIMEOUT)
     assert at.title[0].value == "Regional comparison"
     bars, chart_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     expected = cp.compare(demo_wh, "arrivals", ["CRI", "PAN", "NIC", "LCA"], pr.Period(None, 2024))
@@ -103,7 +104,7 @@ def test_the_comparison_shows_bars_map_table_and_caveats(demo_dir, demo_wh):
 
 
 def test_choices_on_the_comparison_go_into_the_link_as_codes(demo_dir):
-    at = open_page(COMPARE, {"lang": "es"})
+    at = open_page(COMPARE, {"lang": "es"}, timeout=TIMEOUT)
     at.selectbox(key="ci").set_value(pr.SHARE_KEY).run()
     at.multiselect(key="cc").set_value(["MEX", "GTM"]).run()
     assert not at.exception
@@ -112,7 +113,7 @@ def test_choices_on_the_comparison_go_into_the_link_as_codes(demo_dir):
 
 
 def test_an_empty_country_choice_asks_for_one(demo_dir):
-    at = open_page(COMPARE, {"lang": "en"})
+    at = open_page(COMPARE, {"lang": "en"}, timeout=TIMEOUT)
     at.multiselect(key="cc").set_value([]).run()
     assert any("Choose at least one country." in i.value for i in at.info)
     assert not at.get("plotly_chart")
@@ -120,6 +121,6 @@ def test_an_empty_country_choice_asks_for_one(demo_dir):
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_the_comparison_opens_in_each_language(demo_dir, lang):
-    at = open_page(COMPARE, {"lang": lang})
+    at = open_page(COMPARE, {"lang": lang}, timeout=TIMEOUT)
     assert at.title[0].value == t("page.compare", lang)
     assert len(at.get("plotly_chart")) == 2
