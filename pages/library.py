@@ -144,16 +144,16 @@ if writer:
         do_save = save.form_submit_button(t("library.save", lang))
         do_publish = publish.form_submit_button(t("library.publish", lang), type="primary")
     if do_preview:  # what readers will see, live figures included, before anything is saved
-        written = [code for code in LANGS if any(v.strip() for v in content[code].values())]
-        if not written:
+        shown = library.written(content)
+        if not shown:
             st.info(t("library.preview_empty", lang))
-        for code in written:
+        for code, parts in shown.items():
             with st.container(border=True):
                 st.caption(t("library.preview_of", lang, language=t(f"library.language.{code}", lang)))
-                st.header(content[code]["title"])
-                if content[code]["summary"].strip():
-                    st.markdown(f"*{content[code]['summary']}*")
-                show_body(content[code]["body"])
+                st.header(parts["title"])
+                if parts["summary"]:
+                    st.markdown(f"*{parts['summary']}*")
+                show_body(parts["body"])
     if do_save or do_publish:
         try:
             saved = library.save(wh, account, content, countries=chosen_countries, topics=chosen_topics,

@@ -109,9 +109,14 @@ def data_version(wh: Warehouse) -> dict:
 
 # -- writing -------------------------------------------------------------------------------------------------
 
-def _clean(wh: Warehouse, content: dict, countries, topics) -> tuple[dict, list[str], list[str]]:
+def written(content: dict) -> dict[str, dict[str, str]]:
+    """The languages an article is written in (any field with text), each field stripped."""
     clean = {lang: {f: str(content.get(lang, {}).get(f, "") or "").strip() for f in FIELDS} for lang in LANGS}
-    clean = {lang: parts for lang, parts in clean.items() if any(parts.values())}
+    return {lang: parts for lang, parts in clean.items() if any(parts.values())}
+
+
+def _clean(wh: Warehouse, content: dict, countries, topics) -> tuple[dict, list[str], list[str]]:
+    clean = written(content)
     if not clean:
         raise LibraryError("library.error.empty")
     for lang, parts in clean.items():
