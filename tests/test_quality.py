@@ -227,6 +227,13 @@ def test_a_cell_bridging_two_protected_blocks_is_caught_by_the_exact_check():
     assert protected[hidden].all()
 
 
+def test_a_hidden_cell_in_no_equation_cannot_be_worked_out():
+    ids, cons = _grid(2, 2)
+    hidden = np.zeros(len(ids) + 1, bool)
+    hidden[[ids[(0, 0)], ids[(0, 1)], ids[(1, 0)], ids[(1, 1)], len(ids)]] = True  # the last cell is in no line
+    assert quality.recoverable(hidden, cons) == []
+
+
 def test_a_lone_suppressed_cell_gets_complementary_cells_in_its_row_and_column():
     ids, cons = _grid(3, 3)
     values = np.array([50, 40, 2, 0, 60, 30, 20, 0, 10, 25, 35, 0, 0, 0, 0, 0], float)[:len(ids)]

@@ -471,7 +471,7 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
         if fine.is_empty():
             cells = _empty_cells(query)
         else:
-            n_h = _stratum_sizes(wh, ds, query, design, fine) if design else None
+            n_h = _stratum_sizes(cube, wh, ds, query, design, fine) if design else None
             sets = [(rk, ck) for rk in range(len(query.rows), -1, -1) for ck in range(len(query.cols), -1, -1)]
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
@@ -549,18 +549,31 @@ def _cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Rel
     return cubes.cube(wh, ds, design, releases) if USE_CUBE else None
 
 
-def _cube_filter(cube: pl.DataFrame, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
-    keep = []
+def _year_mask(labels: np.ndarray, years: tuple[int, int]) -> np.ndarray:
+    first = np.array([int(text[:4]) if text[:4].isdigit() else -1 for text in labels])
+    return (first >= years[0]) & (first <= years[1])
+
+
+def _cube_selection(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> dict:
+    allowed: dict[str, np.ndarray] = {}
+
+    def keep(column: str, mask: np.ndarray) -> None:
+        allowed[column] = allowed[column] & mask if column in allowed else mask
+
     if q.countries:
-        keep.append(pl.col(ds.area_column).cast(pl.String).is_in(list(q.countries)))
+        keep(ds.area_column, cube.allowed(ds.area_column, q.countries))
     if q.years:
-        year = pl.col(ds.time_column).cast(pl.String).str.slice(0, 4).cast(pl.Int32, strict=False)
-        keep.append(year.is_between(*q.years))
+        keep(ds.time_column, _year_mask(cube.labels[ds.time_column], q.years))
     for name, values in q.filters:
         if design_only and name not in (ds.area_column, ds.time_column):
             continue
-        keep.append(pl.col(name).cast(pl.String).is_in(list(values)))
-    return cube.filter(*keep) if keep else cube
+        keep(name, cube.allowed(name, values))
+    return allowed
+
+
+def _cube_part(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
+    """The cube's rows a query keeps, as the Polars frame the Polars path re-aggregates."""
+    return cube.frame_of(cube.select(_cube_selection(cube, ds, q, design_only=design_only)))
 
 
 def _design_keys(ds: Dataset, design: str | None) -> list[pl.Expr]:
@@ -573,7 +586,7 @@ def _design_keys(ds: Dataset, design: str | None) -> list[pl.Expr]:
 
 
 def _aggregate_cube(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
-    part = _cube_filter(cube.frame, ds, q)
+    part = _cube_part(cube, ds, q)
     tag = f"__{q.mean_of}" if q.mean_of else ""
     names = ["n", "y"] + (["x"] if q.mean_of else []) + (["yy"] if design == "census" else []) + (
         ["xx", "yx"] if design == "census" and q.mean_of else [])
@@ -622,16 +635,16 @@ def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | N
     return fine.with_columns(pl.col(fill).fill_null(0.0), pl.col("n").cast(pl.Int64))
 
 
-def _stratum_sizes(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str, fine: pl.DataFrame) -> pl.DataFrame:
+def _stratum_sizes(cube: cubes.Cube | None, wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str,
+                   fine: pl.DataFrame) -> pl.DataFrame:
     """PSUs per stratum in the whole sample as chosen by country and period (domains keep every PSU)."""
     domain_filters = [name for name, _ in q.filters if name not in (ds.area_column, ds.time_column)]
     if not domain_filters and not q.mean_of:
         if design == "survey":
             return fine.group_by("_s").agg(pl.col("_p").n_unique().alias("n_h"))
         return fine.group_by("_s").agg(pl.col("n").sum().alias("n_h"))
-    cube = _cube(wh, ds, design)
     if cube is not None:
-        part = _cube_filter(cube.frame, ds, q, design_only=True)
+        part = _cube_part(cube, ds, q, design_only=True)
         counted = pl.col("_p").n_unique() if design == "survey" else pl.col("n").sum()
         sizes = part.group_by(_design_keys(ds, design)[:3 if design == "survey" else 2]).agg(counted.alias("n_h"))
         return _stratum_key(sizes.with_columns(pl.col(pl.Categorical).cast(pl.String)))
@@ -876,28 +889,6 @@ def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, de
 _F_RELIABLE, _F_SUPPRESSED = quality.FLAGS.index(RELIABLE), quality.FLAGS.index(SUPPRESSED)
 _CONF_NAMES = [CONF_FREE, CONF_PRIMARY, CONF_SECONDARY]
 _C_FREE, _C_PRIMARY, _C_SECONDARY = 0, 1, 2
-
-
-def _year_mask(labels: np.ndarray, years: tuple[int, int]) -> np.ndarray:
-    first = np.array([int(text[:4]) if text[:4].isdigit() else -1 for text in labels])
-    return (first >= years[0]) & (first <= years[1])
-
-
-def _cube_selection(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> dict:
-    allowed: dict[str, np.ndarray] = {}
-
-    def keep(column: str, mask: np.ndarray) -> None:
-        allowed[column] = allowed[column] & mask if column in allowed else mask
-
-    if q.countries:
-        keep(ds.area_column, cube.allowed(ds.area_column, q.countries))
-    if q.years:
-        keep(ds.time_column, _year_mask(cube.labels[ds.time_column], q.years))
-    for name, values in q.filters:
-        if design_only and name not in (ds.area_column, ds.time_column):
-            continue
-        keep(name, cube.allowed(name, values))
-    return allowed
 
 
 def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, design: str | None

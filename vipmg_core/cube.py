@@ -110,6 +110,15 @@ class Cube:
                 for k in self.codes}
         return pl.DataFrame([*keys.values(), *[pl.Series(name, values) for name, values in self.sums.items()]])
 
+    def frame_of(self, rows: Selection) -> pl.DataFrame:
+        """The rows of `frame` a selection (`select`) keeps, in order."""
+        if rows is None:
+            return self.frame
+        if isinstance(rows, list):
+            pieces = [self.frame.slice(p.start, p.stop - p.start) for p in rows]
+            return pl.concat(pieces) if pieces else self.frame.clear()
+        return self.frame[rows]
+
     def allowed(self, column: str, values: Sequence[str]) -> np.ndarray:
         """Per label of `column`: whether it is one of `values`."""
         wanted = set(values)

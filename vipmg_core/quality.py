@@ -153,8 +153,9 @@ def estimate_flag_codes(cv: np.ndarray, n: np.ndarray, rule: Rules) -> np.ndarra
 
 def small_count_flag_codes(value: np.ndarray, rule: Rules) -> np.ndarray:
     """`small_count_flag` on arrays, as positions in FLAGS."""
-    suppressed = (value > 0) & (value < rule.admin_min_count) if rule.admin_min_count > 0 else np.zeros(len(value), bool)
-    return np.where(suppressed, FLAGS.index(SUPPRESSED), FLAGS.index(RELIABLE))
+    if rule.admin_min_count <= 0:
+        return np.full(len(value), FLAGS.index(RELIABLE))
+    return np.where((value > 0) & (value < rule.admin_min_count), FLAGS.index(SUPPRESSED), FLAGS.index(RELIABLE))
 
 
 # --- complementary suppression ---------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
         label = new
     # Cells, lines and entries sorted by group; a cell's column and a line's row within its group's matrix.
     cells, col, cell_bounds = _by_group(label)
-    line_rows, row, _ = _by_group(label[slot_cell[first]])
+    _, row, _ = _by_group(label[slot_cell[first]])
     entries = stable_order(label[slot_cell], len(idx))
     entry_bounds = np.searchsorted(label[slot_cell][entries], label[cells[cell_bounds[:-1]]])
     entry_bounds = np.append(entry_bounds, len(entries))
@@ -306,6 +307,8 @@ def recoverable(hidden: np.ndarray, lines: Lines | Sequence[Constraint]) -> list
         if size > MAX_EXACT_CHECK:
             continue
         part = entries[entry_bounds[g]:entry_bounds[g + 1]]
+        if not len(part):  # cells in no equation: nothing to work them out from
+            continue
         rows = line_index[part]
         matrix = np.zeros((int(row[rows].max()) + 1, size))
         matrix[row[rows], col[slot_cell[part]]] = lines.coefs[slots[part]]  # a cell is in a line once
