@@ -9,6 +9,7 @@ from dataclasses import replace
 import plotly.express as px
 import streamlit as st
 
+from vipmg_core import guide
 from vipmg_core import mapping as mp
 from vipmg_core import readers
 from vipmg_core import validation as val
@@ -173,7 +174,7 @@ if summary.height:
 
 st.subheader(t("upload.problems", lang))
 report_table = report.table(lang)
-problems = report_table.to_pandas()
+problems = guide.report_table(report, lang)  # each problem links to its entry in the Guide
 if problems.empty:
     st.caption(t("upload.no_problems", lang))
 else:
@@ -185,7 +186,8 @@ else:
         picked = box.multiselect(t(f"upload.{key}", lang), values, key=f"{key}_{lang}")
         if picked:
             problems = problems[problems[t(column, lang)].isin(picked)]
-    st.dataframe(problems, hide_index=True, width="stretch")
+    st.dataframe(problems, hide_index=True, width="stretch", column_config={t("guide.col_guide", lang):
+                 st.column_config.LinkColumn(t("guide.col_guide", lang), display_text=t("guide.link_text", lang))})
     total = int(report.counts["count"].sum())
     st.caption(t("upload.kept", lang, shown=len(problems), total=total, limit=val.MAX_PER_KIND))
 

@@ -406,6 +406,20 @@ def cmd_library(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guide(args: argparse.Namespace) -> int:
+    """The Guide as one offline HTML file, or one dataset's correct example file."""
+    from vipmg_core import guide
+
+    if args.example:
+        out = Path(args.out or guide.example_file_name(dataset(args.example)))
+        out.write_bytes(guide.example_csv(dataset(args.example)))
+    else:
+        out = Path(args.out or guide.file_name(args.lang))
+        out.write_text(guide.to_html(args.lang), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m vipmg_core",
@@ -545,6 +559,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_library)
+
+    p = sub.add_parser("guide", help="the Guide for focal points as one offline HTML file (or an example file)")
+    p.add_argument("--lang", choices=("es", "en"), default="es")
+    p.add_argument("--example", type=_dataset_arg, help="write this dataset's correct example CSV instead")
+    p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv)")
+    p.set_defaults(func=cmd_guide)
 
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
