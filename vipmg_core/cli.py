@@ -77,10 +77,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def progress(message: str, fraction: float) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
-    releases = demo.build(wh, seed=args.seed, scale=args.scale, progress=progress)
+    from vipmg_core import pack
+
+    releases = demo.build(wh, seed=args.seed, scale=args.scale, progress=progress,
+                          pack_dir=pack.PACK_DIR if args.pack else None)
     for release in releases:
-        print(f"{release.dataset_id}: {release.row_count:,} rows (version {release.version})")
-    print(f"demo warehouse in {wh.root} (synthetic data)")
+        kind = "synthetic" if release.synthetic else f"{release.publisher}, {release.source_file}"
+        print(f"{release.dataset_id}: {release.row_count:,} rows (version {release.version}; {kind})")
+    real = sorted({r.dataset_id for r in releases if not r.synthetic})
+    print(f"demo warehouse in {wh.root} (synthetic data" + (f"; real published series for {', '.join(real)})"
+                                                          if real else ")"))
     return 0
 
 
@@ -444,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     p.add_argument("--off", action="store_true",
                    help="switch the demo off: withdraw its releases (once real data is published)")
+    p.add_argument("--pack", action="store_true",
+                   help="as on the app's first start: the public data pack's real series (data/pack) where it has "
+                        "them, synthetic data only for the other datasets")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", help="load a public file (UN DESA, UNHCR, World Bank, regional series, CBP)",
