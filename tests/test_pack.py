@@ -147,3 +147,13 @@ def test_the_shipped_pack_is_what_the_importers_make_of_the_publishers_files_tod
         "the importers changed: rebuild the pack with `python tools/build_pack.py` and review the diff"
     for e in shipped:
         assert pl.read_parquet(tmp_path / "pack" / e.file).equals(pl.read_parquet(pack.PACK_DIR / e.file))
+
+
+def test_a_damaged_pack_is_refused_before_anything_is_published(tmp_path, empty_wh):
+    damaged = tmp_path / "pack"
+    shutil.copytree(pack.PACK_DIR, damaged)
+    victim = damaged / pack.entries()[-1].file
+    victim.write_bytes(victim.read_bytes()[:-10])
+    with pytest.raises(pack.PackError, match=victim.name):
+        pack.load(empty_wh, damaged)
+    assert empty_wh.is_empty()

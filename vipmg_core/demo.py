@@ -27,6 +27,7 @@ so on first start when the data directory is empty, with the real series of the 
 from __future__ import annotations
 
 import fcntl
+import logging
 import math
 import os
 import zlib
@@ -1121,7 +1122,11 @@ def ensure_demo(wh: Warehouse, progress: Callable[[str, float], None] | None = N
         try:
             if not wh.is_empty():
                 return False
-            build(wh, progress=progress, pack_dir=pack.PACK_DIR if pack.pack_on_first_start() else None)
+            try:
+                build(wh, progress=progress, pack_dir=pack.PACK_DIR if pack.pack_on_first_start() else None)
+            except pack.PackError:  # checked before anything is published: the warehouse is still empty
+                logging.getLogger("vipmg").exception("public data pack not loaded; starting on the synthetic demo")
+                build(wh, progress=progress)
             return True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
