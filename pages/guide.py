@@ -32,8 +32,9 @@ for entry in entries:
     if entry.body:
         st.markdown(entry.body)
     if entry.anchor == "first-file":
-        for name in guide.screenshots():
-            st.image(str(guide.SCREENSHOT_DIR / name), caption=name)
+        shots = guide.screenshots(lang)
+        for column, (step, path) in zip(st.columns(2) * len(shots), shots.items()):
+            column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step))
     if entry.download:
         file_name, data = entry.download
         st.download_button(t("guide.dataset.example_download", lang, title=entry.title), data=data,

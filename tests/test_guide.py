@@ -198,3 +198,15 @@ def test_guide_cli_writes_a_dataset_example_file(tmp_path):
     out = tmp_path / "r.csv"
     assert main(["guide", "--example", "returns", "--out", str(out)]) == 0
     assert out.read_bytes() == guide.example_csv(dataset("returns"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_first_file_steps_come_with_small_real_screenshots_in_the_offline_file(lang):
+    shots = guide.screenshots(lang)
+    assert shots and set(shots) <= set(range(1, guide.STEPS + 1))
+    for path in shots.values():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size < 100_000
+    page = guide.to_html(lang)
+    assert page.count("src='data:image/png;base64,") == len(shots)
+    for step in shots:
+        assert t("guide.steps.screenshot", lang, step=step) in page

@@ -15,6 +15,7 @@ import html as _html
 import io
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
@@ -330,9 +331,15 @@ def glossary_sections(lang: str) -> list[Section]:
                     t(f"guide.glossary.{term}", lang, **values), level=3) for term in GLOSSARY]
 
 
-def screenshots() -> list[str]:
-    """The screenshots of the first-file steps shipped in docs/guide/ (file names, in step order)."""
-    return sorted(p.name for p in SCREENSHOT_DIR.glob("step*.png")) if SCREENSHOT_DIR.exists() else []
+def screenshots(lang: str) -> dict[int, Path]:
+    """The screenshots of the first-file steps in `lang` (docs/guide/step<N>_<lang>.png, taken by
+    tools/guide_screenshots.py), by step number."""
+    found = {}
+    for path in SCREENSHOT_DIR.glob(f"step*_{lang}.png"):
+        step = path.stem.removeprefix("step").split("_")[0]
+        if step.isdigit():
+            found[int(step)] = path
+    return dict(sorted(found.items()))
 
 
 def first_file_section(lang: str) -> Section:
@@ -374,10 +381,11 @@ def to_html(lang: str, country: str = EXAMPLE_COUNTRY) -> str:
         tag = f"h{s.level}"
         parts.append(f"<{tag} id='{s.anchor}'>{_html.escape(s.title)}</{tag}>{_md.render(s.body)}")
         if s.anchor == "first-file":
-            for name in screenshots():
-                data = base64.b64encode((SCREENSHOT_DIR / name).read_bytes()).decode("ascii")
-                parts.append(f"<figure><img alt='{_html.escape(name)}' src='data:image/png;base64,{data}'>"
-                             f"<figcaption class='meta'>{_html.escape(name)}</figcaption></figure>")
+            for step, path in screenshots(lang).items():
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                caption = _html.escape(t("guide.steps.screenshot", lang, step=step))
+                parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
+                             f"<figcaption class='meta'>{caption}</figcaption></figure>")
         if s.download:
             name, data = s.download
             href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
