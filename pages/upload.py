@@ -34,7 +34,8 @@ home = account.country if account and account.country in countries else countrie
 left, right = st.columns(2)
 with left:
     shell.url_state("ds", ids[0], shell.parse_choice(ids))
-    dataset_id = st.selectbox(t("upload.dataset", lang), ids, key="ds", format_func=lambda i: dataset(i).title(lang))
+    dataset_id = st.selectbox(t("upload.dataset", lang), ids, key="ds", format_func=lambda i: dataset(i).title(lang),
+                              help=guide.dataset_help(dataset(st.session_state["ds"]), lang))
     shell.url_publish("ds", dataset_id, None)
 with right:
     shell.url_state("country", home, shell.parse_choice(countries))

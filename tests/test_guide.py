@@ -210,3 +210,13 @@ def test_first_file_steps_come_with_small_real_screenshots_in_the_offline_file(l
     assert page.count("src='data:image/png;base64,") == len(shots)
     for step in shots:
         assert t("guide.steps.screenshot", lang, step=step) in page
+
+
+def test_guide_cli_prints_the_guide_to_pdf(tmp_path):
+    from vipmg_core import bulletins
+
+    if not bulletins.pdf_available():
+        pytest.skip("no chromium to print PDF with")
+    out = tmp_path / "guia.pdf"
+    assert main(["guide", "--lang", "es", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 10_000

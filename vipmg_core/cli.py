@@ -419,6 +419,14 @@ def cmd_guide(args: argparse.Namespace) -> int:
     if args.example:
         out = Path(args.out or guide.example_file_name(dataset(args.example)))
         out.write_bytes(guide.example_csv(dataset(args.example)))
+    elif args.out and args.out.lower().endswith(".pdf"):
+        from vipmg_core import bulletins
+
+        out = Path(args.out)
+        try:
+            out.write_bytes(bulletins.to_pdf(guide.to_html(args.lang)))  # printed by headless chromium
+        except bulletins.BulletinError as exc:
+            raise UserError(exc.message(args.lang)) from None
     else:
         out = Path(args.out or guide.file_name(args.lang))
         out.write_text(guide.to_html(args.lang), encoding="utf-8")
@@ -572,7 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("guide", help="the Guide for focal points as one offline HTML file (or an example file)")
     p.add_argument("--lang", choices=("es", "en"), default="es")
     p.add_argument("--example", type=_dataset_arg, help="write this dataset's correct example CSV instead")
-    p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv)")
+    p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv); "
+                                 "a name ending in .pdf prints the guide to PDF with chromium")
     p.set_defaults(func=cmd_guide)
 
     p = sub.add_parser("export", help="export the published data of a dataset")

@@ -38,6 +38,7 @@ def test_a_link_from_a_report_opens_the_guide_on_that_rule(demo_dir):
 
 def test_every_problem_in_the_upload_report_links_to_its_guide_entry(demo_dir):
     at = open_page("pages/upload.py", {"lang": "en", "ds": "arrivals_departures", "country": "CRI"})
+    assert dataset("arrivals_departures").definition("en") in at.selectbox(key="ds").help
     at.file_uploader[0].set_value(("errores.csv", (FIXTURES / "errores.csv").read_bytes(), "text/csv"))
     at.run()
     assert not at.exception, at.exception
