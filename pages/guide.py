@@ -11,7 +11,8 @@ from vipmg_ui import shell
 
 lang = shell.context().lang
 
-st.title(t("guide.title", lang))
+st.title(t("page.guide", lang))
+st.caption(t("guide.title", lang))
 st.markdown(t("guide.intro", lang))
 st.download_button(t("guide.download_html", lang), data=guide.to_html(lang), file_name=guide.file_name(lang),
                    mime="text/html", help=t("guide.download_help", lang), on_click="ignore")

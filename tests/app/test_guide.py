@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "upload"
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_guide_page_shows_every_dataset_with_its_example_and_the_offline_file(demo_dir, lang):
     at = open_page("pages/guide.py", {"lang": lang})
-    assert at.title[0].value == t("guide.title", lang)
+    assert at.title[0].value == t("page.guide", lang)
     headings = [h.value for h in at.subheader]
     for ds in datasets():
         assert ds.title(lang) in headings
