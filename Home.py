@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from vipmg_core import pack
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset
 from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
@@ -36,7 +37,7 @@ def home() -> None:
         arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
         column.metric(t(f"headline.{fig.key}", lang), fmt_number(fig.value, lang), delta, delta_color="off",
                       delta_arrow=arrow)
-        source = ds.title(lang) + (f" ({t('home.demo_label', lang)})" if fig.synthetic else "")
+        source = f"{ds.title(lang)} ({pack.source_label(wh, ds.id, lang)})"  # publisher and edition, or demo
         column.caption(t("home.figure_caption", lang, unit=t(f"unit.{fig.unit}", lang), source=source, period=fig.year))
         if ds.counts_events:
             column.caption(t("unit.events_badge", lang))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from vipmg_core import crosstab as xt
+from vipmg_core import guide
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
 from vipmg_core.i18n import t
@@ -67,7 +68,8 @@ if not sources:
 shell.url_state(DS, sources[0], shell.parse_choice(sources))
 if st.session_state[DS] not in sources:
     st.session_state[DS] = sources[0]
-ds = dataset(st.selectbox(t("crosstab.dataset", lang), sources, key=DS, format_func=lambda i: dataset(i).title(lang)))
+ds = dataset(st.selectbox(t("crosstab.dataset", lang), sources, key=DS, format_func=lambda i: dataset(i).title(lang),
+                          help=guide.dataset_help(dataset(st.session_state[DS]), lang)))
 shell.url_publish(DS, ds.id, sources[0])
 
 dims = [d.name for d in ds.dimensions]
@@ -95,7 +97,8 @@ shell.url_state(TOTALS, True, parse_bool)
 shell.url_state(SUBTOTALS, False, parse_bool)
 c1, c2, c3 = st.columns([4, 5, 3])
 measure = c1.selectbox(t("crosstab.measure_label", lang), measure_options, key=MEASURE,
-                       format_func=lambda m: xt.measure_label(ds, m, lang))
+                       format_func=lambda m: xt.measure_label(ds, m, lang),
+                       help=guide.measures_help(ds, measure_options, lang))
 is_mean = measure.startswith("mean:")
 percent = c2.radio(t("crosstab.percent_label", lang), PERCENTS, key=PERCENT, horizontal=True, disabled=is_mean,
                    format_func=lambda p: t(f"crosstab.percent.{p}", lang))
@@ -134,7 +137,8 @@ with st.expander(t("crosstab.display", lang)):
     d1, d2, d3 = st.columns(3)
     shading = d1.toggle(t("crosstab.shading", lang), key=SHADING)
     codes = d1.toggle(t("crosstab.codes", lang), key=CODES)
-    show_quality = d1.toggle(t("crosstab.quality", lang), key=QUALITY, disabled=not ds.is_microdata)
+    show_quality = d1.toggle(t("crosstab.quality", lang), key=QUALITY, disabled=not ds.is_microdata,
+                             help=guide.flags_help(lang))
     top_n = d2.number_input(t("crosstab.top_n", lang), min_value=0, max_value=10_000, step=5, key=TOP)
     sort = d2.radio(t("crosstab.sort", lang), SORTS, key=SORT, format_func=lambda s: t(f"crosstab.sort_by.{s}", lang))
     chart_kind = d3.radio(t("crosstab.chart", lang), CHARTS, key=CHART,

@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from vipmg_core import flows as fl
+from vipmg_core import guide
 from vipmg_core.codelists import codelist, country_name, partner_countries, project_countries
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes
@@ -87,6 +88,7 @@ if st.session_state[DATASET] not in choices:
     st.session_state[DATASET] = choices[0]
 dataset_id = top_row[0].selectbox(t("flows.dataset", lang), choices, key=DATASET,
                                   format_func=lambda i: dataset(i).title(lang),
+                                  help=guide.dataset_help(dataset(st.session_state[DATASET]), lang),
                                   on_change=_forget, args=(ROLE, PERIOD_MODE, PERIOD_ONE, PERIOD_RANGE))
 shell.url_publish(DATASET, dataset_id, choices[0])
 ds = dataset(dataset_id)

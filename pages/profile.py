@@ -5,7 +5,9 @@ import streamlit as st
 from vipmg_core import bulletins as bl
 from vipmg_core import charts
 from vipmg_core import flows as fl
+from vipmg_core import guide
 from vipmg_core import profiles as pr
+from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
 from vipmg_ui import shell
 
@@ -72,7 +74,8 @@ for start in range(0, len(profile.figures), COLUMNS):
         delta = pr.change_text(fig, lang)
         arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
         column.metric(pr.figure_label(fig.key, lang), pr.figure_value(fig, lang), delta, delta_color="off",
-                      delta_arrow=arrow, chart_data=profile.sparkline(fig.key), chart_type="line")
+                      delta_arrow=arrow, chart_data=profile.sparkline(fig.key), chart_type="line",
+                      help=guide.dataset_help(dataset(fig.dataset_id), lang))
         column.caption(pr.figure_caption(fig, lang))
 for key in profile.notes:
     st.caption(t("profiles.not_additive", lang, figure=pr.figure_label(key, lang)))
@@ -117,6 +120,7 @@ if profile.conditions is not None:
             _chart(figure, f"{stem}_{key}")
     st.caption(" ".join(pr.conditions_notes(cond, lang)))
     with st.expander(t("profiles.quality_table", lang)):
+        st.markdown(guide.flags_help(lang))
         st.dataframe(pr.conditions_table(cond, lang), hide_index=True, width="stretch")
 
 st.subheader(t("profiles.bulletin", lang))

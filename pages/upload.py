@@ -9,6 +9,7 @@ from dataclasses import replace
 import plotly.express as px
 import streamlit as st
 
+from vipmg_core import guide
 from vipmg_core import mapping as mp
 from vipmg_core import readers
 from vipmg_core import validation as val
@@ -33,7 +34,8 @@ home = account.country if account and account.country in countries else countrie
 left, right = st.columns(2)
 with left:
     shell.url_state("ds", ids[0], shell.parse_choice(ids))
-    dataset_id = st.selectbox(t("upload.dataset", lang), ids, key="ds", format_func=lambda i: dataset(i).title(lang))
+    dataset_id = st.selectbox(t("upload.dataset", lang), ids, key="ds", format_func=lambda i: dataset(i).title(lang),
+                              help=guide.dataset_help(dataset(st.session_state["ds"]), lang))
     shell.url_publish("ds", dataset_id, None)
 with right:
     shell.url_state("country", home, shell.parse_choice(countries))
@@ -173,7 +175,7 @@ if summary.height:
 
 st.subheader(t("upload.problems", lang))
 report_table = report.table(lang)
-problems = report_table.to_pandas()
+problems = guide.report_table(report, lang)  # each problem links to its entry in the Guide
 if problems.empty:
     st.caption(t("upload.no_problems", lang))
 else:
@@ -185,7 +187,8 @@ else:
         picked = box.multiselect(t(f"upload.{key}", lang), values, key=f"{key}_{lang}")
         if picked:
             problems = problems[problems[t(column, lang)].isin(picked)]
-    st.dataframe(problems, hide_index=True, width="stretch")
+    st.dataframe(problems, hide_index=True, width="stretch", column_config={t("guide.col_guide", lang):
+                 st.column_config.LinkColumn(t("guide.col_guide", lang), display_text=t("guide.link_text", lang))})
     total = int(report.counts["count"].sum())
     st.caption(t("upload.kept", lang, shown=len(problems), total=total, limit=val.MAX_PER_KIND))
 

@@ -77,10 +77,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def progress(message: str, fraction: float) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
-    releases = demo.build(wh, seed=args.seed, scale=args.scale, progress=progress)
+    from vipmg_core import pack
+
+    releases = demo.build(wh, seed=args.seed, scale=args.scale, progress=progress,
+                          pack_dir=pack.PACK_DIR if args.pack else None)
     for release in releases:
-        print(f"{release.dataset_id}: {release.row_count:,} rows (version {release.version})")
-    print(f"demo warehouse in {wh.root} (synthetic data)")
+        kind = "synthetic" if release.synthetic else f"{release.publisher}, {release.source_file}"
+        print(f"{release.dataset_id}: {release.row_count:,} rows (version {release.version}; {kind})")
+    real = sorted({r.dataset_id for r in releases if not r.synthetic})
+    print(f"demo warehouse in {wh.root} (synthetic data" + (f"; real published series for {', '.join(real)})"
+                                                          if real else ")"))
     return 0
 
 
@@ -406,6 +412,28 @@ def cmd_library(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guide(args: argparse.Namespace) -> int:
+    """The Guide as one offline HTML file, or one dataset's correct example file."""
+    from vipmg_core import guide
+
+    if args.example:
+        out = Path(args.out or guide.example_file_name(dataset(args.example)))
+        out.write_bytes(guide.example_csv(dataset(args.example)))
+    elif args.out and args.out.lower().endswith(".pdf"):
+        from vipmg_core import bulletins
+
+        out = Path(args.out)
+        try:
+            out.write_bytes(bulletins.to_pdf(guide.to_html(args.lang)))  # printed by headless chromium
+        except bulletins.BulletinError as exc:
+            raise UserError(exc.message(args.lang)) from None
+    else:
+        out = Path(args.out or guide.file_name(args.lang))
+        out.write_text(guide.to_html(args.lang), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m vipmg_core",
@@ -430,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     p.add_argument("--off", action="store_true",
                    help="switch the demo off: withdraw its releases (once real data is published)")
+    p.add_argument("--pack", action="store_true",
+                   help="as on the app's first start: the public data pack's real series (data/pack) where it has "
+                        "them, synthetic data only for the other datasets")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", help="load a public file (UN DESA, UNHCR, World Bank, regional series, CBP)",
@@ -545,6 +576,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_library)
+
+    p = sub.add_parser("guide", help="the Guide for focal points as one offline HTML file (or an example file)")
+    p.add_argument("--lang", choices=("es", "en"), default="es")
+    p.add_argument("--example", type=_dataset_arg, help="write this dataset's correct example CSV instead")
+    p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv); "
+                                 "a name ending in .pdf prints the guide to PDF with chromium")
+    p.set_defaults(func=cmd_guide)
 
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")

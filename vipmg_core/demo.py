@@ -20,23 +20,27 @@ plausible, but every number is drawn from a seeded random generator.
   the census year), with the foreign-born share floored at 1% so every country has foreign-born rows.
 
 `build` publishes it all into a warehouse (`python -m vipmg_core demo [--scale 60]`); `ensure_demo` does
-so on first start when the data directory is empty.
+so on first start when the data directory is empty, with the real series of the public data pack
+(`vipmg_core.pack`) in place of the synthetic ones wherever the pack has them.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import math
 import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import polars as pl
 
+from vipmg_core import pack
 from vipmg_core.codelists import partner_countries, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.warehouse import Provenance, Release, Warehouse
@@ -1084,10 +1088,18 @@ def build(
     seed: int = DEMO_SEED,
     scale: float = 1.0,
     progress: Callable[[str, float], None] | None = None,
+    pack_dir: Path | None = None,
 ) -> list[Release]:
-    """Publish the demo data of every dataset into `wh`, each as a new version of the `demo` scope."""
-    ids = dataset_ids()
-    releases = []
+    """Publish the demo data into `wh`, each dataset as a new version of the `demo` scope.
+
+    With `pack_dir` (the public data pack, `vipmg_core.pack`), the pack's real published series are loaded first
+    and the synthetic demo is built only for the datasets the pack has no series for (census, survey, arrivals
+    and departures, permits...). Without it (the default, as the tests and `demo` use it), every dataset is
+    synthetic.
+    """
+    real = pack.datasets_in(pack_dir) if pack_dir is not None else []
+    releases = pack.load(wh, pack_dir, progress=progress) if real else []
+    ids = [d for d in dataset_ids() if d not in real]
     for i, ds_id in enumerate(ids):
         if progress:
             progress(ds_id, i / len(ids))
@@ -1100,7 +1112,8 @@ def build(
 
 
 def ensure_demo(wh: Warehouse, progress: Callable[[str, float], None] | None = None) -> bool:
-    """Build the demo if `wh` is empty; True if this call built it.
+    """First start: if `wh` is empty, load the public data pack (unless `VIPMG_PACK=0`) and the synthetic demo for
+    the datasets it has no series for; True if this call built it.
 
     A file lock makes several app processes starting together on one empty directory build it once.
     """
@@ -1109,7 +1122,11 @@ def ensure_demo(wh: Warehouse, progress: Callable[[str, float], None] | None = N
         try:
             if not wh.is_empty():
                 return False
-            build(wh, progress=progress)
+            try:
+                build(wh, progress=progress, pack_dir=pack.PACK_DIR if pack.pack_on_first_start() else None)
+            except pack.PackError:  # checked before anything is published: the warehouse is still empty
+                logging.getLogger("vipmg").exception("public data pack not loaded; starting on the synthetic demo")
+                build(wh, progress=progress)
             return True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

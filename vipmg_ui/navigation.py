@@ -43,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("flowmap"),
     PageSpec("board"),  # members see submissions and contacts; the public, published coverage only
     PageSpec("library"),  # drafts only for their authors and reviewers
+    PageSpec("guide"),  # generated from the standard; validation reports link to its rule entries
     PageSpec("upload"),  # validate-only: open to everyone (Action.VALIDATE is public)
     PageSpec("my_submissions", requires=Action.SUBMIT),
     PageSpec("review", requires=Action.REVIEW),

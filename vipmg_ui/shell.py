@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from vipmg_core import accounts, demo
+from vipmg_core import accounts, demo, pack
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.config import data_dir
 from vipmg_core.datasets import dataset, dataset_ids
@@ -195,8 +195,9 @@ def _rerun_through_home() -> None:
 
 
 def synthetic_notice(wh: Warehouse, current_lang: str) -> None:
-    if wh.has_synthetic():
-        st.warning(t("shell.synthetic_notice", current_lang), icon="⚠️")
+    notice = pack.synthetic_notice(wh, current_lang)  # names only the synthetic datasets when some are real
+    if notice:
+        st.warning(notice, icon="⚠️")
 
 
 def footer(current_lang: str) -> None:
