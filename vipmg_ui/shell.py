@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,33 @@ SOURCES_KEY = "src"
 COUNTRIES_KEY = "cty"
 YEARS_KEY = "yr"
 ROUTED_KEY = "_routed"  # set while Home.py runs the chosen page
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (the server's log), not to the one of import time."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def server_log() -> logging.Logger:
+    """The app's logger, writing to the server's stderr with a time and a level, whatever else configures
+    logging. Without a handler of its own a record reached stderr only through Python's last-resort handler
+    (no time, no level), and not at all as soon as anything gave the root logger a handler (pytest does)."""
+    log = logging.getLogger("vipmg")
+    if not any(isinstance(handler, _Stderr) for handler in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False  # the root logger's handlers (if any) would print it twice
+    return log
 
 
 @dataclass(frozen=True)
@@ -177,7 +205,9 @@ def run_page(navigation, current_lang: str) -> None:
     try:
         navigation.run()
     except Exception:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
-        logging.getLogger("vipmg").exception("page failed")
+        # The person sees a short message; the operator reads what happened, with its traceback, in the log.
+        server_log().exception("page %r failed (link parameters %s)", getattr(navigation, "url_path", "?"),
+                               dict(st.query_params))
         st.error(t("shell.error", current_lang))
     finally:
         st.session_state[ROUTED_KEY] = False
