@@ -115,6 +115,8 @@ def dump_codes(codes: object) -> str:
 
 def language_switch() -> str:
     """Spanish first; switching reruns the page in the other language and keeps everything else."""
+    if _legacy_run():  # before any widget: see _leave_legacy_mode
+        _leave_legacy_mode()
     url_state(LANG_KEY, DEFAULT_LANG, parse_choice(list(LANGS)))
     chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=LANG_KEY,
                               horizontal=True)
@@ -218,6 +220,26 @@ def _rerun_through_home() -> None:
     Streamlit's legacy `pages/` mode, until some session has called st.navigation. Leave that mode and rerun
     at once (before any widget exists, so none gets a stray identity): Home.py then sets the language and
     context from the URL and routes to the same page. A first request is a page load, so no click is lost."""
+    _leave_legacy_mode()
+
+
+def _legacy_run() -> bool:
+    """Whether this run is in Streamlit's legacy `pages/` mode: a fresh server runs its first session's first
+    run so (Home.py inside a menu of its own built from pages/) until some session has called st.navigation."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code is script_runner._mpa_v1.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _leave_legacy_mode() -> None:
+    """Leave the legacy mode and rerun at once, before any widget exists. A widget made in that mode has
+    another identity than the same widget in every later run: a person's first click on it (the language,
+    a source) was sent for a widget the next run no longer had, and was lost."""
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
