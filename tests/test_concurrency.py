@@ -100,10 +100,11 @@ def comparable(value: object) -> object:
     if isinstance(value, pd.DataFrame):
         value = pl.from_pandas(value.reset_index())
     if isinstance(value, pl.DataFrame):
-        return ("frame", value.columns, [str(dtype) for dtype in value.dtypes], [comparable(row) for row in value.rows()])
+        return ("frame", value.columns, [str(dtype) for dtype in value.dtypes],
+                [comparable(row) for row in value.rows()])
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__,
-                {f.name: comparable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "checked_at"})
+        fields = [f.name for f in dataclasses.fields(value) if f.name != "checked_at"]  # a report's clock time
+        return type(value).__name__, {name: comparable(getattr(value, name)) for name in fields}
     if isinstance(value, bytes):  # a CSV download: its cells, numbers as numbers
         return [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(value.decode("utf-8-sig")))]
     if isinstance(value, dict):
