@@ -224,8 +224,8 @@ def _rerun_through_home() -> None:
 
 
 def _legacy_run() -> bool:
-    """Whether this run is in Streamlit's legacy `pages/` mode: a fresh server runs its first session's first
-    run so (Home.py inside a menu of its own built from pages/) until some session has called st.navigation."""
+    """Whether this run is in Streamlit's legacy `pages/` mode, as a fresh server's first run is (Home.py run
+    as one page of a menu built from pages/) until some session has called st.navigation."""
     from streamlit.runtime.scriptrunner import script_runner
 
     frame = sys._getframe()
