@@ -88,6 +88,7 @@ class Warehouse:
         self.files.mkdir(parents=True, exist_ok=True)
         self.catalogue = Catalogue(self.root / "catalogue.sqlite")
         self._memo: dict[tuple, tuple] = {}  # catalogue reads, kept until the catalogue changes
+        self._memo_lock = threading.Lock()  # one Warehouse serves every session's thread
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -220,12 +221,14 @@ class Warehouse:
 
     def _remembered(self, key: tuple, compute):
         """`compute()`, kept until the catalogue changes (reads of it run on every cross-tab and page rerun)."""
-        token = self.catalogue.changes()
-        hit = self._memo.get(key)
+        token = self.catalogue.changes()  # read before computing: the value is never older than its token
+        with self._memo_lock:
+            hit = self._memo.get(key)
         if hit is not None and hit[0] == token:
             return hit[1]
-        value = compute()
-        self._memo[key] = (token, value)
+        value = compute()  # outside the lock: threads may compute the same value at once, never a wrong one
+        with self._memo_lock:
+            self._memo[key] = (token, value)
         return value
 
     def releases(self, dataset_id: str | None = None, *, published_only: bool = True) -> list[Release]:
@@ -321,28 +324,31 @@ class Warehouse:
         visible = self._visible(ds.id)
         files = [str(self.root / r.path) for r in visible.releases]
         columns = ", ".join(_q(c) for c in ds.column_names)
+        # Every name made here is a TEMP object of this query's own cursor. A cursor is its own connection to
+        # the one in-memory database: objects in its schema `main` are shared with every other cursor (one
+        # query's view would replace another's under Streamlit's thread per session), TEMP ones are not.
         cur = duck()
         try:
             if not files:
                 empty = pl.DataFrame(schema=ds.polars_schema)
                 if with_release:
                     empty = empty.with_columns(pl.lit(None, pl.String).alias("release_id"))
-                source = cur.from_arrow(empty.to_arrow())
-            elif visible.winners is None and not with_release:
-                source = cur.sql(f"SELECT {columns} FROM read_parquet($files, union_by_name = true)",
-                                 params={"files": files})
+                cur.register("data", empty.to_arrow())
             else:
-                rows = (f"SELECT {columns}, parse_filename(filename, true) AS release_id"
-                        " FROM read_parquet($files, union_by_name = true, filename = true)")
-                if visible.winners is not None:
-                    cur.register("winners", visible.winners.to_arrow())
-                    rows = (f"SELECT d.* FROM ({rows}) d JOIN winners w ON w.release_id = d.release_id"
-                            f" AND w.area = d.{_q(ds.area_column)}"
-                            f" AND w.period = CAST(d.{_q(ds.time_column)} AS VARCHAR)")
-                if not with_release:
-                    rows = f"SELECT {columns} FROM ({rows})"
-                source = cur.sql(rows, params={"files": files})
-            source.create_view("data", replace=True)
+                listed = "[" + ", ".join(_literal(f) for f in files) + "]"
+                if visible.winners is None and not with_release:
+                    rows = f"SELECT {columns} FROM read_parquet({listed}, union_by_name = true)"
+                else:
+                    rows = (f"SELECT {columns}, parse_filename(filename, true) AS release_id"
+                            f" FROM read_parquet({listed}, union_by_name = true, filename = true)")
+                    if visible.winners is not None:
+                        cur.register("winners", visible.winners.to_arrow())
+                        rows = (f"SELECT d.* FROM ({rows}) d JOIN winners w ON w.release_id = d.release_id"
+                                f" AND w.area = d.{_q(ds.area_column)}"
+                                f" AND w.period = CAST(d.{_q(ds.time_column)} AS VARCHAR)")
+                    if not with_release:
+                        rows = f"SELECT {columns} FROM ({rows})"
+                cur.execute(f"CREATE TEMP VIEW data AS {rows}")
             return cur.sql(sql, params=params or {}).pl()
         finally:
             cur.close()
@@ -390,6 +396,11 @@ def conform(frame: pl.DataFrame, ds: Dataset, schema: dict | None = None) -> pl.
 def _q(identifier: str) -> str:
     """Quote an identifier that comes from a dataset declaration (never from user text)."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (for our own file paths: a view cannot hold query parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _sha256(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,33 @@ SOURCES_KEY = "src"
 COUNTRIES_KEY = "cty"
 YEARS_KEY = "yr"
 ROUTED_KEY = "_routed"  # set while Home.py runs the chosen page
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (the server's log), not to the one of import time."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def server_log() -> logging.Logger:
+    """The app's logger, writing to the server's stderr with a time and a level, whatever else configures
+    logging. Without a handler of its own a record reached stderr only through Python's last-resort handler
+    (no time, no level), and not at all as soon as anything gave the root logger a handler (pytest does)."""
+    log = logging.getLogger("vipmg")
+    if not any(isinstance(handler, _Stderr) for handler in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False  # the root logger's handlers (if any) would print it twice
+    return log
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,8 @@ def dump_codes(codes: object) -> str:
 
 def language_switch() -> str:
     """Spanish first; switching reruns the page in the other language and keeps everything else."""
+    if _legacy_run():  # before any widget: see _leave_legacy_mode
+        _leave_legacy_mode()
     url_state(LANG_KEY, DEFAULT_LANG, parse_choice(list(LANGS)))
     chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=LANG_KEY,
                               horizontal=True)
@@ -177,7 +207,9 @@ def run_page(navigation, current_lang: str) -> None:
     try:
         navigation.run()
     except Exception:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
-        logging.getLogger("vipmg").exception("page failed")
+        # The person sees a short message; the operator reads what happened, with its traceback, in the log.
+        server_log().exception("page %r failed (link parameters %s)", getattr(navigation, "url_path", "?"),
+                               dict(st.query_params))
         st.error(t("shell.error", current_lang))
     finally:
         st.session_state[ROUTED_KEY] = False
@@ -188,6 +220,26 @@ def _rerun_through_home() -> None:
     Streamlit's legacy `pages/` mode, until some session has called st.navigation. Leave that mode and rerun
     at once (before any widget exists, so none gets a stray identity): Home.py then sets the language and
     context from the URL and routes to the same page. A first request is a page load, so no click is lost."""
+    _leave_legacy_mode()
+
+
+def _legacy_run() -> bool:
+    """Whether this run is in Streamlit's legacy `pages/` mode, as a fresh server's first run is (Home.py run
+    as one page of a menu built from pages/) until some session has called st.navigation."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code is script_runner._mpa_v1.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _leave_legacy_mode() -> None:
+    """Leave the legacy mode and rerun at once, before any widget exists. A widget made in that mode has
+    another identity than the same widget in every later run: a person's first click on it (the language,
+    a source) was sent for a widget the next run no longer had, and was lost."""
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False

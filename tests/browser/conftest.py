@@ -49,7 +49,7 @@ SETTLE_MS = 300
 EXPECT_TIMEOUT_MS = 15_000
 
 SKIP_BROWSER = os.environ.get("VIPMG_SKIP_BROWSER") == "1"
-_server_logs: list[Path] = []  # the running server's stderr, quoted when a page shows an error
+_server_logs: dict[str, Path] = {}  # each server's stderr by its base URL, quoted when one of its pages fails
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -120,7 +120,7 @@ def running_app(data_dir: Path, log: Path) -> Iterator[str]:
         "--server.fileWatcherType", "none",
     ]
     env = {**os.environ, "VIPMG_DATA_DIR": str(data_dir)}
-    _server_logs.append(log)
+    _server_logs[base_url] = log
     with log.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
@@ -221,7 +221,14 @@ def assert_no_exception(page: Page) -> None:
     for lang in LANGS:
         assert t("shell.error", lang) not in body, (
             f"the page shows the app's error message ({lang}); the server's stderr ends with:\n"
-            + (_tail(_server_logs[-1]) if _server_logs else "(no server log)"))
+            + server_log_tail(page.url))
+
+
+def server_log_tail(url: str) -> str:
+    """The end of the stderr of the server that served `url` (several servers may run in one session)."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    log = _server_logs.get(origin)
+    return _tail(log) if log else f"(no server log for {origin})"
 
 
 def person(browser: Browser, requested: list[str]) -> Page:

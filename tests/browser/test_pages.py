@@ -19,7 +19,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from vipmg_ui.navigation import HOME, PAGES, PageSpec
 
-from .conftest import assert_no_exception, wait_for_app
+from .conftest import APP_RUN_TIMEOUT_MS, assert_no_exception, is_local, person, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,28 @@ def url_of(app_url: str, spec: PageSpec, lang: str = DEFAULT_LANG) -> str:
 
 def open_page(page: Page, url: str) -> None:
     page.goto(url)
+    wait_for_app(page)
+
+
+# Counts the app's finished script runs (the attribute going back to "notRunning"), from the first call on.
+_FINISHED_RUNS = """() => {
+    if (window.__finishedRuns === undefined) {
+        window.__finishedRuns = 0;
+        const app = document.querySelector("[data-testid='stApp']");
+        new MutationObserver(() => {
+            if (app.getAttribute("data-test-script-state") === "notRunning") window.__finishedRuns += 1;
+        }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+    }
+    return window.__finishedRuns;
+}"""
+
+
+def click_and_wait(page: Page, target: Locator) -> None:
+    """Click a widget and wait until the run that the click started has finished. (Waiting for the app to
+    be "not running" right after a click can return before that run has even begun.)"""
+    before = page.evaluate(_FINISHED_RUNS)
+    target.click()
+    page.wait_for_function("before => window.__finishedRuns > before", arg=before, timeout=APP_RUN_TIMEOUT_MS)
     wait_for_app(page)
 
 
@@ -94,21 +116,18 @@ def test_switching_language_changes_the_texts_and_the_link_and_survives_navigati
     expect_in_language(page, "es")
     expect(main(page).get_by_text(t("home.headlines", "es"), exact=True)).to_be_visible()
 
-    sidebar(page).get_by_text(LANG_NAMES["en"], exact=True).click()
-    wait_for_app(page)
+    click_and_wait(page, sidebar(page).get_by_text(LANG_NAMES["en"], exact=True))
     expect_in_language(page, "en")
     expect(main(page).get_by_text(t("home.headlines", "en"), exact=True)).to_be_visible()
     expect(current_nav_link(page)).to_have_accessible_name(t(HOME.title_key, "en"))
     expect(page).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
 
-    sidebar(page).get_by_text(LANG_NAMES["es"], exact=True).click()
-    wait_for_app(page)
+    click_and_wait(page, sidebar(page).get_by_text(LANG_NAMES["es"], exact=True))
     expect_in_language(page, "es")
     expect(main(page).get_by_text(t("home.headlines", "es"), exact=True)).to_be_visible()
     expect(page).not_to_have_url(re.compile(r"[?&]lang=en(&|$)"))
 
-    sidebar(page).get_by_text(LANG_NAMES["en"], exact=True).click()
-    wait_for_app(page)
+    click_and_wait(page, sidebar(page).get_by_text(LANG_NAMES["en"], exact=True))
     page.get_by_test_id("stSidebarNavLink").filter(has_text=t("page.catalogue", "en")).click()
     wait_for_app(page)
     expect(page).to_have_url(re.compile(r"/catalogue\?(.*&)?lang=en(&|$)"))
@@ -116,6 +135,22 @@ def test_switching_language_changes_the_texts_and_the_link_and_survives_navigati
     expect(sidebar(page).get_by_role("radio", name=LANG_NAMES["en"])).to_be_checked()
     expect_in_language(page, "en")
     assert_no_exception(page)
+
+
+def test_the_first_click_on_a_fresh_server_counts(demo_dir: Path, browser, tmp_path: Path):
+    """A fresh server runs its first session's first run in Streamlit's legacy pages/ mode, where the language
+    switch had another identity than in every later run: the first person's first click on it was lost."""
+    requested: list[str] = []
+    with running_app(demo_dir, tmp_path / "server.log") as fresh:
+        first = person(browser, requested)
+        open_page(first, url_of(fresh, HOME))
+        click_and_wait(first, sidebar(first).get_by_text(LANG_NAMES["en"], exact=True))
+        expect(sidebar(first).get_by_role("radio", name=LANG_NAMES["en"])).to_be_checked()
+        expect_in_language(first, "en")
+        expect(first).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
+        assert_no_exception(first)
+        first.context.close()
+    assert all(is_local(url) for url in requested), sorted(set(requested))
 
 
 def test_home_shows_the_headline_figures_and_draws_the_map(app_url: str, page: Page, tmp_path: Path):
