@@ -28,8 +28,6 @@ The same call serves the Profile page, the bulletins, the comparison and a noteb
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -41,6 +39,7 @@ from vipmg_core import flows as fl
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
+from vipmg_core.kept import Kept
 from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
@@ -847,37 +846,14 @@ class Profile:
         return list(dict.fromkeys(s.dataset_id for s in self.sources))
 
 
-KEPT_PROFILES = 64  # the profiles kept in memory, shared by every session (about 100 KB each)
-_KEPT: OrderedDict[tuple, Profile] = OrderedDict()
-_KEPT_LOCK = threading.Lock()
-_COMPUTING: dict[tuple, threading.Lock] = {}
+_KEPT: Kept[Profile] = Kept(64)  # about 100 KB each
 
 
 def kept_profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEFAULT_POOL) -> Profile:
-    """`profile`, computed once per state of the warehouse and kept for everyone: the same for every session
-    (a profile depends on the published data, the area, the period and the pooling only; no language, no
-    account). Sessions asking at the same moment wait for one computation instead of each doing it; a new
-    publication changes `wh.state_token()`, so nothing older is read again."""
-    key = (str(wh.root), wh.state_token(), code, period, pool)
-    with _KEPT_LOCK:
-        if key in _KEPT:
-            _KEPT.move_to_end(key)
-            return _KEPT[key]
-        computing = _COMPUTING.setdefault(key, threading.Lock())
-    with computing:
-        with _KEPT_LOCK:
-            if key in _KEPT:
-                return _KEPT[key]
-        try:
-            made = profile(wh, code, period, pool)
-            with _KEPT_LOCK:
-                _KEPT[key] = made
-                while len(_KEPT) > KEPT_PROFILES:
-                    _KEPT.popitem(last=False)
-        finally:
-            with _KEPT_LOCK:
-                _COMPUTING.pop(key, None)
-        return made
+    """`profile`, computed once per state of the warehouse and kept for every session (`vipmg_core.kept`): a
+    profile depends on the published data, the area, the period and the pooling only (no language, no
+    account); a new publication changes `wh.state_token()`, so nothing older is read again."""
+    return _KEPT.get((str(wh.root), wh.state_token(), code, period, pool), lambda: profile(wh, code, period, pool))
 
 
 def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEFAULT_POOL) -> Profile:
