@@ -258,6 +258,7 @@ async def person(browser, visits: list[Visit], tally: Tally, outside: list[str],
                 before = await page.evaluate("window.__runs.length")
                 start = await page.evaluate("performance.now()")
                 if not await _change_one(page, page.locator(MAIN)):
+                    _say(f"{visit.name}: nothing to change")
                     continue
                 await page.wait_for_function(f"window.__runs.length > {before}", timeout=timeout_ms)
                 ended = await _settle(page, visit.content, timeout_ms)
@@ -314,6 +315,8 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
             print(f"  page load p50 {p50(floor.loads):7.0f} ms   p95 {p95(floor.loads):7.0f} ms")
             print(f"  rerun     p50 {p50(floor.reruns):7.0f} ms   p95 {p95(floor.reruns):7.0f} ms")
             failures += len(floor.errors) + len(floor_outside)
+            for error in sorted(set(floor.errors + [f"outside request: {url}" for url in floor_outside]))[:10]:
+                print(f"  ! {error}")
             results: dict[int, Tally] = {}
             print(f"\nthe app, {len(visits)} public pages per session ({', '.join(v.name for v in visits)}),"
                   f" {rounds} round(s)")
