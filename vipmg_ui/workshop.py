@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.runtime import Runtime
@@ -29,11 +30,28 @@ def connected_sessions() -> int:
     return SESSIONS.count(runtime.is_active_session if runtime is not None else lambda _session_id: True)
 
 
+def _is_operator(url: str) -> bool:
+    """The browser on the laptop that serves the room: it connects from the address it serves on, or from
+    localhost (for which Streamlit gives no address)."""
+    address = st.context.ip_address
+    return address is None or address == urlsplit(url).hostname
+
+
+@st.fragment(run_every=5)
+def _live_count(lang: str) -> None:
+    st.caption(t("workshop.sessions", lang, count=connected_sessions()))
+
+
 def sidebar(lang: str) -> None:
+    """The address and the sessions connected; on the operator's own screen the count follows people joining
+    and leaving (every 5 s), for everyone else it is read at each of their own runs."""
     url = os.environ.get(URL_ENV)
     if not url:
         return
-    box = st.sidebar.container(border=True)
-    box.markdown(f"**{t('workshop.title', lang)}**")
-    box.caption(t("workshop.address", lang, url=url))
-    box.caption(t("workshop.sessions", lang, count=connected_sessions()))
+    with st.sidebar.container(border=True):
+        st.markdown(f"**{t('workshop.title', lang)}**")
+        st.caption(t("workshop.address", lang, url=url))
+        if _is_operator(url):
+            _live_count(lang)
+        else:
+            st.caption(t("workshop.sessions", lang, count=connected_sessions()))
