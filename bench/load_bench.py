@@ -58,6 +58,7 @@ EMPTY_CONTENT = f"{MAIN} [data-testid='stRadio']"
 EMPTY_OPTIONS = ["Values", "% of row", "% of column"]
 FOLLOW_UP_MS = 400  # a run may start another (the URL updated, a rerun through Home): wait that long for it
 SERVER_START_S = 120
+UNSEEN_MS = 10_000  # a change whose run was not seen ending within this is counted as too short to time
 
 # Installed before any page script: records when the app's script state turns to notRunning (milliseconds since
 # the navigation started), so times are read in the browser, not across the busy Python event loop.
@@ -81,6 +82,7 @@ class Tally:
     reruns: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     by_page: dict[str, list[float]] = field(default_factory=dict)
+    unseen: int = 0  # reruns too short to see the script state change (not timed)
 
 
 def is_local(url: str) -> bool:
@@ -175,6 +177,9 @@ class Visit:
     change: bool  # change one selection after the load
 
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+
 async def _settle(page, content: str, timeout_ms: float) -> float:
     """Waits for the run the last action started (and any follow-up) to end with `content` shown; returns the
     time of the last notRunning, in ms since the navigation started."""
@@ -260,7 +265,13 @@ async def person(browser, visits: list[Visit], tally: Tally, outside: list[str],
                 if not await _change_one(page, page.locator(MAIN)):
                     _say(f"{visit.name}: nothing to change")
                     continue
-                await page.wait_for_function(f"window.__runs.length > {before}", timeout=timeout_ms)
+                try:
+                    await page.wait_for_function(f"window.__runs.length > {before}", timeout=UNSEEN_MS)
+                except PlaywrightTimeout:
+                    # React can apply "running" and "notRunning" in one render: a run that short never shows.
+                    tally.unseen += 1
+                    _say(f"{visit.name}: the rerun was too short to be seen")
+                    continue
                 ended = await _settle(page, visit.content, timeout_ms)
                 tally.reruns.append(ended - start)
                 _say(f"{visit.name} rerun in {ended - start:.0f} ms")
@@ -313,7 +324,8 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
             floor, floor_outside = await room(browser, floor_visits, 1, timeout_ms)
             print(f"\nempty one-radio page, 1 session, {len(floor.loads)} loads and {len(floor.reruns)} reruns")
             print(f"  page load p50 {p50(floor.loads):7.0f} ms   p95 {p95(floor.loads):7.0f} ms")
-            print(f"  rerun     p50 {p50(floor.reruns):7.0f} ms   p95 {p95(floor.reruns):7.0f} ms")
+            print(f"  rerun     p50 {p50(floor.reruns):7.0f} ms   p95 {p95(floor.reruns):7.0f} ms"
+                  + (f"   ({floor.unseen} too short to see, not timed)" if floor.unseen else ""))
             failures += len(floor.errors) + len(floor_outside)
             for error in sorted(set(floor.errors + [f"outside request: {url}" for url in floor_outside]))[:10]:
                 print(f"  ! {error}")
@@ -329,6 +341,7 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                     total.loads += tally.loads
                     total.reruns += tally.reruns
                     total.errors += tally.errors + [f"outside request: {url}" for url in sorted(set(outside))]
+                    total.unseen += tally.unseen
                     for name, times in tally.by_page.items():
                         total.by_page.setdefault(name, []).extend(times)
                 results[n] = total
@@ -338,6 +351,8 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                       f" {len(total.errors):>6}")
                 for error in sorted(set(total.errors))[:10]:
                     print(f"            ! {error}")
+                if total.unseen:
+                    print(f"            ({total.unseen} reruns too short to see, not timed)")
         finally:
             await browser.close()
     if 1 in results:
