@@ -321,6 +321,7 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
             waited = await asyncio.to_thread(wait_until_idle, app)
             print(f"the app's server was busy (its warm-up after start) for {waited:.0f} s more before measuring",
                   flush=True)
+            await room(browser, floor_visits[:1], 1, timeout_ms)  # the empty page's server warmed alike
             floor, floor_outside = await room(browser, floor_visits, 1, timeout_ms)
             print(f"\nempty one-radio page, 1 session, {len(floor.loads)} loads and {len(floor.reruns)} reruns")
             print(f"  page load p50 {p50(floor.loads):7.0f} ms   p95 {p95(floor.loads):7.0f} ms")
