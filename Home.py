@@ -3,12 +3,13 @@
 import streamlit as st
 
 from vipmg_core import pack
+from vipmg_core import warmup
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset
-from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
+from vipmg_core.headlines import Headline, headline_figures, immigrant_stock_by_country
 from vipmg_core.i18n import fmt_change, fmt_number, t
-from vipmg_core.maps import base_layer, bubble_layer, offline_deck
-from vipmg_ui import auth, shell
+from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, offline_deck
+from vipmg_ui import auth, shell, workshop
 from vipmg_ui.navigation import HOME, PAGES
 
 st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
@@ -17,6 +18,28 @@ lang = shell.language_switch()
 wh = shell.warehouse()
 shell.ensure_data(wh, lang)
 shell.ensure_demo_accounts(wh)
+warmup.start(wh)  # cubes and the default profile of this release, built in the background once
+
+
+# Shared by every session: the same for everyone who chose the same context, keyed by the release state.
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _figures(root: str, token: str, countries: tuple[str, ...], years: tuple[int, int],
+             dataset_ids: tuple[str, ...]) -> list[Headline]:
+    del root, token
+    return headline_figures(wh, list(countries), years, list(dataset_ids))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _stock_map(root: str, token: str, countries: tuple[str, ...], years: tuple[int, int], lang: str
+               ) -> tuple[str | None, str | None]:
+    """The period and the map's JSON (the world's polygons and a bubble per country), written once."""
+    del root, token
+    period, stock = immigrant_stock_by_country(wh, list(countries), years)
+    if not stock:
+        return period, None
+    layers = [base_layer(lang, set(project_countries())),
+              bubble_layer(stock, lang, t("unit.persons", lang), period)]
+    return period, offline_deck(layers, height=420).to_json()
 
 
 def home() -> None:
@@ -27,7 +50,8 @@ def home() -> None:
 
     st.subheader(t("home.headlines", lang))
     st.caption(t("home.headlines_caption", lang))
-    figures = headline_figures(wh, ctx.countries, ctx.years, ctx.dataset_ids)
+    state = (str(wh.root), wh.state_token())
+    figures = _figures(*state, tuple(ctx.countries), ctx.years, tuple(ctx.dataset_ids))
     if not figures:
         st.info(t("shell.no_data", lang))
     for column, fig in zip(st.columns(max(len(figures), 1)), figures):
@@ -42,12 +66,10 @@ def home() -> None:
         if ds.counts_events:
             column.caption(t("unit.events_badge", lang))
 
-    period, stock = immigrant_stock_by_country(wh, ctx.countries, ctx.years)
-    if stock:
+    period, stock_map = _stock_map(*state, tuple(ctx.countries), ctx.years, lang)
+    if stock_map is not None:
         st.subheader(t("home.map_title", lang, period=period))
-        layers = [base_layer(lang, set(project_countries())),
-                  bubble_layer(stock, lang, t("unit.persons", lang), period)]
-        st.pydeck_chart(offline_deck(layers, height=420), height=420)
+        st.pydeck_chart(PreparedDeck(stock_map, height=420), height=420)
         st.caption(t("home.map_caption", lang))
 
     st.subheader(t("home.pages", lang))
@@ -63,6 +85,7 @@ navigation = st.navigation(
     + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in visible]
 )
 auth.sidebar_badge(account, lang)
+workshop.sidebar(lang)
 st.session_state["_context"] = shell.context_sidebar(wh, lang)
 shell.synthetic_notice(wh, lang)
 shell.run_page(navigation, lang)

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test demo bench clean-data
+.PHONY: run test demo bench clean-data workshop
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 # Starts on the embedded demo warehouse (built on first start, about ten seconds) at http://127.0.0.1:$(PORT)
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run Home.py --server.port $(PORT)
+
+# Serves the lab to the room over the local network; prints the address to share and its QR code.
+workshop: $(VENV)/.runtime
+	$(PY) -m vipmg_core workshop --port $(PORT)
 
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh

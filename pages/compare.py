@@ -27,11 +27,10 @@ def _places(root: str, token: str) -> tuple[list[str], tuple[int, int]]:
     return [c for c in areas if pr.area(c).is_country], current.year_bounds()
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _compare(root: str, token: str, indicator: str, countries: tuple[str, ...], first: int | None, last: int
              ) -> cp.Comparison:
-    del root, token
-    return cp.compare(shell.warehouse(), indicator, countries, pr.Period(first, last))
+    del root, token  # kept_comparison keys by the warehouse's own state: one computation for every session
+    return cp.kept_comparison(shell.warehouse(), indicator, countries, pr.Period(first, last))
 
 
 st.title(t("page.compare", lang))

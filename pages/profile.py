@@ -6,6 +6,7 @@ from vipmg_core import bulletins as bl
 from vipmg_core import charts
 from vipmg_core import flows as fl
 from vipmg_core import guide
+from vipmg_core import maps
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
@@ -26,10 +27,16 @@ def _codes(root: str, token: str) -> tuple[list[str], tuple[int, int]]:
     return pr.area_codes(current), current.year_bounds()
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _profile(root: str, token: str, code: str, first: int | None, last: int, pool: int) -> pr.Profile:
-    del root, token
-    return pr.profile(shell.warehouse(), code, pr.Period(first, last), pool)
+    del root, token  # kept_profile keys by the warehouse's own state: one computation for every session
+    return pr.kept_profile(shell.warehouse(), code, pr.Period(first, last), pool)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _flow_map(root: str, token: str, code: str, first: int | None, last: int, pool: int, lang: str) -> str:
+    """The flow map's JSON, written once for everyone who opens the same profile in the same language."""
+    computed = _profile(root, token, code, first, last, pool)
+    return fl.flow_deck(computed.flow_map, lang, height=420).to_json()
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
@@ -101,7 +108,8 @@ if profile.origins is not None or profile.destinations is not None:
                 _chart(charts.flows_bar(result, lang, side, name, profile.flows_synthetic), f"{stem}_{side}")
 if profile.flow_map is not None:
     st.subheader(t("profiles.flow_map", lang))
-    st.pydeck_chart(fl.flow_deck(profile.flow_map, lang, height=420), height=420)
+    st.pydeck_chart(maps.PreparedDeck(_flow_map(str(wh.root), wh.state_token(), code, period.first_year,
+                                                period.last_year, pool, lang), height=420), height=420)
     st.image(fl.legend_svg(profile.flow_map, lang))
     st.caption(pr.flow_map_note(profile, lang))
 

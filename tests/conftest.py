@@ -9,6 +9,10 @@ import pytest
 
 from vipmg_core.warehouse import Warehouse
 
+# The app warms each release in the background (vipmg_core/warmup.py); the suite's many small warehouses, and the
+# servers it starts, build the cubes only, so a warm-up never competes with the tests for the machine.
+os.environ.setdefault("VIPMG_WARMUP", "cubes")
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
 

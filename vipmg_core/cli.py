@@ -434,6 +434,12 @@ def cmd_guide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop(args: argparse.Namespace) -> int:
+    from vipmg_core import workshop
+
+    return workshop.serve(args.address, args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m vipmg_core",
@@ -583,6 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv); "
                                  "a name ending in .pdf prints the guide to PDF with chromium")
     p.set_defaults(func=cmd_guide)
+
+    p = sub.add_parser("workshop", help="serve the app to the room over the local network (prints the address"
+                                        " and its QR code; nothing leaves the network)")
+    p.add_argument("--address", help="the address to bind and share (default: this machine's LAN address)")
+    p.add_argument("--port", type=int, default=8501, help="default 8501")
+    p.set_defaults(func=cmd_workshop)
 
     p = sub.add_parser("export", help="export the published data of a dataset")
     p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")

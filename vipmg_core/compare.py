@@ -22,6 +22,7 @@ from vipmg_core.codelists import country_name
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import ExportMeta
 from vipmg_core.i18n import fmt_number, t
+from vipmg_core.kept import Kept
 from vipmg_core.profiles import (FIGURE_KEYS, SHARE_KEY, Figure, Period, ProfileError, figure_from, figure_label,
                                  figure_spec, immigrant_share, period_text, series, source_text, unit_badge)
 from vipmg_core.quality import CAUTION, SUPPRESSED, rules
@@ -122,6 +123,16 @@ def compare(wh: Warehouse, indicator: str, countries: Sequence[str], period: Per
     rows = rows.sort(pl.col("country").replace_strict(order, default=len(order), return_dtype=pl.Int64))
     return Comparison(indicator, unit, percent, period, countries, rows, tuple(_caveats(wh, indicator, figures,
                                                                                       countries)))
+
+
+_KEPT: Kept[Comparison] = Kept(64)
+
+
+def kept_comparison(wh: Warehouse, indicator: str, countries: Sequence[str], period: Period = Period()
+                    ) -> Comparison:
+    """`compare`, computed once per state of the warehouse and kept for every session (`vipmg_core.kept`)."""
+    key = (str(wh.root), wh.state_token(), indicator, tuple(countries), period)
+    return _KEPT.get(key, lambda: compare(wh, indicator, countries, period))
 
 
 def _row(fig: Figure) -> tuple:

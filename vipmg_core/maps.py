@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 from vipmg_core.codelists import country_name, country_point
 from vipmg_core.geo import countries_geojson
@@ -19,13 +21,16 @@ BUBBLE = [200, 80, 40, 190]
 REGION_VIEW = pdk.ViewState(latitude=15.5, longitude=-80.0, zoom=3.1, min_zoom=1, max_zoom=8)
 
 
-def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: dict[str, str]) -> dict:
+def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: dict[str, str] | None) -> dict:
+    """The polygons with only what a layer reads: the fill, and for a pickable layer (`labels` not None) the code
+    and the tooltip label (the country's name unless `labels` says more). Every page load carries them."""
     geojson = countries_geojson(lang)
     for feature in geojson["features"]:
         props = feature["properties"]
-        props["fill"] = colour if props["iso3"] in coloured else LAND
-        if props["iso3"] in labels:
-            props["label"] = labels[props["iso3"]]
+        kept = {"fill": colour if props["iso3"] in coloured else LAND}
+        if labels is not None:
+            kept.update(iso3=props["iso3"], label=labels.get(props["iso3"], props["label"]))
+        feature["properties"] = kept
     return geojson
 
 
@@ -36,7 +41,7 @@ _POLYGON_STYLE = {"stroked": True, "filled": True, "get_fill_color": "properties
 
 def base_layer(lang: str, highlight: set[str] | None = None) -> pdk.Layer:
     """Country polygons; the highlighted ones (the project countries, usually) drawn in colour."""
-    return pdk.Layer("GeoJsonLayer", _country_polygons(lang, highlight or set(), HIGHLIGHT, {}), id="countries",
+    return pdk.Layer("GeoJsonLayer", _country_polygons(lang, highlight or set(), HIGHLIGHT, None), id="countries",
                      **_POLYGON_STYLE, pickable=False)
 
 
@@ -69,16 +74,39 @@ def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: s
     )
 
 
-def offline_deck(layers: list[pdk.Layer], view: pdk.ViewState = REGION_VIEW, height: int = 420) -> pdk.Deck:
+TOOLTIP = {"text": "{label}"}
+
+
+class Deck(pdk.Deck):
+    """pydeck's Deck written as compact JSON: pydeck indents by two spaces, which made a map with the world's
+    polygons 1.2 MB on every page load instead of 0.2 MB (the same keys, in the same order)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+class PreparedDeck(Deck):
+    """A deck already written to JSON (what a cache shared by every session keeps), given to
+    `st.pydeck_chart` as is: no layer is built or serialised again."""
+
+    def __init__(self, spec: str, height: int = 420) -> None:
+        super().__init__(map_provider=None, height=height, tooltip=TOOLTIP)
+        self.spec = spec
+
+    def to_json(self) -> str:
+        return self.spec
+
+
+def offline_deck(layers: list[pdk.Layer], view: pdk.ViewState = REGION_VIEW, height: int = 420) -> Deck:
     """A deck with no basemap: `map_provider=None` with pydeck's default `map_style` is the only combination
     that makes no request (an empty or None style makes Streamlit fetch Carto's positron style)."""
-    return pdk.Deck(
+    return Deck(
         layers=layers,
         initial_view_state=view,
         map_provider=None,
         height=height,
         parameters={"clearColor": [c / 255 for c in WATER] + [1]},
-        tooltip={"text": "{label}"},
+        tooltip=TOOLTIP,
     )
 
 

@@ -39,6 +39,7 @@ from vipmg_core import flows as fl
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
+from vipmg_core.kept import Kept
 from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
@@ -843,6 +844,16 @@ class Profile:
     @property
     def dataset_ids(self) -> list[str]:
         return list(dict.fromkeys(s.dataset_id for s in self.sources))
+
+
+_KEPT: Kept[Profile] = Kept(64)  # about 100 KB each
+
+
+def kept_profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEFAULT_POOL) -> Profile:
+    """`profile`, computed once per state of the warehouse and kept for every session (`vipmg_core.kept`): a
+    profile depends on the published data, the area, the period and the pooling only (no language, no
+    account); a new publication changes `wh.state_token()`, so nothing older is read again."""
+    return _KEPT.get((str(wh.root), wh.state_token(), code, period, pool), lambda: profile(wh, code, period, pool))
 
 
 def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEFAULT_POOL) -> Profile:

@@ -1,0 +1,426 @@
+"""Many people at once: page load and rerun times of the app with N browser sessions, next to an empty page.
+
+    .venv/bin/python bench/load_bench.py [--sessions 1,8,20] [--data-dir DIR] [--rounds 1] [--lang en]
+
+1. Builds the demo warehouse in a temporary VIPMG_DATA_DIR (or uses `--data-dir`) and starts, on 127.0.0.1 and
+   free ports, `streamlit run Home.py` and, as the floor, `streamlit run` of an empty page (one radio, written
+   to a temporary folder).
+2. Warms the app as users meet it (one visit of every page, not measured; then waits until the server is idle,
+   its background warm-up of the release done), then measures the floor: one session loading the empty page
+   and changing its radio, as many times as the app's pages are visited.
+3. For each N of `--sessions`, N browser sessions at once in Debian's chromium (one context each: another
+   person), each visiting every public page (starting at a different one, so the room spreads over the menu)
+   and changing one selection on the pages that have one (a radio, else a select box, in the page itself).
+   - page load: from the navigation's start to the app's last `notRunning` with the page's title present;
+   - rerun: from the click to the end of the script run it started (and of any follow-up run).
+   Errors: a Streamlit exception element, the app's own error message, a page that never settles, a change
+   that starts no run, and every request to anything other than 127.0.0.1/localhost (a data:/blob: URL is fine).
+4. Prints p50/p95 per N, the page with the slowest load at one session, and the ratios the issue asks for:
+   p95(1)/floor (target <= 3, with p95(1) <= 2 s), p95(8)/p95(1) (target <= 3) and the errors at the largest N.
+
+Nothing is asserted on times: the numbers are read by people and compared between runs on the same (quiet)
+machine. The exit status is 1 if any error or outside request was seen, so a broken page fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from vipmg_core.i18n import LANGS, t  # noqa: E402
+from vipmg_ui.navigation import HOME, PAGES  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob"}
+SETTLED = "[data-testid='stApp'][data-test-script-state='notRunning']"
+MAIN = "[data-testid='stMain']"
+APP_CONTENT = f"{MAIN} [data-testid='stHeading']"  # every page opens with its title
+EMPTY_CONTENT = f"{MAIN} [data-testid='stRadio']"
+EMPTY_OPTIONS = ["Values", "% of row", "% of column"]
+FOLLOW_UP_MS = 400  # a run may start another (the URL updated, a rerun through Home): wait that long for it
+SERVER_START_S = 120
+UNSEEN_MS = 10_000  # a change whose run was not seen ending within this is counted as too short to time
+
+# Installed before any page script: records when the app's script state turns to notRunning (milliseconds since
+# the navigation started), so times are read in the browser, not across the busy Python event loop.
+WATCH = """
+window.__runs = [];
+new MutationObserver((mutations) => {
+  for (const m of mutations) {
+    if (m.target.getAttribute && m.target.getAttribute('data-testid') === 'stApp'
+        && m.target.getAttribute('data-test-script-state') === 'notRunning') {
+      window.__runs.push(performance.now());
+    }
+  }
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+READY = """([settled, content]) => document.querySelector(settled) !== null && document.querySelector(content) !== null"""
+
+
+@dataclass
+class Tally:
+    loads: list[float] = field(default_factory=list)
+    reruns: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)
+    unseen: int = 0  # reruns too short to see the script state change (not timed)
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or (parts.hostname or "") in LOCAL_HOSTS
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def p50(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# --- servers ------------------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(script: Path, cwd: Path, data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=cwd, env={**os.environ, "VIPMG_DATA_DIR": str(data_dir)}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for our own server
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"streamlit run {script.name} exited with {process.returncode}:\n"
+                             f"{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if opener.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.25)
+    stop(process)
+    raise SystemExit(f"streamlit run {script.name} was not healthy after {SERVER_START_S} s")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def wait_until_idle(process: subprocess.Popen, limit_s: float = 300) -> float:
+    """Waits until the server stops working on its own (its background warm-up after start); seconds waited.
+    On a system without /proc, returns at once."""
+    start = time.monotonic()
+    try:
+        quiet, before = 0, _cpu_seconds(process.pid)
+        while quiet < 3 and time.monotonic() - start < limit_s:
+            time.sleep(1)
+            now = _cpu_seconds(process.pid)
+            quiet = quiet + 1 if now - before < 0.05 else 0
+            before = now
+    except (OSError, IndexError, ValueError):
+        pass
+    return time.monotonic() - start
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+
+
+# --- one person ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    url: str
+    content: str  # what the page shows once loaded
+    change: bool  # change one selection after the load
+
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+
+async def _settle(page, content: str, timeout_ms: float) -> float:
+    """Waits for the run the last action started (and any follow-up) to end with `content` shown; returns the
+    time of the last notRunning, in ms since the navigation started."""
+    await page.wait_for_function(READY, arg=[SETTLED, content], timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page kept rerunning for {timeout_ms / 1000:.0f} s")
+        seen = await page.evaluate("window.__runs.length")
+        await page.wait_for_timeout(FOLLOW_UP_MS)
+        await page.wait_for_function(READY, arg=[SETTLED, content], timeout=timeout_ms)
+        if await page.evaluate("window.__runs.length") == seen:
+            return await page.evaluate("window.__runs.length ? window.__runs[window.__runs.length - 1] : performance.now()")
+
+
+async def _page_errors(page, lang_messages: list[str]) -> str | None:
+    exceptions = page.get_by_test_id("stException")
+    if await exceptions.count():
+        return "exception: " + (await exceptions.first.inner_text())[:300].replace("\n", " ")
+    body = await page.locator("body").inner_text()
+    for message in lang_messages:
+        if message in body:
+            return f"the app's error message ({message!r})"
+    return None
+
+
+async def _change_one(page, main_locator) -> bool:
+    """Changes one selection in the page itself: another option of its first radio, else of its first select
+    box. False when the page has neither."""
+    radios = main_locator.get_by_test_id("stRadio")
+    if await radios.count():
+        other = radios.first.locator("[data-testid='stRadioOption']:not([data-selected='true']):not([data-disabled])")
+        if await other.count():
+            await other.first.click()
+            return True
+    boxes = main_locator.get_by_test_id("stSelectbox")
+    if await boxes.count():
+        current = await boxes.first.get_by_role("combobox").input_value()
+        await boxes.first.click()
+        options = page.get_by_role("option")
+        await options.first.wait_for()
+        for i in range(await options.count()):
+            option = options.nth(i)
+            if (await option.get_attribute("aria-selected") != "true"
+                    and (await option.inner_text()).strip() != current):
+                await option.click()
+                return True
+        await page.keyboard.press("Escape")
+    return False
+
+
+VERBOSE = False  # --verbose: one line per visit, as it happens
+
+
+def _say(text: str) -> None:
+    if VERBOSE:
+        print(f"    {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+async def person(browser, visits: list[Visit], tally: Tally, outside: list[str], timeout_ms: float) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    await context.add_init_script(WATCH)
+    context.on("request", lambda request: None if is_local(request.url) else outside.append(request.url))
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    messages = [t("shell.error", lang) for lang in LANGS]
+    try:
+        for visit in visits:
+            try:
+                await page.goto(visit.url, wait_until="commit")
+                loaded = await _settle(page, visit.content, timeout_ms)
+                tally.loads.append(loaded)
+                _say(f"{visit.name} loaded in {loaded:.0f} ms")
+                tally.by_page.setdefault(visit.name, []).append(loaded)
+                error = await _page_errors(page, messages)
+                if error:
+                    tally.errors.append(f"{visit.name}: {error}")
+                    continue
+                if not visit.change:
+                    continue
+                before = await page.evaluate("window.__runs.length")
+                start = await page.evaluate("performance.now()")
+                if not await _change_one(page, page.locator(MAIN)):
+                    _say(f"{visit.name}: nothing to change")
+                    continue
+                try:
+                    await page.wait_for_function(f"window.__runs.length > {before}", timeout=UNSEEN_MS)
+                except PlaywrightTimeout:
+                    # React can apply "running" and "notRunning" in one render: a run that short never shows.
+                    tally.unseen += 1
+                    _say(f"{visit.name}: the rerun was too short to be seen")
+                    continue
+                ended = await _settle(page, visit.content, timeout_ms)
+                tally.reruns.append(ended - start)
+                _say(f"{visit.name} rerun in {ended - start:.0f} ms")
+                error = await _page_errors(page, messages)
+                if error:
+                    tally.errors.append(f"{visit.name} after a change: {error}")
+            except Exception as error:  # a timeout or a lost page: an error of this visit, the run goes on
+                tally.errors.append(f"{visit.name}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+                _say(tally.errors[-1])
+    finally:
+        await context.close()
+
+
+async def room(browser, visits: list[Visit], sessions: int, timeout_ms: float) -> tuple[Tally, list[str]]:
+    """`sessions` people at once, each visiting every page, starting at a different one."""
+    tally, outside = Tally(), []
+    rotations = [visits[i % len(visits):] + visits[:i % len(visits)] for i in range(sessions)]
+    await asyncio.gather(*(person(browser, order, tally, outside, timeout_ms) for order in rotations))
+    return tally, outside
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+def app_visits(base_url: str, lang: str) -> list[Visit]:
+    changing = {"catalogue", "profile", "compare", "crosstab", "flowmap", "board", "library"}
+    visits = [Visit(HOME.url_path, f"{base_url}/?lang={lang}", APP_CONTENT, False)]
+    for spec in PAGES:
+        if spec.requires is None:  # public pages: what a workshop's participants open
+            visits.append(Visit(spec.url_path, f"{base_url}/{spec.url_path}?lang={lang}", APP_CONTENT,
+                                spec.url_path in changing))
+    return visits
+
+
+async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int, lang: str,
+                  timeout_ms: float, app: subprocess.Popen) -> int:
+    from playwright.async_api import async_playwright
+
+    visits = app_visits(app_url, lang)
+    floor_visits = [Visit("empty", empty_url, EMPTY_CONTENT, True)] * len(visits)
+    failures = 0
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            warm, outside = await room(browser, visits, 1, timeout_ms)  # a server as users meet it: not measured
+            if warm.errors or outside:
+                print("warm-up visit: " + "; ".join(warm.errors + outside))
+            waited = await asyncio.to_thread(wait_until_idle, app)
+            print(f"the app's server was busy (its warm-up after start) for {waited:.0f} s more before measuring",
+                  flush=True)
+            await room(browser, floor_visits[:1], 1, timeout_ms)  # the empty page's server warmed alike
+            floor, floor_outside = await room(browser, floor_visits, 1, timeout_ms)
+            print(f"\nempty one-radio page, 1 session, {len(floor.loads)} loads and {len(floor.reruns)} reruns")
+            print(f"  page load p50 {p50(floor.loads):7.0f} ms   p95 {p95(floor.loads):7.0f} ms")
+            print(f"  rerun     p50 {p50(floor.reruns):7.0f} ms   p95 {p95(floor.reruns):7.0f} ms"
+                  + (f"   ({floor.unseen} too short to see, not timed)" if floor.unseen else ""))
+            failures += len(floor.errors) + len(floor_outside)
+            for error in sorted(set(floor.errors + [f"outside request: {url}" for url in floor_outside]))[:10]:
+                print(f"  ! {error}")
+            results: dict[int, Tally] = {}
+            print(f"\nthe app, {len(visits)} public pages per session ({', '.join(v.name for v in visits)}),"
+                  f" {rounds} round(s)")
+            print(f"  {'sessions':>8}  {'load p50':>9} {'load p95':>9}  {'rerun p50':>9} {'rerun p95':>9}"
+                  f"  {'loads':>5} {'reruns':>6} {'errors':>6}")
+            for n in sessions:
+                total = Tally()
+                for _ in range(rounds):
+                    tally, outside = await room(browser, visits, n, timeout_ms)
+                    total.loads += tally.loads
+                    total.reruns += tally.reruns
+                    total.errors += tally.errors + [f"outside request: {url}" for url in sorted(set(outside))]
+                    total.unseen += tally.unseen
+                    for name, times in tally.by_page.items():
+                        total.by_page.setdefault(name, []).extend(times)
+                results[n] = total
+                failures += len(total.errors)
+                print(f"  {n:>8}  {p50(total.loads):7.0f}ms {p95(total.loads):7.0f}ms  {p50(total.reruns):7.0f}ms"
+                      f" {p95(total.reruns):7.0f}ms  {len(total.loads):>5} {len(total.reruns):>6}"
+                      f" {len(total.errors):>6}")
+                for error in sorted(set(total.errors))[:10]:
+                    print(f"            ! {error}")
+                if total.unseen:
+                    print(f"            ({total.unseen} reruns too short to see, not timed)")
+        finally:
+            await browser.close()
+    if 1 in results:
+        slowest = sorted(results[1].by_page.items(), key=lambda item: -p95(item[1]))
+        print("\npage load at 1 session, slowest first: "
+              + ", ".join(f"{name} {p95(times):.0f} ms" for name, times in slowest))
+    floor_p95 = p95(floor.loads)
+    if 1 in results:
+        one = p95(results[1].loads)
+        print(f"\nRATIO p95 page load, 1 session / empty page = {one / floor_p95:.1f}x   (target <= 3;"
+              f" p95 {one / 1000:.2f} s, target <= 2 s)")
+        for n in sessions:
+            if n != 1:
+                print(f"RATIO p95 page load, {n} sessions / 1 session = {p95(results[n].loads) / one:.1f}x"
+                      f"   (target <= 3 at 8)")
+    largest = max(sessions)
+    print(f"ERRORS at {largest} sessions: {len(results[largest].errors)}   (target 0)")
+    return failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,8,20", help="comma-separated numbers of sessions at once")
+    parser.add_argument("--data-dir", type=Path, help="an existing warehouse (default: the demo, built in a"
+                                                      " temporary directory)")
+    parser.add_argument("--rounds", type=int, default=1, help="visits of every page per session and N")
+    parser.add_argument("--lang", default="en", choices=LANGS)
+    parser.add_argument("--timeout", type=float, default=180, help="seconds a page may take before it is an error")
+    parser.add_argument("--verbose", action="store_true", help="one line per visit on stderr")
+    args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+    sessions = sorted({int(part) for part in args.sessions.split(",") if part.strip()})
+    if not sessions or min(sessions) < 1:
+        parser.error("--sessions needs numbers >= 1, e.g. 1,8,20")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: sh tools/install_chromium.sh")
+    with tempfile.TemporaryDirectory(prefix="vipmg-load-") as tmp:
+        root = Path(tmp)
+        data_dir = args.data_dir
+        if data_dir is None:
+            from vipmg_core import demo
+            from vipmg_core.warehouse import Warehouse
+
+            start = time.perf_counter()
+            data_dir = root / "data"
+            demo.build(Warehouse(data_dir))
+            print(f"demo warehouse built in {time.perf_counter() - start:.1f} s", flush=True)
+        empty = root / "empty_app.py"
+        empty.write_text(textwrap.dedent(f"""\
+            import streamlit as st
+            st.radio("Show", {EMPTY_OPTIONS!r}, horizontal=True)
+        """))
+        app, app_url = serve(PROJECT / "Home.py", PROJECT, data_dir, root / "app.log")
+        bare, empty_url = serve(empty, root, data_dir, root / "empty.log")
+        try:
+            failures = asyncio.run(measure(app_url, empty_url, sessions, args.rounds, args.lang,
+                                           args.timeout * 1000, app))
+        finally:
+            stop(app)
+            stop(bare)
+        if failures:
+            log = (root / "app.log").read_text(errors="replace")
+            if log.strip():
+                print("\nthe app server's stderr ends with:\n" + log[-3000:])
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
