@@ -202,7 +202,7 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Rele
     releases = wh.releases(ds.id) if releases is None else releases
     if not ENABLED or not releases:
         return None
-    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases))
+    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases), wh.prefer)
     with _LOCK:
         if key not in _CUBES:
             _CUBES[key] = _build(wh, ds, design, sum(r.row_count for r in releases))
