@@ -68,6 +68,7 @@ class CrosstabQuery:
     totals: bool = True
     subtotals: bool = False
     source: str | None = None  # where products overlap: the one to read (see Warehouse.preferring)
+    pool: bool = False  # a stock's periods pooled into one estimate (a survey's years, say), not its latest
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -110,7 +111,8 @@ def default_layout(ds: Dataset) -> tuple[list[str], list[str]]:
 def make_query(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
                filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
                years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
-               totals: bool = True, subtotals: bool = False, source: str | None = None) -> CrosstabQuery:
+               totals: bool = True, subtotals: bool = False, source: str | None = None,
+               pool: bool = False) -> CrosstabQuery:
     """A checked request; raises CrosstabError with a message for the user when it cannot be answered."""
     try:
         ds = dataset(dataset_id)
@@ -141,18 +143,20 @@ def make_query(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *
     clean_filters = tuple((name, tuple(dict.fromkeys(str(v) for v in values)))
                           for name, values in (filters or {}).items() if values)
     return CrosstabQuery(ds.id, rows, cols, clean_filters, tuple(dict.fromkeys(countries or ())), years, measure,
-                         percent, bool(totals), bool(subtotals), source or None)
+                         percent, bool(totals), bool(subtotals), source or None, bool(pool))
 
 
 def crosstab(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
              filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
              years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
-             totals: bool = True, subtotals: bool = False, source: str | None = None,
+             totals: bool = True, subtotals: bool = False, source: str | None = None, pool: bool = False,
              warehouse: Warehouse | None = None) -> Crosstab:
     """Compute a cross-tab (see the module docstring for the arguments; `source` picks, where published
-    products overlap, the one to read: `Warehouse.sources` lists them)."""
+    products overlap, the one to read: `Warehouse.sources` lists them; `pool`: a stock's periods chosen are
+    pooled into one estimate, as a profile pools survey years, instead of each area's latest)."""
     query = make_query(dataset_id, rows, cols, filters=filters, countries=countries, years=years,
-                       measure=measure, percent=percent, totals=totals, subtotals=subtotals, source=source)
+                       measure=measure, percent=percent, totals=totals, subtotals=subtotals, source=source,
+                       pool=pool)
     return compute(query, warehouse or Warehouse())
 
 
@@ -506,7 +510,7 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     method = _method(ds, query)
     releases = wh.releases(ds.id)
     cube = _cube(wh, ds, design, releases)
-    latest = _latest_periods(cube, wh, ds, query) if rules.reads_latest(ds, query.dims) else {}
+    latest = _latest_periods(cube, wh, ds, query) if _reads_latest(ds, query) else {}
     cells = _dense_cells(cube, ds, query, method, design) if cube is not None and DENSE else None
     if cells is None:
         fine = _aggregate_cube(cube, ds, query, design) if cube is not None else _aggregate_sql(wh, ds, query, design)
@@ -523,6 +527,11 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
                        f"SHA-256 {r.sha256[:16]}…" for r in used)
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
                     latest=tuple(sorted(latest.items())), source=query.source)
+
+
+def _reads_latest(ds: Dataset, q: CrosstabQuery) -> bool:
+    """A stock over several periods, not shown apart and not pooled on purpose: each area's latest period."""
+    return rules.reads_latest(ds, q.dims) and not q.pool
 
 
 def _latest_periods(cube: cubes.Cube | None, wh: Warehouse, ds: Dataset, q: CrosstabQuery) -> dict[str, str]:
@@ -552,7 +561,7 @@ def _select(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery) -> cubes.Selection:
     """The cube rows a query reads: its filters, and for a stock over several periods (the period not shown)
     only each area's latest period among them (stocks never add up over time: `rules`)."""
     rows = cube.select(_cube_selection(cube, ds, q))
-    if not rules.reads_latest(ds, q.dims):
+    if not _reads_latest(ds, q):
         return rows
     positions = _positions(cube, rows)
     keep = rules.latest_mask(cube.codes[ds.area_column][positions], cube.codes[ds.time_column][positions],
@@ -569,7 +578,7 @@ def _mark_redacted(wh: Warehouse, ds: Dataset, q: CrosstabQuery, cells: pl.DataF
     stats = ["COUNT(*) AS _rows", f"COUNT(*) - COUNT({_q(ds.measure.name)}) AS _hidden"]
     where, params = _where(ds, q)
     source = f"SELECT * FROM data{where}"
-    if rules.reads_latest(ds, q.dims):
+    if _reads_latest(ds, q):
         source = rules.latest_sql(ds, source)
     group = f" GROUP BY {', '.join(str(i) for i in range(1, len(select) + 1))}" if select else ""
     fine = wh.query(ds.id, f"SELECT {', '.join(select + stats)} FROM ({source}){group}", params)
@@ -744,7 +753,7 @@ def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | N
     where, params = _where(ds, q)
     group_by = f" GROUP BY {', '.join(str(i) for i in range(1, group + 1))}" if group else ""
     source = "data"
-    if rules.reads_latest(ds, q.dims):  # a stock over several periods: each area's latest period only
+    if _reads_latest(ds, q):  # a stock over several periods: each area's latest period only
         source, where = f"({rules.latest_sql(ds, f'SELECT * FROM data{where}')})", ""
     sql = f"SELECT {', '.join(select + stats)} FROM {source}{where}{group_by}"
     fine = wh.query(ds.id, sql, params)
