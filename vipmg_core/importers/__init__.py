@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -96,7 +97,8 @@ class Source:
 
     @cached_property
     def first_line(self) -> str:
-        return "" if self.is_excel else self.text.split("\n", 1)[0].strip("\r\ufeff")
+        # Any line break ends it (a binary file or an old Mac text file has lone carriage returns).
+        return "" if self.is_excel else re.split(r"\r\n|\r|\n", self.text, maxsplit=1)[0].strip("\ufeff")
 
     def header(self, delimiter: str = ",") -> list[str]:
         """The first line split into names, quotes removed, as lower case."""
