@@ -106,6 +106,11 @@ def test_un_desa_2015_workbook_figure_one_choice_away_from_the_revised_one(every
                       source="undesa-workbook", warehouse=wh)
     assert any("UN_MigrantStockByOriginAndDestination_2015.xlsx" in line for line in result.provenance)
     assert not any("undesa_stocks.csv" in line for line in result.provenance)
+    # Read by default, the table says which other product holds the same figures and how to choose it.
+    default = crosstab("migrant_stock", ["destination"], countries=["CRI"], years=(2015, 2015), warehouse=wh)
+    assert [key for key, _ in default.set_aside] == ["undesa-workbook"]
+    assert any("undesa-workbook" in note and "Other products also publish" in note for note in default.notes("en"))
+    assert any("Otros productos publican" in note for note in default.notes("es"))
 
 
 def test_world_bank_2013_figures(everything, realdata):
@@ -137,3 +142,13 @@ def test_darien_transits_in_2023(everything, realdata):
     result = crosstab("irregular_transit", ["ref_area"], countries=["PAN"], years=(2023, 2023), warehouse=wh)
     assert result.cells.filter(pl.col("ref_area") == TOTAL)["value"][0] == expected
     assert len(result.provenance) == 1 and "irreg_darien_nat.csv" in result.provenance[0]
+
+
+def test_a_value_unhcr_hid_reads_as_hidden_never_as_zero(everything):
+    wh, _ = everything
+    # 2014,"Venezuela (Bolivarian Republic of)",Honduras,,*,,,,,,*  (PopStats: asylum-seekers 1 to 4)
+    result = crosstab("refugees", ["origin"], ["population_type"], filters={"origin": ["HND"]}, countries=["VEN"],
+                      years=(2014, 2014), source="unhcr-popstats", warehouse=wh)
+    cell = result.cells.filter((pl.col("origin") == "HND") & (pl.col("population_type") == "ASY")).row(0, named=True)
+    assert cell["value"] is None and cell["mark"] == "redacted"
+    assert result.table("en").display["Asylum-seekers (pending cases)"].to_list()[0] == "r"

@@ -172,6 +172,7 @@ class Crosstab:
     rules: quality.Rules = field(default_factory=quality.rules)
     latest: tuple[tuple[str, str], ...] = ()  # a stock over several periods: (area, the period read) per area
     source: str | None = None  # the product chosen where several hold the same slice (None: the default)
+    set_aside: tuple[tuple[str, str], ...] = ()  # (source key, name) of other products holding these figures
 
     @property
     def dataset(self) -> Dataset:
@@ -219,6 +220,9 @@ class Crosstab:
         notes = [self.method_note(lang)]
         if self.latest:
             notes.append(self.latest_note(lang))
+        if self.set_aside:
+            notes.append(t("crosstab.note.set_aside", lang, products="; ".join(
+                f"{name} ({key})" for key, name in self.set_aside)))
         marks = set(self.cells["mark"].drop_nulls().to_list()) if "mark" in self.cells.columns else set()
         if "redacted" in marks:
             notes.append(t("crosstab.note.redacted", lang, symbol=rules.REDACTED_SYMBOL))
@@ -522,11 +526,12 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
     cells = _mark_redacted(wh, ds, query, cells)
-    used = wh.contributing(ds.id, query.countries, query.years, latest or None)
+    used, aside = wh.selection_sources(ds.id, query.countries, query.years, latest or None)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in used)
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
-                    latest=tuple(sorted(latest.items())), source=query.source)
+                    latest=tuple(sorted(latest.items())), source=query.source,
+                    set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside))
 
 
 def _reads_latest(ds: Dataset, q: CrosstabQuery) -> bool:

@@ -362,10 +362,17 @@ class Warehouse:
                      latest: dict[str, str] | None = None) -> list[Release]:
         """The visible releases holding a row of the selection (reporting areas, a year range, or each area's
         period read: `latest`): the sources a table, chart or figure should name, and no other."""
+        return self.selection_sources(dataset_id, areas, years, latest)[0]
+
+    def selection_sources(self, dataset_id: str, areas: Iterable[str] = (), years: tuple[int, int] | None = None,
+                          latest: dict[str, str] | None = None) -> tuple[list[Release], list[Release]]:
+        """(the releases read for the selection, the other products holding some of it that precedence set
+        aside: a reader can choose one of those with `preferring`)."""
         visible = self._visible(dataset_id)
         if not visible.releases:
-            return []
-        by_id = {r.release_id: r for r in visible.releases}
+            return [], []
+        every = self.releases(dataset_id)
+        by_id = {r.release_id: r for r in every}
         marks = ", ".join("?" for _ in by_id)
         rows = self.catalogue.query(
             f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({marks})", tuple(by_id))
@@ -373,6 +380,7 @@ class Warehouse:
         winners = (None if visible.winners is None else
                    {(a, p): r for a, p, r in visible.winners.iter_rows()})
         used: set[str] = set()
+        aside: set[str] = set()
         for area, period, release_id in rows:
             if wanted and area not in wanted:
                 continue
@@ -381,9 +389,11 @@ class Warehouse:
             if latest is not None and latest.get(area) != period:
                 continue
             if winners is not None and winners.get((area, period)) != release_id:
+                aside.add(release_id)
                 continue
             used.add(release_id)
-        return [r for r in visible.releases if r.release_id in used]
+        return ([r for r in every if r.release_id in used],
+                [r for r in every if r.release_id in aside - used and not r.synthetic])
 
     def state_token(self) -> str:
         """Changes whenever anything is published or withdrawn: a cache key for what readers computed."""
