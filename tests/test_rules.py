@@ -169,3 +169,17 @@ def test_home_and_the_country_profile_read_the_immigrant_stock_by_one_rule(empty
     cri = profiles.figure_from(empty_wh, profiles.series(empty_wh, profiles.figure_spec("immigrant_stock"),
                                                          ["CRI"]), profiles.Period(None, 2024))
     assert cri.value == by_country["CRI"] and cri.previous_value == 300
+
+
+def test_a_publishers_total_row_reads_as_a_total_not_broken_down_beside_the_tables_own_total(empty_wh):
+    # The UN DESA 2015 workbook gives both sexes together (`_T`); the 2024 series gives females and males.
+    frame = pl.DataFrame([("CRI", "NIC", "2015", "_T", 300), ("PAN", "COL", "2015", "F", 5),
+                          ("PAN", "COL", "2015", "M", 6)],
+                         schema=["destination", "origin", "time_period", "sex", "obs_value"], orient="row")
+    empty_wh.publish("migrant_stock", [frame], scope="t", provenance=Provenance("UN DESA"), actor="t")
+    result = crosstab("migrant_stock", ["destination"], ["sex"], warehouse=empty_wh)
+    assert _cell(result, destination="CRI", sex=rules.UNSPLIT)["value"] == 300
+    assert _cell(result, destination="CRI")["value"] == 300 and _cell(result)["value"] == 311
+    table = result.table("en").display
+    assert table.columns == ["Destination", "Female", "Male", "Total, not broken down", "Total"]
+    assert "Total sin desglose" in result.table("es").display.columns

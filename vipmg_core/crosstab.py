@@ -41,7 +41,7 @@ from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY,
 from vipmg_core.warehouse import Release, Warehouse, _q
 
 TOTAL = rules.TOTAL  # SDMX code for "all categories" of a dimension
-MISSING = "_Z"  # a null code in the data (not applicable / not stated)
+MISSING = rules.MISSING  # a null code in the data (not applicable / not stated)
 PERCENTS = ("row", "col", "total")
 LEVEL_ROW = "_rl"  # how many row dimensions a cell keeps (the others are totalled)
 LEVEL_COL = "_cl"
@@ -579,7 +579,7 @@ def _mark_redacted(wh: Warehouse, ds: Dataset, q: CrosstabQuery, cells: pl.DataF
     redaction symbol, never as 0), "lower_bound" where some were (the figure is at least the one shown)."""
     if not rules.can_be_redacted(ds) or cells.is_empty():
         return cells.with_columns(pl.lit(None, pl.String).alias("mark"))
-    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in q.dims]
+    select = [f"{rules.cell_code_sql(_q(d))} AS {_q(d)}" for d in q.dims]
     stats = ["COUNT(*) AS _rows", f"COUNT(*) - COUNT({_q(ds.measure.name)}) AS _hidden"]
     where, params = _where(ds, q)
     source = f"SELECT * FROM data{where}"
@@ -637,7 +637,7 @@ def _where(ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> tuple
         for i, value in enumerate(values):
             params[f"{tag}{i}"] = value
             names.append(f"${tag}{i}")
-        clauses.append(f"COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') IN ({', '.join(names)})")
+        clauses.append(f"{rules.cell_code_sql(_q(column))} IN ({', '.join(names)})")
 
     if q.countries:
         among(ds.area_column, q.countries, "c")
@@ -735,7 +735,7 @@ def _aggregate_cube(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, design: str
 
 def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
     """One GROUP BY over the filtered rows, to the cells' detail (and stratum / PSU for the variance)."""
-    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in q.dims]
+    select = [f"{rules.cell_code_sql(_q(d))} AS {_q(d)}" for d in q.dims]
     if design:
         select += _stratum_select(ds, design)
     if design == "survey":
@@ -1368,12 +1368,14 @@ def code_label(ds: Dataset, column: str, code: str, lang: str, codes: bool = Fal
         return f"{name} ({code})" if codes else name
     if code == MISSING:
         return t("crosstab.missing", lang)
+    if code == rules.UNSPLIT:
+        return t("crosstab.unsplit", lang)
     return code
 
 
 def _code_label_expr(ds: Dataset, column: str, lang: str, codes: bool) -> pl.Expr:
     col = ds.column(column)
-    mapping = {MISSING: t("crosstab.missing", lang)}
+    mapping = {MISSING: t("crosstab.missing", lang), rules.UNSPLIT: t("crosstab.unsplit", lang)}
     if col.codelist is not None:
         mapping |= {c.code: (f"{c.name(lang)} ({c.code})" if codes else c.name(lang)) for c in col.codelist}
     mapping[TOTAL] = t("crosstab.total", lang)
@@ -1453,7 +1455,7 @@ def dimension_values(wh: Warehouse, dataset_id: str, column: str, countries: Seq
                             known=", ".join(d.name for d in ds.dimensions))
     q = CrosstabQuery(ds.id, (column,), countries=tuple(countries), years=years)
     where, params = _where(ds, q)
-    found = wh.query(ds.id, f"SELECT DISTINCT COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') AS v FROM data{where}",
+    found = wh.query(ds.id, f"SELECT DISTINCT {rules.cell_code_sql(_q(column))} AS v FROM data{where}",
                      params)["v"].to_list()
     order = code_order(ds, column)
     return sorted(found, key=lambda c: (c == MISSING, order.get(c, len(order)), c))

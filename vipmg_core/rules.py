@@ -23,6 +23,8 @@ import numpy as np
 from vipmg_core.datasets import Dataset
 
 TOTAL = "_T"  # SDMX code for "all categories" of a dimension
+MISSING = "_Z"  # a null code in the data (not applicable / not stated), as a cell's code
+UNSPLIT = "_TN"  # a cell's code for a publisher's `_T` row read by that dimension: a total not broken down
 REDACTED_SYMBOL = "r"  # shown in place of a value made only of values its publisher hid
 LOWER_BOUND_MARK = "≥"  # shown before a total that includes hidden values (the true figure is at least this)
 
@@ -96,6 +98,13 @@ def latest_periods(area_codes: np.ndarray, time_codes: np.ndarray, area_labels: 
 
 
 # -- the `_T` total -----------------------------------------------------------------------------------------
+
+def cell_code_sql(expr: str) -> str:
+    """A stored code as the code of a cross-tab cell: null is "not stated" (`MISSING`), and a publisher's
+    `_T` row is a total not broken down (`UNSPLIT`), never mistaken for the table's own totals."""
+    return (f"CASE WHEN CAST({expr} AS VARCHAR) = '{TOTAL}' THEN '{UNSPLIT}'"
+            f" ELSE COALESCE(CAST({expr} AS VARCHAR), '{MISSING}') END")
+
 
 def total_columns(ds: Dataset, exclude: Sequence[str] = ()) -> list[str]:
     """Coded dimensions whose codelist has `_T` (where a publisher's total row can appear)."""
