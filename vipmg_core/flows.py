@@ -226,9 +226,7 @@ def pairs(wh: Warehouse, ds: Dataset, role: int, first: str, last: str,
             clauses.append(f"{col} IN (SELECT UNNEST($f{i}))")
             params[f"f{i}"] = list(filters[column])
         elif column in totals_present:
-            clauses.append(
-                f"({col} IS DISTINCT FROM '{TOTAL_CODE}' OR NOT EXISTS (SELECT 1 FROM data AS detail"
-                f" WHERE {same_cell} AND detail.{col} IS DISTINCT FROM '{TOTAL_CODE}'))")
+            clauses.append(rules.total_unless_detail(col, same_cell))
     latest = ""
     if is_stock(ds):
         latest = ", latest AS (SELECT area, MAX(period) AS period FROM base GROUP BY area)"

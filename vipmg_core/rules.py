@@ -122,6 +122,13 @@ def total_stands_in(columns: Sequence[str], partition: Sequence[str]) -> tuple[l
     return detail, keep
 
 
+def total_unless_detail(column: str, same_cell: str) -> str:
+    """The `_T` rule as one SQL condition on `data`: keep a row unless it is a `_T` row of `column` (quoted)
+    while a row of the same cell (`same_cell`: conditions joining `detail.` to `data.`) has detail in it."""
+    return (f"({column} IS DISTINCT FROM '{TOTAL}' OR NOT EXISTS (SELECT 1 FROM data AS detail"
+            f" WHERE {same_cell} AND detail.{column} IS DISTINCT FROM '{TOTAL}'))")
+
+
 # -- redacted values ----------------------------------------------------------------------------------------
 
 def can_be_redacted(ds: Dataset) -> bool:
