@@ -358,6 +358,18 @@ class Warehouse:
         )
         return _Visible([r for r in releases if r.release_id in winning_ids], table)
 
+    def read_slices(self, dataset_id: str) -> pl.DataFrame:
+        """(area, period, release_id): which release readers see for each published slice (`precedence`)."""
+        visible = self._visible(dataset_id)
+        if visible.winners is not None:
+            return visible.winners
+        ids = [r.release_id for r in visible.releases]
+        rows = self.catalogue.query(
+            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({', '.join('?' for _ in ids)})",
+            tuple(ids)) if ids else []
+        return pl.DataFrame([tuple(r) for r in rows], orient="row",
+                            schema={"area": pl.String, "period": pl.String, "release_id": pl.String})
+
     def contributing(self, dataset_id: str, areas: Iterable[str] = (), years: tuple[int, int] | None = None,
                      latest: dict[str, str] | None = None) -> list[Release]:
         """The visible releases holding a row of the selection (reporting areas, a year range, or each area's
