@@ -220,6 +220,8 @@ class Crosstab:
         notes = [self.method_note(lang)]
         if self.latest:
             notes.append(self.latest_note(lang))
+        if self.query.pool and rules.reads_latest(self.dataset, self.query.dims):
+            notes.append(t("crosstab.note.pooled", lang))
         if self.set_aside:
             notes.append(t("crosstab.note.set_aside", lang, products="; ".join(
                 f"{name} ({key})" for key, name in self.set_aside)))
