@@ -384,7 +384,8 @@ def test_a_newer_edition_is_a_new_version_and_an_older_one_is_refused_unless_for
 
 
 def _figure(wh: Warehouse, dataset_id: str, where: str, source: str | None = None) -> int:
-    frame = wh.preferring(source).query(dataset_id, f"SELECT CAST(SUM(obs_value) AS BIGINT) AS v FROM data WHERE {where}")
+    sql = f"SELECT CAST(SUM(obs_value) AS BIGINT) AS v FROM data WHERE {where}"
+    frame = wh.preferring(source).query(dataset_id, sql)
     return frame["v"][0]
 
 

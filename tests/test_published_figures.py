@@ -125,8 +125,9 @@ def test_world_bank_2013_figures(everything, realdata):
 def test_unhcr_2014_colombian_refugees_in_panama(everything, realdata):
     wh, _ = everything
     with (realdata / POPSTATS).open(encoding="utf-8", newline="") as handle:
+        where = ("Year", "Country of asylum or residence", "Origin")
         expected = next(int(r["Refugees"]) for r in csv.DictReader(handle)
-                        if (r["Year"], r["Country of asylum or residence"], r["Origin"]) == ("2014", "Panama", "Colombia"))
+                        if tuple(r[k] for k in where) == ("2014", "Panama", "Colombia"))
     assert expected == 15_551
     for source in (None, "unhcr-popstats", "unhcr-refugee-data-finder"):
         result = crosstab("refugees", ["asylum"], filters={"origin": ["COL"], "population_type": ["REF"]},

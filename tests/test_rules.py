@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from vipmg_core import profiles, rules
-from vipmg_core.crosstab import LEVEL_COL, LEVEL_ROW, TOTAL, crosstab
+from vipmg_core.crosstab import TOTAL, crosstab
 from vipmg_core.datasets import dataset, datasets
 from vipmg_core.headlines import headline_figures, immigrant_stock_by_country
 from vipmg_core.warehouse import Provenance

@@ -364,8 +364,9 @@ class Warehouse:
         if visible.winners is not None:
             return visible.winners
         ids = [r.release_id for r in visible.releases]
+        marks = ", ".join("?" for _ in ids)
         rows = self.catalogue.query(
-            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({', '.join('?' for _ in ids)})",
+            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({marks})",
             tuple(ids)) if ids else []
         return pl.DataFrame([tuple(r) for r in rows], orient="row",
                             schema={"area": pl.String, "period": pl.String, "release_id": pl.String})

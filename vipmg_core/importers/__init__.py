@@ -454,7 +454,8 @@ def _check_edition(wh: Warehouse, dataset_id: str, scope: str, parsed: Parsed, f
 def _overlaps(wh: Warehouse, release: Release) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
     """How many of the release's slices it takes over from the demo, and which other releases share slices."""
     rows = wh.catalogue.query(
-        "SELECT r.release_id, r.scope, r.version, r.synthetic, r.publisher, COUNT(*) AS slices FROM release_coverage mine"
+        "SELECT r.release_id, r.scope, r.version, r.synthetic, r.publisher, COUNT(*) AS slices"
+        " FROM release_coverage mine"
         " JOIN release_coverage other ON other.area = mine.area AND other.period = mine.period"
         " JOIN releases r ON r.release_id = other.release_id"
         " WHERE mine.release_id = ? AND other.release_id <> mine.release_id AND r.dataset_id = ?"
@@ -467,7 +468,8 @@ def _overlaps(wh: Warehouse, release: Release) -> tuple[int, tuple[str, ...], tu
         if row["synthetic"]:
             continue
         other = wh.release(row["release_id"])
-        others.append(f"{other.publisher} · {other.edition or ''} · {other.product} v{other.version} ({row['slices']})")
+        others.append(f"{other.publisher} · {other.edition or ''} · {other.product} v{other.version}"
+                      f" ({row['slices']})")
         first.append(max(other, release, key=precedence).product)
     return replaced, tuple(others), tuple(dict.fromkeys(first))
     return replaced, others
