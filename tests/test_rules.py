@@ -183,3 +183,14 @@ def test_a_publishers_total_row_reads_as_a_total_not_broken_down_beside_the_tabl
     table = result.table("en").display
     assert table.columns == ["Destination", "Female", "Male", "Total, not broken down", "Total"]
     assert "Total sin desglose" in result.table("es").display.columns
+
+
+def test_an_unknown_source_is_refused_with_the_sources_there_are(empty_wh):
+    from vipmg_core.crosstab import CrosstabError
+
+    empty_wh.publish("irregular_transit", [_transits("PAN", 100)], scope="pan", provenance=Provenance("SNM"),
+                     actor="t")
+    with pytest.raises(CrosstabError) as info:
+        crosstab("irregular_transit", ["ref_area"], source="nope", warehouse=empty_wh)
+    assert info.value.message("en") == "irregular_transit has no source 'nope'. Published sources: pan."
+    assert "no tiene la fuente «nope»" in info.value.message("es")

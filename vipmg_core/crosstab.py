@@ -511,6 +511,11 @@ class Table:
 
 def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     ds = dataset(query.dataset_id)
+    if query.source:
+        known = [key for key, _ in wh.sources(ds.id)]
+        if query.source not in known:
+            raise CrosstabError("crosstab.error.source", source=query.source, dataset=ds.id,
+                                known=", ".join(known) or "–")
     wh = wh.preferring(query.source)
     design = _design(ds)
     method = _method(ds, query)
