@@ -153,3 +153,23 @@ def test_a_value_unhcr_hid_reads_as_hidden_never_as_zero(everything):
     cell = result.cells.filter((pl.col("origin") == "HND") & (pl.col("population_type") == "ASY")).row(0, named=True)
     assert cell["value"] is None and cell["mark"] == "redacted"
     assert result.table("en").display["Asylum-seekers (pending cases)"].to_list()[0] == "r"
+
+
+def test_stocks_over_many_years_and_two_sources_are_never_added_up(everything, realdata):
+    wh, _ = everything
+    # Nicaraguans in Costa Rica, every year and source: the latest year read, and said, not 2.37 million.
+    result = crosstab("migrant_stock", ["destination"], filters={"origin": ["NIC"]}, countries=["CRI"],
+                      warehouse=wh)
+    assert result.cells.filter(pl.col("destination") == "CRI")["value"][0] == _tidy(realdata, TIDY, "CRI", "NIC",
+                                                                                     "2024")
+    assert result.latest == (("CRI", "2024"),)
+    # Refugees in Costa Rica in the 1980s: 1989's population, not ten years added up.
+    with (realdata / POPSTATS).open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["Country of asylum or residence"] == "Costa Rica"
+                and r["Year"] == "1989"]
+    columns = ["Refugees", "Asylum-seekers (pending cases)", "Returned refugees", "Internally displaced persons (IDPs)",
+               "Returned IDPs", "Stateless persons", "Others of concern"]
+    expected = sum(int(r[c]) for r in rows for c in columns if r[c] and r[c] != "*")
+    result = crosstab("refugees", ["asylum"], countries=["CRI"], years=(1980, 1989), warehouse=wh)
+    assert result.cells.filter(pl.col("asylum") == "CRI")["value"][0] == expected > 0
+    assert result.latest == (("CRI", "1989"),)
