@@ -18,6 +18,7 @@ TOKEN = wh.state_token()
 DS, ROWS, COLS, MEASURE, PERCENT = "xds", "xr", "xc", "xm", "xp"
 TOTALS, SUBTOTALS, SHADING, CODES, QUALITY, TOP, SORT, CHART = "xt", "xs", "xh", "xk", "xq", "xn", "xo", "xg"
 FILTER = "xf_"
+SOURCE = "xsrc"  # where published products overlap, the one to read (a product, or an edition of one)
 PERCENTS = ["none", *xt.PERCENTS]
 CHARTS = ["bar", "stacked", "line", "none"]
 SORTS = ["label", "value"]
@@ -126,6 +127,19 @@ with st.expander(t("crosstab.filters", lang), expanded=any(st.query_params.get(F
             filters[dim] = chosen
 for stale in [k for k in st.query_params if k.startswith(FILTER) and k[len(FILTER):] not in filterable]:
     del st.query_params[stale]
+sources = dict(wh.sources(ds.id))
+source = ""
+if len({r.release_id for r in sources.values()}) > 1:  # several products or editions: one can be chosen
+    choices = ["", *sources]
+    shell.url_state(SOURCE, "", shell.parse_choice(choices))
+    if st.session_state.get(SOURCE) not in choices:  # left from another dataset
+        st.session_state[SOURCE] = ""
+    source = st.selectbox(t("crosstab.source", lang), choices, key=SOURCE, help=t("crosstab.source_help", lang),
+                          format_func=lambda k: t("crosstab.source_default", lang) if not k else
+                          f"{sources[k].publisher} · {sources[k].edition or ''} ({k})")
+    shell.url_publish(SOURCE, source, "", str)
+elif SOURCE in st.query_params:
+    del st.query_params[SOURCE]
 
 shell.url_state(SHADING, False, parse_bool)
 shell.url_state(CODES, False, parse_bool)
@@ -154,7 +168,7 @@ if not rows:
 try:
     query = xt.make_query(ds.id, rows, cols, filters=filters, countries=ctx.countries, years=ctx.years,
                           measure=measure, percent=None if (percent == "none" or is_mean) else percent,
-                          totals=totals, subtotals=subtotals)
+                          totals=totals, subtotals=subtotals, source=source or None)
 except xt.CrosstabError as error:
     st.error(error.message(lang))
     st.stop()

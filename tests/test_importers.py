@@ -111,7 +111,7 @@ def test_undesa_origin_destination_table_matches_the_workbook(imported, realdata
     # counted together as other/unknown.
     other = sum(by_code[188][origins.index(o)] or 0 for o in ("Other North", "Other South", "Channel Islands"))
     assert value(rows, destination="CRI", origin="OOO") == other
-    assert rows["sex"].null_count() == rows.height  # the table gives both sexes together
+    assert set(rows["sex"]) == {"_T"}  # the table gives both sexes together: the total code, never null
 
 
 def test_undesa_countries_add_up_to_world_and_aggregates_never_become_countries(imported, realdata):
@@ -367,15 +367,61 @@ def test_importing_the_same_files_again_changes_nothing(imported, realdata):
 
 
 def test_a_newer_edition_is_a_new_version_and_an_older_one_is_refused_unless_forced(realdata, empty_wh):
-    first = import_file(empty_wh, realdata / "iom_gdidata_regional_series/undesa_stocks_2020.csv", actor="test")
+    older = realdata / "iom_gdidata_regional_series/undesa_stocks_2020.csv"
+    first = import_file(empty_wh, older, actor="test")
     newer = import_file(empty_wh, realdata / UNDESA_TIDY, actor="test")
     assert (first.datasets[0].release.version, newer.datasets[0].release.version) == (1, 2)
     assert empty_wh.release(first.datasets[0].release.release_id).status == "superseded"
+    assert any("Replaces the older edition of the same product" in line and "undesa_stocks_2020.csv" in line
+               for line in newer.lines("en"))
+    assert any("Reemplaza a la edición anterior del mismo producto" in line for line in newer.lines("es"))
+    copy = Source("undesa_stocks_2020_again.csv", older.read_bytes() + b"\n")  # the 2020 edition, other bytes
     with pytest.raises(ImportProblem) as info:
-        import_file(empty_wh, realdata / UNDESA_OD, actor="test")
+        import_file(empty_wh, copy, actor="test")
     assert info.value.key == "older_edition"
-    forced = import_file(empty_wh, realdata / UNDESA_OD, actor="test", force=True)
+    forced = import_file(empty_wh, copy, actor="test", force=True)
     assert forced.datasets[0].release.version == 3
+
+
+def _figure(wh: Warehouse, dataset_id: str, where: str, source: str | None = None) -> int:
+    sql = f"SELECT CAST(SUM(obs_value) AS BIGINT) AS v FROM data WHERE {where}"
+    frame = wh.preferring(source).query(dataset_id, sql)
+    return frame["v"][0]
+
+
+def test_a_product_never_replaces_another_product_of_the_same_publisher(realdata, empty_wh):
+    wh = empty_wh
+    # CBP: the southwest-border series beside the nationwide file, whose other regions stay readable.
+    import_file(wh, realdata / CBP, actor="test")
+    tidy = import_file(wh, realdata / CBP_TIDY, actor="test")
+    assert {r.status for r in wh.releases("encounters", published_only=False)} == {"published"}
+    in_2021 = "time_period LIKE '2021%' AND border_region = "
+    assert _figure(wh, "encounters", in_2021 + "'NORTHERN'") == 37_186
+    assert _figure(wh, "encounters", in_2021 + "'OTHER'") == 202_725
+    # where both hold a month, the product covering every region is read (no month counted twice) ...
+    nationwide_sw = sum(int(r["Encounter Count"]) for r in csv_rows(realdata, CBP)
+                        if r["Land Border Region"] == "Southwest Land Border")
+    in_fy = "time_period BETWEEN '2019-10' AND '2023-09' AND border_region = 'SOUTHWEST'"
+    assert _figure(wh, "encounters", in_fy) == nationwide_sw
+    # ... and the other is one choice away; the import said so, and that it replaced nothing
+    tidy_sw = sum(int(r["n"]) for r in csv_rows(realdata, CBP_TIDY) if "2019-10" <= r["t"][:7] <= "2023-09")
+    assert _figure(wh, "encounters", in_fy, source="cbp-southwest-tidy") == tidy_sw
+    assert _figure(wh, "encounters", in_2021 + "'NORTHERN'", source="cbp-southwest-tidy") is None
+    lines = " ".join(tidy.lines("en"))
+    assert "which are kept" in lines and "cbp-nationwide-encounters" in lines and "Replaces" not in lines
+    # UNHCR: the Refugee Data Finder beside PopStats, whose 1951-1989 stay readable.
+    import_file(wh, realdata / UNHCR_POPSTATS, actor="test")
+    import_file(wh, realdata / UNHCR_RDF, actor="test")
+    assert _figure(wh, "refugees", "time_period < '1990'") > 0
+    assert len([r for r in wh.releases("refugees")]) == 2
+    # UN DESA: the 2024 tidy series beside the 2015 workbook, whose figure stays one choice away.
+    import_file(wh, realdata / UNDESA_OD, actor="test")
+    import_file(wh, realdata / UNDESA_TIDY, actor="test")
+    nic_cri_2015 = "destination = 'CRI' AND origin = 'NIC' AND time_period = '2015'"
+    revised = sum(int(r["n"]) for r in csv_rows(realdata, UNDESA_TIDY)
+                  if (r["geo"], r["from"], r["t"]) == ("CRI", "NIC", "2015"))
+    assert _figure(wh, "migrant_stock", nic_cri_2015) == revised
+    assert _figure(wh, "migrant_stock", nic_cri_2015, source="undesa-workbook") == 299_340
 
 
 # -- imported data among the demo ----------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def survey_sample(demo_wh, svy):
     return svy.Sample(frame, svy.Design(stratum="stratum", psu="psu", wgt="weight", wr=True))
 
 
-SURVEY = dict(countries=["GTM", "HND", "SLV"], years=(2023, 2024))
+SURVEY = dict(countries=["GTM", "HND", "SLV"], years=(2023, 2024), pool=True)  # two years pooled on purpose
 
 
 def _by(frame: pl.DataFrame, keys: list[str]) -> dict:
@@ -163,7 +163,7 @@ def test_census_approximation_matches_svy_with_each_record_as_its_own_psu(demo_w
                                pl.col("rid").cast(pl.String), pl.lit(1.0).alias("one"))
     sample = svy.Sample(frame, svy.Design(stratum="stratum", psu="rid", wgt="weight", wr=True))
     ref = _by(sample.estimation.total("one", by="education").to_polars(), ["education"])
-    result = crosstab("census", ["education"], countries=["BLZ", "LCA"], warehouse=demo_wh)
+    result = crosstab("census", ["education"], countries=["BLZ", "LCA"], pool=True, warehouse=demo_wh)
     for row in result.cells.filter(pl.col(LEVEL_ROW) == 1).iter_rows(named=True):
         assert row["cv"] == pytest.approx(100 * ref[(row["education"],)]["cv"], rel=1e-6)
 

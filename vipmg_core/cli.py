@@ -274,7 +274,8 @@ def cmd_crosstab(args: argparse.Namespace) -> int:
     try:
         result = xt.crosstab(args.dataset, _codes(args.rows), _codes(args.cols), filters=filters,
                              countries=_codes(args.countries), years=years, measure=args.measure,
-                             percent=args.percent, totals=args.totals, subtotals=args.subtotals)
+                             percent=args.percent, totals=args.totals, subtotals=args.subtotals,
+                             source=args.source)
     except xt.CrosstabError as exc:
         raise UserError(exc.message(args.lang)) from None
     lang, view = args.lang, xt.View(top_n=args.top, sort=args.sort, codes=args.codes, quality=args.quality)
@@ -513,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percent", choices=("row", "col", "total"), help="show percentages of row, column or total")
     p.add_argument("--totals", action="store_true", help="add grand totals (recomputed from the data)")
     p.add_argument("--subtotals", action="store_true", help="add subtotals when a side has several dimensions")
+    p.add_argument("--source", help="where published products overlap, the one to read (a series, or "
+                                    "SERIES@EDITION for an older edition; the table's notes name the others)")
     p.add_argument("--top", type=int, help="keep the N row groups with the largest totals")
     p.add_argument("--sort", choices=("label", "value"), default="label", help="row order (default: codelist)")
     p.add_argument("--codes", action="store_true", help="show codes beside the names")

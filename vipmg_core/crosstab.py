@@ -34,14 +34,14 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import cube as cubes
-from vipmg_core import quality
+from vipmg_core import quality, rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
 from vipmg_core.warehouse import Release, Warehouse, _q
 
-TOTAL = "_T"  # SDMX code for "all categories" of a dimension
-MISSING = "_Z"  # a null code in the data (not applicable / not stated)
+TOTAL = rules.TOTAL  # SDMX code for "all categories" of a dimension
+MISSING = rules.MISSING  # a null code in the data (not applicable / not stated)
 PERCENTS = ("row", "col", "total")
 LEVEL_ROW = "_rl"  # how many row dimensions a cell keeps (the others are totalled)
 LEVEL_COL = "_cl"
@@ -67,6 +67,8 @@ class CrosstabQuery:
     percent: str | None = None
     totals: bool = True
     subtotals: bool = False
+    source: str | None = None  # where products overlap: the one to read (see Warehouse.preferring)
+    pool: bool = False  # a stock's periods pooled into one estimate (a survey's years, say), not its latest
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -109,7 +111,8 @@ def default_layout(ds: Dataset) -> tuple[list[str], list[str]]:
 def make_query(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
                filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
                years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
-               totals: bool = True, subtotals: bool = False) -> CrosstabQuery:
+               totals: bool = True, subtotals: bool = False, source: str | None = None,
+               pool: bool = False) -> CrosstabQuery:
     """A checked request; raises CrosstabError with a message for the user when it cannot be answered."""
     try:
         ds = dataset(dataset_id)
@@ -140,16 +143,20 @@ def make_query(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *
     clean_filters = tuple((name, tuple(dict.fromkeys(str(v) for v in values)))
                           for name, values in (filters or {}).items() if values)
     return CrosstabQuery(ds.id, rows, cols, clean_filters, tuple(dict.fromkeys(countries or ())), years, measure,
-                         percent, bool(totals), bool(subtotals))
+                         percent, bool(totals), bool(subtotals), source or None, bool(pool))
 
 
 def crosstab(dataset_id: str, rows: Sequence[str], cols: Sequence[str] = (), *,
              filters: Mapping[str, Iterable[str]] | None = None, countries: Iterable[str] | None = None,
              years: tuple[int, int] | None = None, measure: str | None = None, percent: str | None = None,
-             totals: bool = True, subtotals: bool = False, warehouse: Warehouse | None = None) -> Crosstab:
-    """Compute a cross-tab (see the module docstring for the arguments)."""
+             totals: bool = True, subtotals: bool = False, source: str | None = None, pool: bool = False,
+             warehouse: Warehouse | None = None) -> Crosstab:
+    """Compute a cross-tab (see the module docstring for the arguments; `source` picks, where published
+    products overlap, the one to read: `Warehouse.sources` lists them; `pool`: a stock's periods chosen are
+    pooled into one estimate, as a profile pools survey years, instead of each area's latest)."""
     query = make_query(dataset_id, rows, cols, filters=filters, countries=countries, years=years,
-                       measure=measure, percent=percent, totals=totals, subtotals=subtotals)
+                       measure=measure, percent=percent, totals=totals, subtotals=subtotals, source=source,
+                       pool=pool)
     return compute(query, warehouse or Warehouse())
 
 
@@ -163,6 +170,9 @@ class Crosstab:
     synthetic: bool = False
     provenance: tuple[str, ...] = ()
     rules: quality.Rules = field(default_factory=quality.rules)
+    latest: tuple[tuple[str, str], ...] = ()  # a stock over several periods: (area, the period read) per area
+    source: str | None = None  # the product chosen where several hold the same slice (None: the default)
+    set_aside: tuple[tuple[str, str], ...] = ()  # (source key, name) of other products holding these figures
 
     @property
     def dataset(self) -> Dataset:
@@ -184,7 +194,8 @@ class Crosstab:
         return f"{badge} — {ds.unit_detail(lang)}"
 
     def method_note(self, lang: str) -> str:
-        return t(f"crosstab.method.{self.method}", lang, min_count=self.rules.admin_min_count)
+        return t(f"crosstab.method.{self.method}", lang, min_count=self.rules.admin_min_count,
+                 unit=t(f"unit.{self.dataset.unit}", lang))
 
     def flags_legend(self, lang: str) -> dict[str, str]:
         r = self.rules
@@ -195,17 +206,41 @@ class Crosstab:
             legend[r.symbol_caution] = t("crosstab.flag.caution", lang, low=fmt_number(r.cv_reliable_max, lang),
                                          high=fmt_number(r.cv_caution_max, lang))
         elif self.method == "admin" and r.admin_min_count > 0:
-            legend[r.symbol_suppressed] = t("crosstab.flag.suppressed_count", lang, min_count=r.admin_min_count)
+            legend[r.symbol_suppressed] = t("crosstab.flag.suppressed_count", lang, min_count=r.admin_min_count,
+                                            unit=t(f"unit.{self.dataset.unit}", lang))
+        marks = set(self.cells["mark"].drop_nulls().to_list()) if "mark" in self.cells.columns else set()
+        if "redacted" in marks:
+            legend[rules.REDACTED_SYMBOL] = t("crosstab.flag.redacted", lang)
+        if "lower_bound" in marks:
+            legend[rules.LOWER_BOUND_MARK] = t("crosstab.flag.lower_bound", lang)
         legend[r.symbol_empty] = t("crosstab.flag.empty", lang)
         return legend
 
     def notes(self, lang: str) -> list[str]:
         notes = [self.method_note(lang)]
+        if self.latest:
+            notes.append(self.latest_note(lang))
+        if self.query.pool and rules.reads_latest(self.dataset, self.query.dims):
+            notes.append(t("crosstab.note.pooled", lang))
+        if self.set_aside:
+            notes.append(t("crosstab.note.set_aside", lang, products="; ".join(
+                f"{name} ({key})" for key, name in self.set_aside)))
+        marks = set(self.cells["mark"].drop_nulls().to_list()) if "mark" in self.cells.columns else set()
+        if "redacted" in marks:
+            notes.append(t("crosstab.note.redacted", lang, symbol=rules.REDACTED_SYMBOL))
+        if "lower_bound" in marks:
+            notes.append(t("crosstab.note.lower_bound", lang, mark=rules.LOWER_BOUND_MARK))
         if (self.cells["conf"] == CONF_SECONDARY).any():
             notes.append(t("crosstab.note.complementary", lang, symbol=self.rules.symbol_suppressed))
         if self.query.percent:
             notes.append(t("crosstab.note.percent", lang))
         return notes
+
+    def latest_note(self, lang: str) -> str:
+        """"A stock is not added over periods: each country is read at its latest period (CRI 2022; ...)"."""
+        ds = self.dataset
+        periods = "; ".join(f"{code_label(ds, ds.area_column, area, lang)} {period}" for area, period in self.latest)
+        return t("crosstab.note.latest", lang, periods=periods)
 
     def filters_for_people(self, lang: str) -> dict[str, list[str]]:
         """Chosen filters as label -> names, for notes and exports."""
@@ -303,12 +338,21 @@ class Crosstab:
             keys = ["_ro", "_lab_all"]
             row_headers = [""]
         shown = cells.with_columns(pl.col("value").alias("v"), _display_expr(lang, decimals, r).alias("d"))
+        if "mark" in shown.columns:  # values its publisher hid: never shown as 0 (`rules`)
+            shown = shown.with_columns(
+                pl.when((pl.col("mark") == "redacted") & pl.col("value").is_null() & (pl.col("flag") != SUPPRESSED))
+                .then(pl.lit(rules.REDACTED_SYMBOL))
+                .when((pl.col("mark") == "lower_bound") & pl.col("value").is_not_null())
+                .then(pl.lit(rules.LOWER_BOUND_MARK + " ") + pl.col("d")).otherwise(pl.col("d")).alias("d"))
+        else:
+            shown = shown.with_columns(pl.lit(None, pl.String).alias("mark"))
         numeric = _pivot(shown, keys, "v", col_names)
         display = _pivot(shown, keys, "d", col_names)
         flags = _pivot(shown, keys, "flag", col_names)
         R, C = len(q.rows), len(q.cols)
         is_total = _pivot(shown.with_columns(((pl.col(LEVEL_ROW) < R) | (pl.col(LEVEL_COL) < C)).alias("_tot")),
                           keys, "_tot", col_names)
+        marks = _pivot(shown, keys, "mark", col_names)
         n_names: list[str] = []
         cv_names: list[str] = []
         if view.quality and self.has_quality and q.measure != "count":
@@ -320,9 +364,10 @@ class Crosstab:
         display = display.sort("_ro").drop("_ro").rename(rename)
         flags = flags.sort("_ro").drop("_ro").rename(rename)
         is_total = is_total.sort("_ro").drop("_ro").rename(rename)
+        marks = marks.sort("_ro").drop("_ro").rename(rename)
         return Table(numeric=numeric, display=display, flags=flags, totals=is_total, row_headers=row_headers,
                      value_columns=col_names, n_columns=n_names, cv_columns=cv_names, decimals=decimals,
-                     lang=lang, rules=r)
+                     lang=lang, rules=r, marks=marks)
 
     def long(self, view: View | None = None) -> pl.DataFrame:
         """One row per shown cell, codes only: the SDMX-CSV body (OBS_VALUE plus attributes)."""
@@ -371,12 +416,16 @@ class Crosstab:
                 out[name] = [r.symbol_empty if v is None else round(v, 1) for v in values]
             else:
                 flags = table.flags[name].to_list()
+                marks = table.marks[name].to_list() if table.marks is not None else [None] * len(values)
                 column: list = []
-                for value, flag in zip(values, flags):
+                for value, flag, mark in zip(values, flags, marks):
                     if value is None:
-                        column.append(r.symbol_suppressed if flag == SUPPRESSED else r.symbol_empty)
+                        column.append(r.symbol_suppressed if flag == SUPPRESSED else
+                                      rules.REDACTED_SYMBOL if mark == "redacted" else r.symbol_empty)
                         continue
                     number = round(value, table.decimals) if table.decimals else int(round(value))
+                    if mark == "lower_bound":
+                        number = f"{rules.LOWER_BOUND_MARK} {number}"
                     column.append(f"{number} {r.symbol_caution}" if flag == CAUTION else number)
                 out[name] = column
         import pandas as pd
@@ -440,6 +489,7 @@ class Table:
     decimals: int
     lang: str
     rules: quality.Rules
+    marks: pl.DataFrame | None = None  # labels + "redacted" / "lower_bound" / None per value column
 
     def styler(self, shading: bool = False):
         """A pandas Styler of the text as shown (symbols included: a browser table shows no text for an
@@ -461,10 +511,17 @@ class Table:
 
 def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     ds = dataset(query.dataset_id)
+    if query.source:
+        known = [key for key, _ in wh.sources(ds.id)]
+        if query.source not in known:
+            raise CrosstabError("crosstab.error.source", source=query.source, dataset=ds.id,
+                                known=", ".join(known) or "–")
+    wh = wh.preferring(query.source)
     design = _design(ds)
     method = _method(ds, query)
     releases = wh.releases(ds.id)
     cube = _cube(wh, ds, design, releases)
+    latest = _latest_periods(cube, wh, ds, query) if _reads_latest(ds, query) else {}
     cells = _dense_cells(cube, ds, query, method, design) if cube is not None and DENSE else None
     if cells is None:
         fine = _aggregate_cube(cube, ds, query, design) if cube is not None else _aggregate_sql(wh, ds, query, design)
@@ -475,9 +532,91 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
             sets = [(rk, ck) for rk in range(len(query.rows), -1, -1) for ck in range(len(query.cols), -1, -1)]
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
+    cells = _mark_redacted(wh, ds, query, cells)
+    used, aside = wh.selection_sources(ds.id, query.countries, query.years, latest or None)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
-                       f"SHA-256 {r.sha256[:16]}…" for r in releases)
-    return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in releases), provenance=provenance)
+                       f"SHA-256 {r.sha256[:16]}…" for r in used)
+    return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
+                    latest=tuple(sorted(latest.items())), source=query.source,
+                    set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside))
+
+
+def _reads_latest(ds: Dataset, q: CrosstabQuery) -> bool:
+    """A stock over several periods, not shown apart and not pooled on purpose: each area's latest period."""
+    return rules.reads_latest(ds, q.dims) and not q.pool
+
+
+def _latest_periods(cube: cubes.Cube | None, wh: Warehouse, ds: Dataset, q: CrosstabQuery) -> dict[str, str]:
+    """A stock over several periods: each reporting area's latest period among the selected rows."""
+    if cube is not None:
+        cube = cube.covering([*(name for name, _ in q.filters), ds.area_column, ds.time_column])
+        rows = _positions(cube, cube.select(_cube_selection(cube, ds, q)))
+        rows = rows[cube.sums["n"][rows] > 0]
+        return rules.latest_periods(cube.codes[ds.area_column][rows], cube.codes[ds.time_column][rows],
+                                    cube.labels[ds.area_column], cube.labels[ds.time_column])
+    where, params = _where(ds, q)
+    area, time = _q(ds.area_column), f"CAST({_q(ds.time_column)} AS VARCHAR)"
+    frame = wh.query(ds.id, f"SELECT {area} AS a, MAX({time}) AS p FROM data{where} GROUP BY ALL", params)
+    return {a: p for a, p in frame.iter_rows() if a is not None and p is not None}
+
+
+def _positions(cube: cubes.Cube, rows: cubes.Selection) -> np.ndarray:
+    if rows is None:
+        return np.arange(cube.height)
+    if isinstance(rows, list):
+        return (np.concatenate([np.arange(p.start, p.stop) for p in rows]) if rows
+                else np.zeros(0, np.int64))
+    return rows
+
+
+def _select(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery) -> cubes.Selection:
+    """The cube rows a query reads: its filters, and for a stock over several periods (the period not shown)
+    only each area's latest period among them (stocks never add up over time: `rules`)."""
+    rows = cube.select(_cube_selection(cube, ds, q))
+    if not _reads_latest(ds, q):
+        return rows
+    positions = _positions(cube, rows)
+    keep = rules.latest_mask(cube.codes[ds.area_column][positions], cube.codes[ds.time_column][positions],
+                             cube.sums["n"][positions] > 0)
+    return positions[keep]
+
+
+def _mark_redacted(wh: Warehouse, ds: Dataset, q: CrosstabQuery, cells: pl.DataFrame) -> pl.DataFrame:
+    """`mark` per cell: "redacted" where every value in it was hidden by its publisher (shown with the
+    redaction symbol, never as 0), "lower_bound" where some were (the figure is at least the one shown)."""
+    if not rules.can_be_redacted(ds) or cells.is_empty():
+        return cells.with_columns(pl.lit(None, pl.String).alias("mark"))
+    select = [f"{rules.cell_code_sql(_q(d))} AS {_q(d)}" for d in q.dims]
+    stats = ["COUNT(*) AS _rows", f"COUNT(*) - COUNT({_q(ds.measure.name)}) AS _hidden"]
+    where, params = _where(ds, q)
+    source = f"SELECT * FROM data{where}"
+    if _reads_latest(ds, q):
+        source = rules.latest_sql(ds, source)
+    group = f" GROUP BY {', '.join(str(i) for i in range(1, len(select) + 1))}" if select else ""
+    fine = wh.query(ds.id, f"SELECT {', '.join(select + stats)} FROM ({source}){group}", params)
+    if fine.is_empty() or not fine["_hidden"].sum():
+        return cells.with_columns(pl.lit(None, pl.String).alias("mark"))
+    levels = []
+    for rk in range(len(q.rows), -1, -1):
+        for ck in range(len(q.cols), -1, -1):
+            keys = list(q.rows[:rk]) + list(q.cols[:ck])
+            sums = [pl.col("_rows").sum(), pl.col("_hidden").sum()]
+            level = fine.group_by(keys).agg(sums) if keys else fine.select(sums)
+            levels.append(level.with_columns(*[pl.lit(TOTAL).alias(d) for d in q.rows[rk:] + q.cols[ck:]],
+                                             pl.lit(rk, pl.Int32).alias(LEVEL_ROW),
+                                             pl.lit(ck, pl.Int32).alias(LEVEL_COL)).select(
+                *q.dims, LEVEL_ROW, LEVEL_COL, "_rows", "_hidden"))
+    counts = pl.concat(levels)
+    cells = cells.join(counts, on=[*q.dims, LEVEL_ROW, LEVEL_COL], how="left")
+    every = (pl.col("_hidden") > 0) & (pl.col("_hidden") == pl.col("_rows"))
+    mark = (pl.when(every).then(pl.lit("redacted")).when(pl.col("_hidden") > 0).then(pl.lit("lower_bound"))
+            .otherwise(pl.lit(None, pl.String)))
+    hide = every & (pl.col("flag") != SUPPRESSED)
+    return cells.with_columns(
+        mark.alias("mark"),
+        pl.when(hide).then(None).otherwise(pl.col("value")).alias("value"),
+        pl.when(hide).then(None).otherwise(pl.col("base")).alias("base"),
+    ).drop("_rows", "_hidden")
 
 
 def _empty_cells(q: CrosstabQuery) -> pl.DataFrame:
@@ -487,9 +626,7 @@ def _empty_cells(q: CrosstabQuery) -> pl.DataFrame:
 
 
 def _design(ds: Dataset) -> str | None:
-    if not ds.is_microdata:
-        return None
-    return "survey" if ds.strata and ds.psu else "census"
+    return rules.design(ds)
 
 
 def _method(ds: Dataset, q: CrosstabQuery) -> str:
@@ -507,7 +644,7 @@ def _where(ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> tuple
         for i, value in enumerate(values):
             params[f"{tag}{i}"] = value
             names.append(f"${tag}{i}")
-        clauses.append(f"COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') IN ({', '.join(names)})")
+        clauses.append(f"{rules.cell_code_sql(_q(column))} IN ({', '.join(names)})")
 
     if q.countries:
         among(ds.area_column, q.countries, "c")
@@ -573,7 +710,9 @@ def _cube_selection(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_o
 
 def _cube_part(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
     """The cube's rows a query keeps, as the Polars frame the Polars path re-aggregates."""
-    return cube.frame_of(cube.select(_cube_selection(cube, ds, q, design_only=design_only)))
+    if design_only:
+        return cube.frame_of(cube.select(_cube_selection(cube, ds, q, design_only=True)))
+    return cube.frame_of(_select(cube, ds, q))
 
 
 def _design_keys(ds: Dataset, design: str | None) -> list[pl.Expr]:
@@ -603,7 +742,7 @@ def _aggregate_cube(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, design: str
 
 def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | None) -> pl.DataFrame:
     """One GROUP BY over the filtered rows, to the cells' detail (and stratum / PSU for the variance)."""
-    select = [f"COALESCE(CAST({_q(d)} AS VARCHAR), '{MISSING}') AS {_q(d)}" for d in q.dims]
+    select = [f"{rules.cell_code_sql(_q(d))} AS {_q(d)}" for d in q.dims]
     if design:
         select += _stratum_select(ds, design)
     if design == "survey":
@@ -625,7 +764,10 @@ def _aggregate_sql(wh: Warehouse, ds: Dataset, q: CrosstabQuery, design: str | N
         stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
     where, params = _where(ds, q)
     group_by = f" GROUP BY {', '.join(str(i) for i in range(1, group + 1))}" if group else ""
-    sql = f"SELECT {', '.join(select + stats)} FROM data{where}{group_by}"
+    source = "data"
+    if _reads_latest(ds, q):  # a stock over several periods: each area's latest period only
+        source, where = f"({rules.latest_sql(ds, f'SELECT * FROM data{where}')})", ""
+    sql = f"SELECT {', '.join(select + stats)} FROM {source}{where}{group_by}"
     fine = wh.query(ds.id, sql, params)
     if design:
         fine = _stratum_key(fine)
@@ -902,7 +1044,7 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     names = ["n", "y"] + (["x"] if ratio else []) + (["yy"] if census else []) + (
         ["xx", "yx"] if census and ratio else [])
     cube = cube.covering([*q.dims, *(name for name, _ in q.filters), ds.area_column, ds.time_column])
-    rows = cube.select(_cube_selection(cube, ds, q))
+    rows = _select(cube, ds, q)
     if not cubes.size(rows, cube):
         return _empty_cells(q)
     # A census's variance needs a last axis, the stratum (each country and round one stratum of records); a
@@ -1233,12 +1375,14 @@ def code_label(ds: Dataset, column: str, code: str, lang: str, codes: bool = Fal
         return f"{name} ({code})" if codes else name
     if code == MISSING:
         return t("crosstab.missing", lang)
+    if code == rules.UNSPLIT:
+        return t("crosstab.unsplit", lang)
     return code
 
 
 def _code_label_expr(ds: Dataset, column: str, lang: str, codes: bool) -> pl.Expr:
     col = ds.column(column)
-    mapping = {MISSING: t("crosstab.missing", lang)}
+    mapping = {MISSING: t("crosstab.missing", lang), rules.UNSPLIT: t("crosstab.unsplit", lang)}
     if col.codelist is not None:
         mapping |= {c.code: (f"{c.name(lang)} ({c.code})" if codes else c.name(lang)) for c in col.codelist}
     mapping[TOTAL] = t("crosstab.total", lang)
@@ -1318,7 +1462,7 @@ def dimension_values(wh: Warehouse, dataset_id: str, column: str, countries: Seq
                             known=", ".join(d.name for d in ds.dimensions))
     q = CrosstabQuery(ds.id, (column,), countries=tuple(countries), years=years)
     where, params = _where(ds, q)
-    found = wh.query(ds.id, f"SELECT DISTINCT COALESCE(CAST({_q(column)} AS VARCHAR), '{MISSING}') AS v FROM data{where}",
+    found = wh.query(ds.id, f"SELECT DISTINCT {rules.cell_code_sql(_q(column))} AS v FROM data{where}",
                      params)["v"].to_list()
     order = code_order(ds, column)
     return sorted(found, key=lambda c: (c == MISSING, order.get(c, len(order)), c))

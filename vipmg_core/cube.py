@@ -28,10 +28,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
+from vipmg_core import rules
 from vipmg_core.datasets import Dataset
 from vipmg_core.warehouse import Release, Warehouse, _q
 
-MISSING = "_Z"  # a null code in the data (not applicable / not stated)
+MISSING = rules.MISSING  # a null code in the data (not applicable / not stated)
 STRATUM, PSU = "_strata", "_p"
 MAX_ROWS = 1_000_000  # ~170 MB of arrays at most
 MAX_KEPT_ROWS = 3_000_000  # all cubes kept in memory together
@@ -202,7 +203,7 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Rele
     releases = wh.releases(ds.id) if releases is None else releases
     if not ENABLED or not releases:
         return None
-    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases))
+    key = (str(wh.root), ds.id, tuple(r.release_id for r in releases), wh.prefer)
     with _LOCK:
         if key not in _CUBES:
             _CUBES[key] = _build(wh, ds, design, sum(r.row_count for r in releases))
@@ -236,7 +237,7 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
     # Grouped on the stored values, then turned into codes on the (much smaller) result: casting every row
     # to text first would cost more than the grouping itself.
     inner = [f"{_q(c)} AS _k{i}" for i, c in enumerate(raw)]
-    outer = [f"COALESCE(CAST(_k{i} AS VARCHAR), '{MISSING}') AS {_q(k)}" for i, k in enumerate(keys)]
+    outer = [f"{rules.cell_code_sql(f'_k{i}')} AS {_q(k)}" for i, k in enumerate(keys)]
     names = [stat.rsplit(" AS ", 1)[1] for stat in stats]
     frame = wh.query(ds.id, f"SELECT {', '.join(outer + names)} FROM (SELECT {', '.join(inner + stats)} FROM data"
                             f" GROUP BY {', '.join(str(i) for i in range(1, len(inner) + 1))})")

@@ -17,6 +17,7 @@ from vipmg_core.config import STANDARD_DIR
 
 UNITS = ("events", "persons")
 KINDS = ("aggregate", "microdata")
+TIME_AGGREGATIONS = ("sum", "latest")
 COLUMN_TYPES = ("code", "period", "count", "number", "integer", "string")
 ROLES = ("dimension", "measure", "weight", "design", "numeric")
 
@@ -84,6 +85,8 @@ class Dataset:
     weight: str | None = None
     strata: str | None = None
     psu: str | None = None
+    time_aggregation: str = "sum"  # "sum": events add up over periods; "latest": a stock is read at one date
+    coverage_columns: tuple[str, ...] = ()  # columns a product may cover only part of (e.g. border regions)
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or self.titles["en"]
@@ -182,6 +185,8 @@ def _dataset(raw: dict) -> Dataset:
         weight=raw.get("weight"),
         strata=raw.get("strata"),
         psu=raw.get("psu"),
+        time_aggregation=raw.get("time_aggregation", "sum" if raw["unit"] == "events" else "latest"),
+        coverage_columns=tuple(raw.get("coverage_columns", ())),
     )
     _check(ds)
     return ds
@@ -189,12 +194,14 @@ def _dataset(raw: dict) -> Dataset:
 
 def _check(ds: Dataset) -> None:
     """Fail loudly on a declaration that would break the pages later."""
+    if ds.time_aggregation not in TIME_AGGREGATIONS:
+        raise ValueError(f"{ds.id}: time_aggregation must be one of {TIME_AGGREGATIONS}")
     if ds.unit not in UNITS or ds.kind not in KINDS:
         raise ValueError(f"{ds.id}: unit must be one of {UNITS}, kind one of {KINDS}")
     names = ds.column_names
     if len(set(names)) != len(names):
         raise ValueError(f"{ds.id}: duplicate column names")
-    referenced = [ds.area_column, ds.time_column, ds.weight, ds.strata, ds.psu]
+    referenced = [ds.area_column, ds.time_column, ds.weight, ds.strata, ds.psu, *ds.coverage_columns]
     referenced += [n for f in ds.flows for n in (f.origin, f.destination, *f.when)]
     for name in filter(None, referenced):
         if name not in names:

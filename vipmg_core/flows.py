@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pydeck as pdk
 
-from vipmg_core import maps
+from vipmg_core import maps, rules
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
 from vipmg_core.exports import ExportMeta
@@ -36,7 +36,7 @@ DIRECTIONS = ("in", "out", "both", "between")
 DEFAULT_DIRECTION = "both"
 DEFAULT_TOP = 25
 MAX_TOP = 500
-TOTAL_CODE = "_T"
+TOTAL_CODE = rules.TOTAL
 # Below this many sample records a weighted flow is shown but flagged (the usual publication threshold).
 MIN_SAMPLE = 30
 RANGE_SEPARATOR = "/"  # ISO 8601 interval: 2021-01/2024-12
@@ -118,8 +118,8 @@ def filter_columns(ds: Dataset, role: int) -> list[str]:
 
 
 def is_stock(ds: Dataset) -> bool:
-    # Events happen during a period and add up; persons are counted at a date and do not.
-    return not ds.counts_events
+    # Events happen during a period and add up; persons are counted at a date and do not (`rules`).
+    return rules.is_stock(ds)
 
 
 def _role_rows(ds: Dataset, spec: FlowRole) -> tuple[list[str], dict[str, object]]:
@@ -226,9 +226,7 @@ def pairs(wh: Warehouse, ds: Dataset, role: int, first: str, last: str,
             clauses.append(f"{col} IN (SELECT UNNEST($f{i}))")
             params[f"f{i}"] = list(filters[column])
         elif column in totals_present:
-            clauses.append(
-                f"({col} IS DISTINCT FROM '{TOTAL_CODE}' OR NOT EXISTS (SELECT 1 FROM data AS detail"
-                f" WHERE {same_cell} AND detail.{col} IS DISTINCT FROM '{TOTAL_CODE}'))")
+            clauses.append(rules.total_unless_detail(col, same_cell))
     latest = ""
     if is_stock(ds):
         latest = ", latest AS (SELECT area, MAX(period) AS period FROM base GROUP BY area)"

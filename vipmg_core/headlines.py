@@ -1,9 +1,17 @@
-"""Headline figures for the home page: one number per source, for the chosen countries and years."""
+"""Headline figures for the home page: one number per source, for the chosen countries and years.
+
+Events add up over the latest year; a stock (the immigrant stock) is read as the Country profile reads it, by
+the same rule (`profiles.series` and `figure_from`: persons whose origin differs from where they live, each
+country at its latest date in the range), so Home and the profile never disagree.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import polars as pl
+
+from vipmg_core import profiles, rules
 from vipmg_core.datasets import dataset
 from vipmg_core.warehouse import Warehouse, _q
 
@@ -59,6 +67,12 @@ def headline_figures(
         if dataset_ids is not None and spec.dataset_id not in dataset_ids:
             continue
         ds = dataset(spec.dataset_id)
+        if rules.is_stock(ds):
+            fig = _stock_figure(wh, spec.key, countries, years)
+            if fig is not None and fig.value is not None:
+                found.append(Headline(spec.key, fig.dataset_id, fig.unit, fig.period, fig.value,
+                                      fig.previous_period, fig.previous_value, fig.synthetic))
+            continue
         period = f"CAST({_q(ds.time_column)} AS VARCHAR)"
         clauses = [f"{_q(ds.area_column)} IN (SELECT UNNEST($countries))",
                    f"CAST(SUBSTR({period}, 1, 4) AS INTEGER) BETWEEN $first AND $last"]
@@ -92,17 +106,35 @@ def headline_figures(
     return found
 
 
+def _stock_series(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int]) -> profiles.Series | None:
+    """The profile's series of a stock figure for `countries`, from the first year of `years` on."""
+    found = profiles.series(wh, profiles.figure_spec(key), countries)
+    if found is None:
+        return None
+    return replace(found, frame=found.frame.filter(pl.col("period").str.slice(0, 4).cast(pl.Int32) >= years[0]))
+
+
+def _stock_figure(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int],
+                  areas: list[str] | None = None) -> profiles.Figure | None:
+    found = _stock_series(wh, key, countries, years)
+    if found is None:
+        return None
+    return profiles.figure_from(wh, found, profiles.Period(years[0], years[1]), areas)
+
+
 def immigrant_stock_by_country(wh: Warehouse, countries: list[str], years: tuple[int, int]) -> tuple[str | None, dict[str, float]]:
-    """Persons born abroad living in each country, in the latest stock year within `years`."""
-    ds = dataset("migrant_stock")
-    rows = wh.query(
-        ds.id,
-        "WITH chosen AS (SELECT * FROM data WHERE destination IN (SELECT UNNEST($countries))"
-        " AND CAST(time_period AS INTEGER) BETWEEN $first AND $last)"
-        " SELECT destination, time_period, CAST(SUM(obs_value) AS DOUBLE) FROM chosen"
-        " WHERE time_period = (SELECT MAX(time_period) FROM chosen) GROUP BY ALL",
-        {"countries": countries, "first": years[0], "last": years[1]},
-    ).rows()
-    if not rows:
+    """Persons living in each country whose origin is elsewhere, at its latest date within `years` (the
+    Country profile's immigrant stock); the period is one date, or the first and last of the countries'."""
+    found = _stock_series(wh, "immigrant_stock", countries, years)
+    if found is None:
         return None, {}
-    return rows[0][1], {iso3: value for iso3, _, value in rows}
+    values, dates = {}, set()
+    for iso3 in countries:
+        fig = profiles.figure_from(wh, found, profiles.Period(years[0], years[1]), [iso3])
+        if fig is not None and fig.value is not None:
+            values[iso3] = fig.value
+            dates |= set(fig.period.split("/"))
+    if not values:
+        return None, {}
+    first, last = min(dates), max(dates)
+    return (first if first == last else f"{first}/{last}"), values

@@ -159,7 +159,11 @@ def published_slices(wh: Warehouse, dataset_ids_: Iterable[str] | None = None) -
         "published_at": pl.String, "published_seq": pl.String, "scope": pl.String, "release_id": pl.String})
     if dataset_ids_ is not None:
         frame = frame.filter(pl.col("dataset_id").is_in(list(dataset_ids_)))
-    # Where releases overlap, readers see the one published last (as Warehouse.query does).
+    # Where releases overlap, the one readers see (Warehouse's precedence).
+    seen = [wh.read_slices(d).select(pl.lit(d).alias("dataset_id"), pl.col("area").alias("country"), "period",
+                                     "release_id") for d in frame["dataset_id"].unique().to_list()]
+    if seen:
+        frame = frame.join(pl.concat(seen), on=["dataset_id", "country", "period", "release_id"], how="semi")
     return (frame.sort("published_seq").group_by("dataset_id", "country", "period").last()
             .drop("published_seq"))
 

@@ -36,6 +36,7 @@ import polars as pl
 
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
+from vipmg_core import rules as data_rules
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
@@ -44,7 +45,7 @@ from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
 REGION = "REGION"  # every project country together
-TOTAL = "_T"
+TOTAL = data_rules.TOTAL
 NATIVE_CODES = ("NATIVE", "RETURNED")  # migrant_status codes of persons born in the country
 FOREIGN_CODES = ("FOREIGN_BORN",)
 BIRTH_COLUMN = "country_of_birth"
@@ -299,12 +300,9 @@ def _series_sql(ds: Dataset, spec: FigureSpec) -> tuple[str, dict]:
         filtered.add(column)
     if spec.differ and all(c in ds.column_names for c in spec.differ):
         clauses.append(f"{_q(spec.differ[0])} IS DISTINCT FROM {_q(spec.differ[1])}")
-    # A `_T` row stands for its parts only where the same area and period has no detail.
-    totals = [c.name for c in ds.dimensions if c.type == "code" and c.name not in filtered
-              and c.codelist is not None and TOTAL in c.codelist]
-    detail = [f"BOOL_OR({_q(c)} IS DISTINCT FROM '{TOTAL}') OVER (PARTITION BY {_q(area_col)}, {time}) AS _d{i}"
-              for i, c in enumerate(totals)]
-    keep = [f"NOT ({_q(c)} IS NOT DISTINCT FROM '{TOTAL}' AND _d{i})" for i, c in enumerate(totals)]
+    # A `_T` row stands for its parts only where the same area and period has no detail (`rules`).
+    totals = data_rules.total_columns(ds, exclude=filtered)
+    detail, keep = data_rules.total_stands_in(totals, [_q(area_col), time])
     select = [f"{_q(area_col)} AS area", f"CAST({time} AS VARCHAR) AS period",
               f"CAST({_q(ds.measure.name)} AS DOUBLE) AS v", "release_id", *map(_q, totals), *detail]
     sql = (f"WITH base AS (SELECT {', '.join(select)} FROM data WHERE {' AND '.join(clauses)})"
@@ -395,13 +393,12 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         return (float(sum(r["value"] for r in chosen)), {rid for r in chosen for rid in r["releases"]},
                 tuple(sorted({r["area"] for r in chosen})))
 
-    if not ds.counts_events:  # a stock: read at its latest date, compared with the one before
-        dates = sorted({r["period"] for r in rows})
-        latest = dates[-1]
-        value, releases, used = total([r for r in rows if r["period"] == latest])
-        previous = dates[-2] if len(dates) > 1 else None
-        before = total([r for r in rows if r["period"] == previous])[0] if previous else None
-        return _confidential(Figure(s.spec.key, ds.id, unit, latest, value, previous, before,
+    if data_rules.is_stock(ds):  # a stock: each area at its latest date, compared with its date before
+        now, then = stock_dates(rows)
+        value, releases, used = total(now)
+        before = total(then)[0] if then else None
+        return _confidential(Figure(s.spec.key, ds.id, unit, _dates_label(now), value,
+                                    _dates_label(then) if then else None, before,
                                     _sources(wh, ds.id, releases), areas=used))
     year = max(_year(r["period"]) for r in rows)
     last = max(_month(r["period"]) for r in rows if _year(r["period"]) == year) if monthly else 12
@@ -416,6 +413,29 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         before = total(earlier)[0]
     return _confidential(Figure(s.spec.key, ds.id, unit, label, value, previous_label, before,
                                 _sources(wh, ds.id, releases), areas=used))
+
+
+def stock_dates(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """A stock's rows (area, period, ...) at each area's latest period, and at each area's period before it
+    (empty unless every area has one: a comparison is like with like). Stocks never add up over periods."""
+    by_area: dict[str, list[dict]] = {}
+    for r in rows:
+        by_area.setdefault(r["area"], []).append(r)
+    now, then = [], []
+    for items in by_area.values():
+        dates = sorted({r["period"] for r in items})
+        now += [r for r in items if r["period"] == dates[-1]]
+        if len(dates) > 1:
+            then += [r for r in items if r["period"] == dates[-2]]
+    if {r["area"] for r in then} != {r["area"] for r in now}:
+        then = []
+    return now, then
+
+
+def _dates_label(rows: list[dict]) -> str:
+    """The period of a stock figure: one date, or the first and last of the areas' dates ("2015/2024")."""
+    dates = sorted({r["period"] for r in rows})
+    return dates[0] if len(dates) == 1 else f"{dates[0]}/{dates[-1]}"
 
 
 def _small(value: float | None) -> bool:
@@ -516,10 +536,10 @@ def _microdata_sources(wh: Warehouse, areas: Sequence[str], period: Period, need
 
 
 def _crosstab(wh: Warehouse, ds: Dataset, rows: list[str], areas: Sequence[str], years: tuple[int, int],
-              filters: dict[str, list[str]], percent: str | None = None) -> pl.DataFrame:
-    """The detail cells (no totals) of one cross-tab: codes, value, n, cv, flag."""
+              filters: dict[str, list[str]], percent: str | None = None, pool: bool = False) -> pl.DataFrame:
+    """The detail cells (no totals) of one cross-tab: codes, value, n, cv, flag (`pool`: the years pooled)."""
     result = xt.crosstab(ds.id, rows, filters=filters, countries=list(areas), years=years, percent=percent,
-                         warehouse=wh)
+                         pool=pool, warehouse=wh)
     cells = result.cells.filter(pl.col(xt.LEVEL_ROW) == len(rows))
     return cells.select(*rows, "value", "n", "cv", "flag")
 
@@ -648,7 +668,7 @@ def pyramid(wh: Warehouse, areas: Sequence[str], period: Period = Period(),
     if not frames:
         return None
     cells = pl.concat([f.select("birth", "age_group", "sex", "value", "n", "cv", "flag") for f in frames])
-    method = "survey" if ds.strata and ds.psu else "census"
+    method = data_rules.design(ds)
     return Pyramid(ds.id, str(span[0]), grouping, cells, _releases_in(wh, ds, areas, span), method)
 
 
@@ -714,13 +734,13 @@ def conditions(wh: Warehouse, areas: Sequence[str], period: Period = Period(), p
         if spec.min_age and "age_group" in ds.column_names:
             filters["age_group"] = [c.code for c in _age_groups("five_year") if int(c.attrs["lower"]) >= spec.min_age]
         for birth, domain in domains.items():
-            cells = _crosstab(wh, ds, [spec.column], areas, span, {**domain, **filters}, percent="col")
+            cells = _crosstab(wh, ds, [spec.column], areas, span, {**domain, **filters}, percent="col", pool=True)
             frames.append(cells.rename({spec.column: "code"}).with_columns(
                 pl.lit(spec.key).alias("condition"), pl.lit(birth).alias("birth")))
     if not frames:
         return None
     cells = pl.concat([f.select("condition", "code", "birth", "value", "n", "cv", "flag") for f in frames])
-    method = "survey" if ds.strata and ds.psu else "census"
+    method = data_rules.design(ds)
     return Conditions(ds.id, span, cells, _releases_in(wh, ds, areas, span), method)
 
 

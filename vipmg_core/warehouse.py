@@ -3,10 +3,19 @@
 A release is written under a temporary name, fsynced and renamed, and only then recorded (with the
 previous version of the same scope marked superseded) in one catalogue transaction. Readers take the list
 of published files in one catalogue read, so they see the old data or the new, never half.
+
+A scope is one product: an import's is its publisher, series and coverage (`importers`), so a new edition
+replaces its own older edition and nothing else. Two products holding the same slice (reporting area and
+period) are both kept; readers see one of them by an explicit precedence (`precedence`): real data before the
+synthetic demo, then the one covering more parts of the slice (a dataset's `coverage_columns`), then the most
+recent edition (an import is dated by the last period it covers, a submission by the day it was published),
+then the one published last. `Warehouse.preferring(source)` reads another
+product first, or an older edition of one (`sources` lists the choices).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -80,6 +89,37 @@ class Release:
         data["provenance"] = json.loads(data["provenance"])
         return cls(**data)
 
+    @property
+    def notes(self) -> dict:
+        return self.provenance.get("notes") or {}
+
+    @property
+    def product(self) -> str:
+        """What a reader may choose by (`Warehouse.preferring`): an import's series, else the scope."""
+        return self.notes.get("series") or self.scope
+
+    @property
+    def edition_key(self) -> str:
+        """One edition of a product: `<series>@<last period it covers>` (e.g. `undesa-tidy@2020`)."""
+        dated = self.notes.get("edition_date")
+        return f"{self.product}@{dated}" if dated else self.product
+
+    @property
+    def dated(self) -> str:
+        """How recent the edition is: the last period an import covers; for others, the day published."""
+        return self.notes.get("edition_date") or (self.published_at or self.created_at or "")[:10]
+
+    def chosen_by(self, source: str | None) -> bool:
+        return bool(source) and source in (self.product, self.edition_key, self.release_id, self.scope)
+
+
+def precedence(release: Release, source: str | None = None) -> tuple:
+    """Where published products hold the same slice, the one with the highest key is read: the one chosen,
+    then real data before the synthetic demo, then the one covering more parts of the slice (a dataset's
+    `coverage_columns`: border regions, say), then the most recent edition, then the one published last."""
+    return (release.chosen_by(source), not release.synthetic, len(release.provenance.get("parts") or ()),
+            release.dated, release.published_seq or "")
+
 
 class Warehouse:
     def __init__(self, root: Path | None = None):
@@ -89,6 +129,25 @@ class Warehouse:
         self.catalogue = Catalogue(self.root / "catalogue.sqlite")
         self._memo: dict[tuple, tuple] = {}  # catalogue reads, kept until the catalogue changes
         self._memo_lock = threading.Lock()  # one Warehouse serves every session's thread
+        self.prefer: str | None = None  # a product or edition read first where products overlap
+
+    def preferring(self, source: str | None) -> Warehouse:
+        """The same warehouse, read with `source` (a product, `<product>@<edition>` or a release id; see
+        `sources`) first where products overlap; an older edition chosen so is read in place of its newer one."""
+        if (source or None) == self.prefer:
+            return self
+        other = copy.copy(self)
+        other.prefer = source or None
+        return other
+
+    def sources(self, dataset_id: str) -> list[tuple[str, Release]]:
+        """The choices `preferring` accepts for a dataset: each product and each kept edition, newest first."""
+        every = [r for r in self.releases(dataset_id, published_only=False) if r.status in ("published", "superseded")]
+        out: dict[str, Release] = {}
+        for r in sorted(every, key=lambda r: (r.status == "published", r.dated, r.version), reverse=True):
+            out.setdefault(r.product, r)
+            out.setdefault(r.edition_key, r)
+        return sorted(out.items())
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -123,7 +182,7 @@ class Warehouse:
         final = self.root / rel_path
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".{release_id}.parquet.tmp")
-        rows, slices = 0, set()
+        rows, slices, parts = 0, set(), set()
         try:
             writer = None
             schema = ds.polars_schema
@@ -131,6 +190,9 @@ class Warehouse:
                 conformed = conform(frame, ds, schema)
                 slices |= set(conformed.select(ds.area_column, pl.col(ds.time_column).cast(pl.String))
                               .unique().iter_rows())
+                if ds.coverage_columns:
+                    parts |= {"|".join(str(v) for v in row)
+                              for row in conformed.select(ds.coverage_columns).unique().iter_rows()}
                 table = conformed.to_arrow()
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
@@ -151,7 +213,8 @@ class Warehouse:
 
         provenance_json = json.dumps(
             {"publisher": provenance.publisher, "source_file": provenance.source_file,
-             "edition": provenance.edition, "notes": provenance.notes or {}},
+             "edition": provenance.edition, "notes": provenance.notes or {},
+             **({"parts": sorted(parts)} if ds.coverage_columns else {})},
             ensure_ascii=False, sort_keys=True,
         )
         with self.catalogue.transaction() as con:
@@ -232,7 +295,10 @@ class Warehouse:
         return value
 
     def releases(self, dataset_id: str | None = None, *, published_only: bool = True) -> list[Release]:
-        return list(self._remembered(("releases", dataset_id, published_only),
+        """Releases (the published ones readers see; with a preferred older edition, it in place of the
+        published edition of its scope)."""
+        prefer = self.prefer if published_only else None
+        return list(self._remembered(("releases", dataset_id, published_only, prefer),
                                      lambda: self._read_releases(dataset_id, published_only)))
 
     def _read_releases(self, dataset_id: str | None, published_only: bool) -> list[Release]:
@@ -242,9 +308,15 @@ class Warehouse:
             sql += " AND dataset_id = ?"
             params.append(dataset_id)
         if published_only:
-            sql += " AND status = 'published'"
+            sql += " AND status IN ('published', 'superseded')" if self.prefer else " AND status = 'published'"
         rows = self.catalogue.query(sql + " ORDER BY dataset_id, scope, version", tuple(params))
-        return [Release.from_row(r) for r in rows]
+        found = [Release.from_row(r) for r in rows]
+        if published_only and self.prefer:
+            chosen = {(r.dataset_id, r.scope): r for r in found
+                      if r.status == "superseded" and self.prefer in (r.edition_key, r.release_id)}
+            found = [r for r in found if chosen.get((r.dataset_id, r.scope), r) is r
+                     and (r.status == "published" or (r.dataset_id, r.scope) in chosen)]
+        return found
 
     def is_empty(self) -> bool:
         return not self.catalogue.query("SELECT 1 FROM releases WHERE status = 'published' LIMIT 1")
@@ -260,26 +332,26 @@ class Warehouse:
 
     def _visible(self, dataset_id: str) -> _Visible:
         """The published releases readers see, and, where releases overlap, which one wins each slice."""
-        return self._remembered(("visible", dataset_id), lambda: self._read_visible(dataset_id))
+        return self._remembered(("visible", dataset_id, self.prefer), lambda: self._read_visible(dataset_id))
 
     def _read_visible(self, dataset_id: str) -> _Visible:
         releases = self.releases(dataset_id)
         if len(releases) < 2:
             return _Visible(releases, None)
+        by_id = {r.release_id: r for r in releases}
+        marks = ", ".join("?" for _ in by_id)
         rows = self.catalogue.query(
-            "SELECT c.area, c.period, c.release_id, r.published_seq FROM release_coverage c"
-            " JOIN releases r ON r.release_id = c.release_id WHERE r.dataset_id = ? AND r.status = 'published'",
-            (dataset_id,),
-        )
-        winners: dict[tuple[str, str], tuple[str, str]] = {}
+            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({marks})", tuple(by_id))
+        winners: dict[tuple[str, str], tuple[tuple, str]] = {}
         overlap = False
-        for area, period, release_id, seq in rows:
+        for area, period, release_id in rows:
+            rank = precedence(by_id[release_id], self.prefer)
             current = winners.get((area, period))
             if current is not None:
                 overlap = True
-                if current[0] >= (seq or ""):
+                if current[0] >= rank:
                     continue
-            winners[(area, period)] = (seq or "", release_id)
+            winners[(area, period)] = (rank, release_id)
         if not overlap:
             return _Visible(releases, None)
         winning_ids = {release_id for _, release_id in winners.values()}
@@ -288,6 +360,56 @@ class Warehouse:
             schema={"area": pl.String, "period": pl.String, "release_id": pl.String}, orient="row",
         )
         return _Visible([r for r in releases if r.release_id in winning_ids], table)
+
+    def read_slices(self, dataset_id: str) -> pl.DataFrame:
+        """(area, period, release_id): which release readers see for each published slice (`precedence`)."""
+        visible = self._visible(dataset_id)
+        if visible.winners is not None:
+            return visible.winners
+        ids = [r.release_id for r in visible.releases]
+        marks = ", ".join("?" for _ in ids)
+        rows = self.catalogue.query(
+            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({marks})",
+            tuple(ids)) if ids else []
+        return pl.DataFrame([tuple(r) for r in rows], orient="row",
+                            schema={"area": pl.String, "period": pl.String, "release_id": pl.String})
+
+    def contributing(self, dataset_id: str, areas: Iterable[str] = (), years: tuple[int, int] | None = None,
+                     latest: dict[str, str] | None = None) -> list[Release]:
+        """The visible releases holding a row of the selection (reporting areas, a year range, or each area's
+        period read: `latest`): the sources a table, chart or figure should name, and no other."""
+        return self.selection_sources(dataset_id, areas, years, latest)[0]
+
+    def selection_sources(self, dataset_id: str, areas: Iterable[str] = (), years: tuple[int, int] | None = None,
+                          latest: dict[str, str] | None = None) -> tuple[list[Release], list[Release]]:
+        """(the releases read for the selection, the other products holding some of it that precedence set
+        aside: a reader can choose one of those with `preferring`)."""
+        visible = self._visible(dataset_id)
+        if not visible.releases:
+            return [], []
+        every = self.releases(dataset_id)
+        by_id = {r.release_id: r for r in every}
+        marks = ", ".join("?" for _ in by_id)
+        rows = self.catalogue.query(
+            f"SELECT area, period, release_id FROM release_coverage WHERE release_id IN ({marks})", tuple(by_id))
+        wanted = set(areas)
+        winners = (None if visible.winners is None else
+                   {(a, p): r for a, p, r in visible.winners.iter_rows()})
+        used: set[str] = set()
+        aside: set[str] = set()
+        for area, period, release_id in rows:
+            if wanted and area not in wanted:
+                continue
+            if years is not None and not (period[:4].isdigit() and years[0] <= int(period[:4]) <= years[1]):
+                continue
+            if latest is not None and latest.get(area) != period:
+                continue
+            if winners is not None and winners.get((area, period)) != release_id:
+                aside.add(release_id)
+                continue
+            used.add(release_id)
+        return ([r for r in every if r.release_id in used],
+                [r for r in every if r.release_id in aside - used and not r.synthetic])
 
     def state_token(self) -> str:
         """Changes whenever anything is published or withdrawn: a cache key for what readers computed."""

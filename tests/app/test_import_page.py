@@ -108,3 +108,20 @@ def test_unhcr_data_with_hidden_values_opens_in_the_cross_tab_and_the_flow_map(o
         at = open_page(page, {"lang": "en", **params})
         assert not at.error, page
         assert at.dataframe and len(at.dataframe[0].value) > 0, page
+
+
+def test_where_two_products_hold_a_figure_the_cross_tab_reads_the_default_and_the_other_by_choice(own_dir, realdata):
+    from vipmg_core.importers import import_file
+
+    import_file(own_dir, realdata / "undesa_ims2015_od_table16/UN_MigrantStockByOriginAndDestination_2015.xlsx",
+                actor="rev")
+    import_file(own_dir, realdata / "iom_gdidata_regional_series/undesa_stocks.csv", actor="rev")
+    params = {"lang": "en", "xds": "migrant_stock", "xr": "destination", "xc": "", "cty": "CRI",
+              "yr": "2015-2015", "xf_origin": "NIC"}
+    default = open_page("pages/crosstab.py", params)
+    assert not default.exception
+    assert default.dataframe[0].value["Total"].iloc[0] == "292,232"  # the 2024 revision of 2015
+    assert any("undesa-workbook" in c.value for c in default.caption)  # the other product is named
+    chosen = open_page("pages/crosstab.py", {**params, "xsrc": "undesa-workbook"})
+    assert chosen.selectbox(key="xsrc").value == "undesa-workbook"
+    assert chosen.dataframe[0].value["Total"].iloc[0] == "299,340"  # the 2015 workbook's own figure

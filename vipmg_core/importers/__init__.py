@@ -14,16 +14,20 @@ module does what every import shares:
   their rows and values, in the result. Empty cells are "not stated" (null), also counted.
 - Regional aggregates (WORLD, Central America, income groups...) are set apart by the publisher module and
   listed; they never become country rows.
-- Each dataset a file feeds is one warehouse release, scope `import:<publisher>:<dataset>`, with the source's
-  SHA-256, size and edition in the release's provenance. A file whose SHA-256 is already in the warehouse
-  changes nothing ("already imported"); a newer edition becomes a new version of the scope; an older edition
-  than the one published is refused unless forced.
+- Each dataset a file feeds is one warehouse release, scope `import:<publisher>:<series>[:<coverage>]:<dataset>`
+  (one product: the publisher's series, and what part of it the file covers), with the source's SHA-256, size
+  and edition in the release's provenance. A file whose SHA-256 is already in the warehouse changes nothing
+  ("already imported"); a newer edition becomes a new version of its own product's scope and replaces only
+  that product's older edition (the summary says which); an older edition than the one published is refused
+  unless forced. Another product holding the same countries and periods is kept: readers see one of them by
+  the warehouse's precedence (`warehouse.precedence`) and can choose the other (`Warehouse.preferring`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,7 +41,7 @@ from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist
 from vipmg_core.countries import resolve_many
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, t
-from vipmg_core.warehouse import Provenance, Release, Warehouse, conform
+from vipmg_core.warehouse import Provenance, Release, Warehouse, conform, precedence
 
 KINDS = ("undesa", "unhcr", "worldbank", "regional", "cbp")
 SCOPE_PREFIX = "import:"
@@ -93,7 +97,8 @@ class Source:
 
     @cached_property
     def first_line(self) -> str:
-        return "" if self.is_excel else self.text.split("\n", 1)[0].strip("\r\ufeff")
+        # Any line break ends it (a binary file or an old Mac text file has lone carriage returns).
+        return "" if self.is_excel else re.split(r"\r\n|\r|\n", self.text, maxsplit=1)[0].strip("\ufeff")
 
     def header(self, delimiter: str = ",") -> list[str]:
         """The first line split into names, quotes removed, as lower case."""
@@ -156,13 +161,19 @@ class Parsed:
 
     series: str  # e.g. "undesa-od": which of the publisher's layouts
     publisher: str
-    publisher_key: str  # part of the release scope: one scope per publisher and dataset
+    publisher_key: str  # part of the release scope: one scope per publisher, series, coverage and dataset
     edition: str
     edition_date: str  # the last period the edition covers (2015, 2023-09): orders editions of one scope
     tables: list[Table]
     rows_read: int
     aggregates: list[tuple[str, str]] = field(default_factory=list)  # (code, name) set apart
     notes: list[Note] = field(default_factory=list)
+    coverage: str = ""  # which part of the series the file covers, where a series comes in parts
+
+    def scope(self, dataset_id: str) -> str:
+        """The product a release of this file belongs to: publisher, series, coverage and dataset."""
+        parts = [self.publisher_key, self.series, *([self.coverage] if self.coverage else []), dataset_id]
+        return SCOPE_PREFIX + ":".join(parts)
 
 
 @dataclass(frozen=True)
@@ -183,6 +194,8 @@ class DatasetImport:
     rows: int
     replaced_demo_slices: int = 0  # (area, period) slices where readers now see this instead of the demo
     overlaps: tuple[str, ...] = ()  # other imports or submissions holding some of the same slices
+    replaced: tuple[str, ...] = ()  # the older edition(s) of the same product this one replaced
+    read_first: tuple[str, ...] = ()  # where it overlaps other products: which product readers see by default
 
 
 @dataclass(frozen=True)
@@ -239,10 +252,13 @@ class ImportResult:
                                                                            lang), **values))
                 continue
             out.append(t("importers.summary_dataset", lang, **values))
+            if item.replaced:
+                out.append(t("importers.summary_replaced", lang, editions="; ".join(item.replaced)))
             if item.replaced_demo_slices:
                 out.append(t("importers.summary_demo_replaced", lang, slices=item.replaced_demo_slices))
             if item.overlaps:
-                out.append(t("importers.summary_overlaps", lang, releases="; ".join(item.overlaps)))
+                out.append(t("importers.summary_overlaps", lang, releases="; ".join(item.overlaps),
+                             shown=", ".join(item.read_first)))
         if self.unresolved:
             out.append(t("importers.summary_unresolved", lang, count=len(self.unresolved),
                          rows=fmt_number(self.unresolved_rows, lang),
@@ -323,7 +339,7 @@ def import_file(
 
     results = []
     for ds, frame in prepared:
-        scope = f"{SCOPE_PREFIX}{parsed.publisher_key}:{ds.id}"
+        scope = parsed.scope(ds.id)
         done = _already(wh, ds.id, source.sha256)
         if done is not None:
             results.append(DatasetImport(ds.id, "already_imported", done, done.row_count))
@@ -337,9 +353,11 @@ def import_file(
                    "unresolved": "; ".join(f"{u.value} ({u.rows})" for u in unresolved if u.column in ds.column_names),
                    "aggregates_set_apart": "; ".join(f"{name} ({code})" for code, name in parsed.aggregates)},
         )
+        before = [r for r in wh.releases(ds.id) if r.scope == scope]
         release = wh.publish(ds.id, [frame], scope=scope, provenance=provenance, actor=actor)
-        replaced, overlaps = _overlaps(wh, release)
-        results.append(DatasetImport(ds.id, "imported", release, frame.height, replaced, overlaps))
+        replaced, overlaps, first = _overlaps(wh, release)
+        editions = tuple(f"{r.edition or r.publisher} · {r.source_file or ''} (v{r.version})" for r in before)
+        results.append(DatasetImport(ds.id, "imported", release, frame.height, replaced, overlaps, editions, first))
     return ImportResult(
         kind=kind, series=parsed.series, file_name=source.name, sha256=source.sha256, size=source.size,
         publisher=parsed.publisher, edition=parsed.edition, rows_read=parsed.rows_read, datasets=tuple(results),
@@ -433,10 +451,11 @@ def _check_edition(wh: Warehouse, dataset_id: str, scope: str, parsed: Parsed, f
                             version=published.version)
 
 
-def _overlaps(wh: Warehouse, release: Release) -> tuple[int, tuple[str, ...]]:
+def _overlaps(wh: Warehouse, release: Release) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
     """How many of the release's slices it takes over from the demo, and which other releases share slices."""
     rows = wh.catalogue.query(
-        "SELECT r.scope, r.version, r.synthetic, r.publisher, COUNT(*) AS slices FROM release_coverage mine"
+        "SELECT r.release_id, r.scope, r.version, r.synthetic, r.publisher, COUNT(*) AS slices"
+        " FROM release_coverage mine"
         " JOIN release_coverage other ON other.area = mine.area AND other.period = mine.period"
         " JOIN releases r ON r.release_id = other.release_id"
         " WHERE mine.release_id = ? AND other.release_id <> mine.release_id AND r.dataset_id = ?"
@@ -444,8 +463,15 @@ def _overlaps(wh: Warehouse, release: Release) -> tuple[int, tuple[str, ...]]:
         (release.release_id, release.dataset_id),
     )
     replaced = sum(r["slices"] for r in rows if r["synthetic"])
-    others = tuple(f"{r['publisher']} ({r['scope']} v{r['version']}): {r['slices']}"
-                   for r in rows if not r["synthetic"])
+    others, first = [], []
+    for row in rows:
+        if row["synthetic"]:
+            continue
+        other = wh.release(row["release_id"])
+        others.append(f"{other.publisher} · {other.edition or ''} · {other.product} v{other.version}"
+                      f" ({row['slices']})")
+        first.append(max(other, release, key=precedence).product)
+    return replaced, tuple(others), tuple(dict.fromkeys(first))
     return replaced, others
 
 
@@ -574,7 +600,8 @@ def result_dict(result: ImportResult) -> dict:
         "already_imported": result.already_imported,
         "datasets": [{"dataset": d.dataset_id, "status": d.status, "release_id": d.release.release_id,
                       "scope": d.release.scope, "version": d.release.version, "rows": d.rows,
-                      "replaced_demo_slices": d.replaced_demo_slices, "overlaps": list(d.overlaps)}
+                      "replaced_demo_slices": d.replaced_demo_slices, "overlaps": list(d.overlaps),
+                      "replaced": list(d.replaced), "read_first": list(d.read_first)}
                      for d in result.datasets],
         "unresolved": [{"column": u.column, "value": u.value, "rows": u.rows, "total": u.total,
                         "kept_as": u.kept_as, "suggestions": list(u.suggestions)} for u in result.unresolved],

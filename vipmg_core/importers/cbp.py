@@ -100,7 +100,7 @@ def tidy_series(source: Source) -> Parsed:
     frame = without_missing_values(frame, notes)
     notes.append(Note("cbp_southwest"))
     last = max(frame["time_period"])
-    return Parsed(series="cbp-southwest-tidy", publisher=PUBLISHER, publisher_key=KEY,
+    return Parsed(series="cbp-southwest-tidy", publisher=PUBLISHER, publisher_key=KEY, coverage="southwest-border",
                   edition=f"Southwest land border encounters {min(frame['time_period'])}–{last} "
                           "(tidy series compiled by IOM GDI, gdidata)",
                   edition_date=last, tables=[Table("encounters", frame)], rows_read=raw.height, notes=notes)

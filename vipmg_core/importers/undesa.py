@@ -30,11 +30,12 @@ from vipmg_core.importers import (
     tidy_count,
     without_missing_values,
 )
+from vipmg_core.rules import TOTAL
 
 PUBLISHER = "United Nations, DESA, Population Division"
 KEY = "undesa"
 TIDY_COLUMNS = ["geo", "t", "from", "sex", "n"]
-SEXES = {"total": None, "both sexes": None, "male": "M", "males": "M", "female": "F", "females": "F"}
+SEXES = {"total": TOTAL, "both sexes": TOTAL, "male": "M", "males": "M", "female": "F", "females": "F"}
 # Residual origins UN DESA could not place in a country: other/unknown in the standard.
 RESIDUAL_ORIGINS = {"other north", "other south", "other", "unknown"}
 FIRST_AGGREGATE_CODE = 900  # M49: WORLD 900, regions and groups above; countries below
@@ -187,7 +188,7 @@ def _od_tables(sheets, annex: dict[str, str], aggregates: dict[str, str], notes:
         by_year.setdefault(year, {})[sex] = (name, rows, header)
     frames, labels, read, mismatches = [], {}, 0, 0
     for year, tables in sorted(by_year.items()):
-        chosen = {s: v for s, v in tables.items() if s is not None} if {"M", "F"} <= set(tables) else tables
+        chosen = {s: v for s, v in tables.items() if s != TOTAL} if {"M", "F"} <= set(tables) else tables
         if len(chosen) < len(tables):
             notes.append(Note("undesa_sexes", {"year": year}))
         for sex, (name, rows, header) in chosen.items():
@@ -292,7 +293,7 @@ def _destination_tables(sheets, aggregates: dict[str, str]):
                     continue
                 destination.append(str(code))
                 period.append(year)
-                sex_col.append(None if sex == "T" else sex)
+                sex_col.append(TOTAL if sex == "T" else sex)
                 value.append(count)
         frames.append(pl.DataFrame({"destination": destination, "time_period": period, "sex": sex_col,
                                     "obs_value": value},
@@ -314,9 +315,9 @@ def _tidy(source: Source) -> Parsed:
     )
     frame = without_missing_values(frame, notes)
     # Where a (destination, year) has males and females, a "total" row would be counted twice: keep the parts.
-    detailed = frame.filter(pl.col("sex").is_not_null()).select("destination", "time_period").unique()
-    totals = frame.filter(pl.col("sex").is_null())
-    frame = pl.concat([frame.filter(pl.col("sex").is_not_null()),
+    detailed = frame.filter(pl.col("sex") != TOTAL).select("destination", "time_period").unique()
+    totals = frame.filter(pl.col("sex") == TOTAL)
+    frame = pl.concat([frame.filter(pl.col("sex") != TOTAL),
                        totals.join(detailed, on=["destination", "time_period"], how="anti")])
     last = max(frame["time_period"].unique().to_list())
     return Parsed(series="undesa-tidy", publisher=PUBLISHER, publisher_key=KEY,
