@@ -163,6 +163,9 @@ class Crosstab:
     synthetic: bool = False
     provenance: tuple[str, ...] = ()
     rules: quality.Rules = field(default_factory=quality.rules)
+    # How many hidden cells are complements. Kept here, never in `cells`: the output marks every hidden cell
+    # alike (CONF_STATUS "C", the same symbol), so nobody learns which ones are primary.
+    complementary: int = 0
 
     @property
     def dataset(self) -> Dataset:
@@ -201,7 +204,7 @@ class Crosstab:
 
     def notes(self, lang: str) -> list[str]:
         notes = [self.method_note(lang)]
-        if (self.cells["conf"] == CONF_SECONDARY).any():
+        if self.complementary:
             notes.append(t("crosstab.note.complementary", lang, symbol=self.rules.symbol_suppressed))
         if self.query.percent:
             notes.append(t("crosstab.note.percent", lang))
@@ -475,9 +478,24 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
             sets = [(rk, ck) for rk in range(len(query.rows), -1, -1) for ck in range(len(query.cols), -1, -1)]
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
+    cells, complementary = _public_marks(cells)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in releases)
-    return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in releases), provenance=provenance)
+    return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in releases), provenance=provenance,
+                    complementary=complementary)
+
+
+def _public_marks(cells: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Every hidden cell marked alike (CONF_STATUS "C"), its unweighted n hidden with it (a small n would tell
+    a primary cell from a complement), and the number of complements, which stays internal."""
+    if cells.is_empty() or "conf" not in cells.columns:
+        return cells, 0
+    complementary = int((cells["conf"] == CONF_SECONDARY).sum())
+    hidden = pl.col("conf") != CONF_FREE
+    return cells.with_columns(
+        pl.when(hidden).then(pl.lit(CONF_PRIMARY)).otherwise(pl.col("conf")).alias("conf"),
+        pl.when(hidden).then(None).otherwise(pl.col("n")).alias("n"),
+    ), complementary
 
 
 def _empty_cells(q: CrosstabQuery) -> pl.DataFrame:
@@ -773,7 +791,7 @@ def _finish(ds: Dataset, q: CrosstabQuery, method: str, levels: dict, design: st
     # for one table, seen one after the other, could together give a cell away).
     cells = cells.sort([LEVEL_ROW, LEVEL_COL, *q.dims], descending=[True, True, *[False] * len(q.dims)])
     cells = cells.with_row_index("_id")
-    hidden, primary = _suppress(cells, q)
+    hidden, primary = _suppress(cells, q, method, rule)
     cells = cells.with_columns(
         pl.Series("_hidden", hidden),
         pl.Series("conf", np.where(primary, CONF_PRIMARY, np.where(hidden, CONF_SECONDARY, CONF_FREE))),
@@ -815,15 +833,25 @@ def _constraints(cells: pl.DataFrame, q: CrosstabQuery, coef: str | None) -> lis
     return out
 
 
-def _suppress(cells: pl.DataFrame, q: CrosstabQuery) -> tuple[np.ndarray, np.ndarray]:
+def _suppress(cells: pl.DataFrame, q: CrosstabQuery, method: str, rule: quality.Rules
+              ) -> tuple[np.ndarray, np.ndarray]:
     primary = (cells["flag"] == SUPPRESSED).to_numpy()
     if not primary.any():
         return primary, primary
     coef = "weight_base" if q.mean_of else None
-    # Complementary cells are chosen smallest first: by total, or for means by the size of their domain.
+    # Complementary cells are chosen by total, or for means by the size of their domain; the audit works on
+    # the values the table's lines add up (totals, or means weighted by their domains).
+    truth = cells["value" if q.mean_of else "total"].to_numpy()
     hidden = quality.protect(cells["weight_base" if q.mean_of else "total"].to_numpy(), primary,
-                             _constraints(cells, q, coef))
+                             _constraints(cells, q, coef), protection=_protection(method, truth, rule))
     return hidden, primary
+
+
+def _protection(method: str, truth: np.ndarray, rule: quality.Rules) -> quality.Protection:
+    """Counts are protected by the small-count threshold, estimates and means by a share of their value."""
+    if method == "admin":
+        return quality.count_protection(truth, rule)
+    return quality.estimate_protection(truth, rule)
 
 
 def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, design, n_h, rule) -> pl.DataFrame:
@@ -970,7 +998,8 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     ids = np.full(math.prod(layout.shape), -1, np.int64)
     ids[pos] = np.arange(len(pos))
     size = x if ratio else y
-    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None))
+    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None),
+                              protection=_protection(method, value if ratio else y, rule))
               if primary.any() else primary)
     conf = np.where(primary, _C_PRIMARY, np.where(hidden, _C_SECONDARY, _C_FREE))
     base = value if (ratio or count_rows) else y

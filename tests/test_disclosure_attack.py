@@ -1,0 +1,209 @@
+"""An attacker who knows the rules tries to narrow every suppressed cell, from the published table alone.
+
+The attacker reads only what a user can download (the SDMX body of the table: codes, OBS_VALUE, CONF_STATUS), finds
+for themself every "total = sum of its parts" relation (a cell with "_T" in a dimension is the sum of the cells
+that differ from it only in that dimension), and solves, with an integer program for counts (scipy's `milp`,
+HiGHS), the smallest and largest value of each hidden cell given: visible cells at their published values,
+hidden counts whole and at least 1, hidden estimates at least 0. Each cell suppressed by a rule (the test knows
+which from the same table computed without suppression; the attacker does not) must keep its protection interval
+from `standard/quality.toml`: largest >= value + upper protection, smallest <= max(floor, value - lower protection).
+"""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from vipmg_core import crosstab as xt
+from vipmg_core import quality
+from vipmg_core.crosstab import TOTAL, View
+from vipmg_core.datasets import datasets
+from vipmg_core.warehouse import Warehouse
+
+DARIEN = "iom_gdidata_regional_series/irreg_darien_nat.csv"
+OPEN = quality.Rules(cv_reliable_max=1e9, cv_caution_max=1e9, min_unweighted_n=0, admin_min_count=0)
+
+
+def attack(published: pl.DataFrame, dims: list[str], counts: bool) -> dict[tuple, tuple[float, float]]:
+    """Each hidden cell's (smallest, largest) value consistent with the published table."""
+    keys = [tuple(row) for row in published.select(dims).iter_rows()]
+    index = {key: i for i, key in enumerate(keys)}
+    value = published["OBS_VALUE"].to_numpy().astype(float)
+    hidden = (published["CONF_STATUS"] != "F").to_numpy()
+    assert np.isnan(value[hidden]).all(), "a hidden cell shows a value"
+    # A cell with "_T" in some dimensions is the sum of the cells that have codes there and agree elsewhere.
+    relations: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for i, key in enumerate(keys):
+        coded = [d for d in range(len(dims)) if key[d] != TOTAL]
+        for size in range(1, len(coded) + 1):
+            for subset in combinations(coded, size):
+                parent = index.get(tuple(TOTAL if d in subset else key[d] for d in range(len(dims))))
+                if parent is not None:
+                    relations.setdefault((parent, subset), []).append(i)
+    var = np.full(len(keys), -1)
+    var[hidden] = np.arange(int(hidden.sum()))
+    rows, cols, coefs, rhs = [], [], [], []
+    for (parent, _), children in relations.items():
+        members = [(parent, -1.0)] + [(c, 1.0) for c in children]
+        if not any(hidden[m] for m, _ in members):
+            continue
+        b = 0.0
+        for m, coef in members:
+            if hidden[m]:
+                rows.append(len(rhs))
+                cols.append(var[m])
+                coefs.append(coef)
+            else:
+                b -= coef * value[m]
+        rhs.append(b)
+    n = int(hidden.sum())
+    if not n:
+        return {}
+    scale = 1.0 if counts else max(1.0, float(np.nanmax(np.abs(value))) if (~hidden).any() else 1.0)
+    matrix = sparse.csr_array((coefs, (rows, cols)), shape=(len(rhs), n))
+    b = np.asarray(rhs) / scale
+    constraints = [LinearConstraint(matrix, b, b)] if len(rhs) else []
+    bounds = Bounds(np.full(n, 1.0 if counts else 0.0), np.full(n, np.inf))
+    integrality = np.ones(n) if counts else None
+    out = {}
+    for i in np.flatnonzero(hidden):
+        ends = []
+        for sign in (1, -1):
+            c = np.zeros(n)
+            c[var[i]] = sign
+            res = milp(c, constraints=constraints, bounds=bounds, integrality=integrality)
+            if res.status == 4:  # HiGHS's presolve may say "infeasible or unbounded": the relaxation tells which
+                res = milp(c, constraints=constraints, bounds=bounds)
+            if res.status == 3:
+                ends.append(np.inf)
+                continue
+            assert res.status == 0, f"the published table is inconsistent for the attacker: {res.message}"
+            ends.append(res.x[var[i]] * scale)
+        out[keys[i]] = (ends[0], ends[1])
+    return out
+
+
+def truth_of(query: xt.CrosstabQuery, wh: Warehouse, monkeypatch) -> pl.DataFrame:
+    """The same table with nothing suppressed: the true value (and n, CV) of every cell."""
+    with monkeypatch.context() as patch:
+        patch.setattr(quality, "rules", lambda path=None: OPEN)
+        return xt.compute(query, wh).cells
+
+
+def primary_cells(result: xt.Crosstab, truth: pl.DataFrame, rule: quality.Rules) -> pl.DataFrame:
+    """Cells a rule suppresses (small counts; estimates from too few records or too variable)."""
+    if result.method == "admin":
+        return truth.filter((pl.col("value") > 0) & (pl.col("value") < rule.admin_min_count))
+    if result.method in ("survey", "census"):
+        return truth.filter((pl.col("n") < rule.min_unweighted_n) | pl.col("cv").is_null()
+                            | (pl.col("cv") > rule.cv_caution_max))
+    return truth.clear()
+
+
+def narrow_cells(query: xt.CrosstabQuery, wh: Warehouse, monkeypatch) -> tuple[list[str], int]:
+    """Primary cells the attacker confines to less than their protection interval, and how many were attacked."""
+    rule = quality.rules()
+    result = xt.compute(query, wh)
+    published = result.long(View())
+    assert set(published["CONF_STATUS"].unique()) <= {"F", "C"}, "primary and complementary cells look different"
+    truth = truth_of(query, wh, monkeypatch)
+    dims = list(query.dims)
+    counts = result.method == "admin"
+    intervals = attack(published, dims, counts)
+    shown = set(intervals) | {tuple(r) for r in published.select(dims).iter_rows()}
+    problems, attacked = [], 0
+    for cell in primary_cells(result, truth, rule).iter_rows(named=True):
+        key = tuple(cell[d] for d in dims)
+        if key not in shown:
+            continue  # a level the table does not show
+        assert key in intervals, f"{key} is suppressed by the rules but published"
+        lo, hi = intervals[key]
+        a = float(cell["value"])
+        if counts:
+            upper, lower, floor = rule.protection_count_upper, rule.protection_count_lower, 1.0
+        else:
+            upper = lower = abs(a) * rule.protection_estimate_percent / 100
+            floor = 0.0
+        tol = 1e-6 * max(1.0, abs(a))
+        assert lo - tol <= a <= hi + tol, f"{key}: the truth {a} lies outside the attacker's [{lo}, {hi}]"
+        attacked += 1
+        if hi < a + upper - tol or lo > max(floor, a - lower) + tol:
+            problems.append(f"{key}: {a:g} in [{lo:g}, {hi:g}]")
+    return problems, attacked
+
+
+@pytest.fixture(scope="module")
+def darien_wh(realdata_dir: Path, tmp_path_factory) -> Warehouse:
+    from vipmg_core.importers import import_file
+
+    path = realdata_dir / DARIEN
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    wh = Warehouse(tmp_path_factory.mktemp("darien"))
+    import_file(wh, path, actor="test")
+    return wh
+
+
+def test_darien_suppressed_transits_cannot_be_narrowed_below_the_protection_interval(darien_wh, monkeypatch):
+    query = xt.make_query("irregular_transit", ["nationality"], ["time_period"], countries=["PAN"], years=(2024, 2024),
+                          totals=True)
+    problems, attacked = narrow_cells(query, darien_wh, monkeypatch)
+    assert attacked >= 10, "the table should have small counts"
+    assert not problems, problems
+
+
+TABLES = [
+    dict(dataset_id="census", rows=["sex", "age_group"], cols=["education", "urban_rural"],
+         countries=["GTM", "HND", "SLV"], measure="weighted", totals=True, subtotals=True),
+    dict(dataset_id="census", rows=["country_of_birth"], cols=["age_group"], countries=["CRI"], totals=True),
+    dict(dataset_id="survey", rows=["ref_area", "migrant_status"], cols=["sex"], years=(2024, 2024), totals=True,
+         subtotals=True),
+    dict(dataset_id="survey", rows=["education"], cols=["labour_status", "sex"], countries=["BLZ", "LCA", "SUR"],
+         totals=True, subtotals=True),
+    dict(dataset_id="residence_permits", rows=["nationality"], cols=["permit_type"], countries=["LCA", "BLZ"],
+         totals=True),
+]
+
+
+@pytest.mark.parametrize("case", TABLES, ids=lambda c: c["dataset_id"] + ":" + "x".join(c["rows"] + c["cols"]))
+def test_census_survey_and_count_tables_with_totals_and_subtotals_keep_their_protection(demo_wh, monkeypatch, case):
+    problems, attacked = narrow_cells(xt.make_query(**case), demo_wh, monkeypatch)
+    assert attacked, "the case should have suppressed cells"
+    assert not problems, problems
+
+
+def random_query(rng: random.Random, frames: dict[str, pl.DataFrame]) -> xt.CrosstabQuery:
+    """A random table of values (no percentages, no means: the attacker works on what adds up)."""
+    ds = rng.choice([d for d in datasets() if frames[d.id].height])
+    df = frames[ds.id]
+    dims = [d.name for d in ds.dimensions]
+    rng.shuffle(dims)
+    n_rows, n_cols = rng.randint(1, 2), rng.randint(0, 2)
+    countries = sorted(c for c in df[ds.area_column].unique().to_list() if c)
+    countries = rng.sample(countries, min(len(countries), rng.randint(1, 4))) if rng.random() < 0.7 else []
+    measure = "weighted" if ds.is_microdata else "count"
+    return xt.make_query(ds.id, dims[:n_rows], dims[n_rows:n_rows + n_cols], countries=countries, measure=measure,
+                         totals=rng.random() < 0.8, subtotals=rng.random() < 0.5)
+
+
+@pytest.fixture(scope="module")
+def frames(demo_wh) -> dict[str, pl.DataFrame]:
+    return {ds.id: demo_wh.frame(ds.id) for ds in datasets()}
+
+
+@pytest.mark.parametrize("block", range(10))
+def test_two_hundred_random_tables_keep_their_protection(demo_wh, frames, monkeypatch, block):
+    attacked, failures = 0, []
+    for seed in range(block * 20, block * 20 + 20):
+        query = random_query(random.Random(seed), frames)
+        problems, n = narrow_cells(query, demo_wh, monkeypatch)
+        attacked += n
+        failures += [f"seed {seed} {query}: {p}" for p in problems]
+    assert not failures, failures[:5]
