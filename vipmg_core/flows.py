@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import polars as pl
@@ -320,7 +321,8 @@ def flows(
     everything = pairs(wh, ds, role, first, last, checked)
     if not ds.is_microdata:
         everything = everything.drop("n")
-    mask = everything.select(_selection(chosen, direction).alias("m"))["m"].to_numpy()
+    mask = (everything.select(_selection(chosen, direction).alias("m"))["m"].to_numpy() if chosen
+            else np.ones(everything.height, bool))
     gated = disclosure.gate_pairs(everything.drop("first_period", "last_period"), disclosure.kind(ds), mask)
     everything = everything.with_columns(gated.pairs.select("value", *(["n"] if ds.is_microdata else []),
                                                             "suppressed"))
@@ -495,7 +497,8 @@ def export_meta(result: FlowResult, lang: str, synthetic: bool) -> ExportMeta:
 
 
 def records(result: FlowResult) -> list[dict[str, object]]:
-    """The flows as plain records (CLI JSON, notebooks): codes, value, unit, period[, n]."""
+    """The flows as plain records (CLI JSON, notebooks): codes, value, unit, period[, n]; a hidden flow's value
+    (and n) is None."""
     out = []
     for row in result.flows.iter_rows(named=True):
         record = {"origin": row["origin"], "destination": row["destination"], "value": row["value"],
