@@ -534,29 +534,46 @@ def audit(hidden: np.ndarray, primary: np.ndarray, lines: Lines | Sequence[Const
         bounds = Bounds(floor[global_cells] / scale, np.full(len(members), np.inf))
         integral = np.ones(len(members)) if protection.integer and len(members) <= MAX_INTEGER_AUDIT else None
         constraint = LinearConstraint(sub, b / scale, b / scale) if len(used) else None
-        for target in global_cells[primary[global_cells]]:
+        def solve(c: np.ndarray, exact: bool) -> tuple[np.ndarray | None, int]:
+            if constraint is None:
+                return None, 3
+            # The linear program first: on a two-way table its optimum is a whole-number vertex already;
+            # only a fractional optimum needs the integer program (`exact`; otherwise it proves nothing).
+            res = milp(c, constraints=constraint, bounds=bounds)
+            if integral is not None and res.x is not None and np.abs(res.x - np.round(res.x)).max() > 1e-6:
+                if not exact:
+                    return None, 4
+                res = milp(c, constraints=constraint, bounds=bounds, integrality=integral)
+            return res.x, res.status
+
+        def record(result_x: np.ndarray | None) -> None:
+            if result_x is not None:
+                x = result_x * scale
+                up_done[global_cells] |= x >= high[global_cells] - tol[global_cells]
+                down_done[global_cells] |= x <= low[global_cells] + tol[global_cells]
+
+        targets = global_cells[primary[global_cells]]
+        where = np.searchsorted(members, local[targets])
+        weight = 1.0 / np.maximum(1.0, np.abs(truth[targets]))
+        # One program pushing every unproven cell up at once, and one pulling them down, settle most of them;
+        # the rest get their own.
+        for side, done_side in ((1, up_done), (-1, down_done)):
+            open_ = ~done_side[targets]
+            if open_.sum() > 1:
+                c = np.zeros(len(members))
+                c[where[open_]] = -side * weight[open_]
+                record(solve(c, exact=False)[0])
+        for target, at in zip(targets.tolist(), where.tolist()):
             for side in (1, -1):
                 if (up_done if side == 1 else down_done)[target]:
                     continue
                 c = np.zeros(len(members))
-                c[np.searchsorted(members, local[target])] = -side  # largest value, then smallest
-                if constraint is None:
-                    result_x, status = None, 3
-                else:
-                    # The linear program first: on a two-way table its optimum is a whole-number vertex
-                    # already; only a fractional optimum needs the integer program.
-                    res = milp(c, constraints=constraint, bounds=bounds)
-                    if integral is not None and res.x is not None and np.abs(res.x - np.round(res.x)).max() > 1e-6:
-                        res = milp(c, constraints=constraint, bounds=bounds, integrality=integral)
-                    result_x, status = res.x, res.status
+                c[at] = -side  # largest value, then smallest
+                result_x, status = solve(c, exact=True)
                 if status == 3:  # unbounded: only the upper side can be (every cell has a floor)
                     up_done[target] |= side == 1
                     continue
-                if result_x is None:
-                    continue  # the solver gave up: the side stays unproven and gets a complement
-                x = result_x * scale
-                up_done[global_cells] |= x >= high[global_cells] - tol[global_cells]
-                down_done[global_cells] |= x <= low[global_cells] + tol[global_cells]
+                record(result_x)  # None: the solver gave up; the side stays unproven and gets a complement
         for target in global_cells[primary[global_cells]]:
             if not (up_done[target] and down_done[target]):
                 failing.append(int(target))
