@@ -24,7 +24,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from vipmg_core import crosstab as xt
 from vipmg_core import quality
 from vipmg_core.crosstab import TOTAL, View
-from vipmg_core.datasets import datasets
+from vipmg_core.datasets import dataset, datasets
 from vipmg_core.warehouse import Warehouse
 
 DARIEN = "iom_gdidata_regional_series/irreg_darien_nat.csv"
@@ -244,3 +244,38 @@ def test_two_hundred_random_tables_keep_their_protection(demo_wh, frames, monkey
         attacked += n
         failures += [f"seed {seed} {query}: {p}" for p in problems]
     assert not failures, failures[:5]
+
+
+# -- one gate for every surface --------------------------------------------------------------------------------
+
+def test_a_single_figure_under_the_rules_is_not_shown_on_any_surface():
+    from vipmg_core import disclosure
+
+    rule = quality.rules()
+    assert disclosure.shown(dataset("returns"), rule.admin_min_count - 1) is None  # a headline, a point
+    assert disclosure.shown(dataset("returns"), rule.admin_min_count) == rule.admin_min_count
+    assert disclosure.shown(dataset("census"), 1234.5, n=rule.min_unweighted_n - 1) is None
+    assert disclosure.shown(dataset("migrant_stock"), 1) == 1  # UN DESA's published estimates stay as published
+
+
+def test_a_breakdown_beside_its_total_hides_a_small_part_with_a_complement():
+    from vipmg_core import disclosure
+
+    hidden = disclosure.gate_parts(dataset("residence_permits"), np.array([1.0, 50.0, 60.0, 7.0]))
+    assert hidden[0] and hidden.sum() >= 2  # never one alone beside the total
+    assert not disclosure.gate_parts(dataset("residence_permits"), np.array([10.0, 50.0])).any()
+
+
+def test_the_home_figures_follow_the_same_small_count_rule(demo_wh, monkeypatch):
+    from vipmg_core import headlines
+
+    countries = ["CRI", "GTM", "HND", "PAN"]
+    shown = headlines.headline_figures(demo_wh, countries, (2020, 2024))
+    assert shown and all(fig.value is not None for fig in shown)
+    # A threshold above every figure: each headline of counts is then hidden, as a cross-tab cell would be.
+    strict = quality.Rules(admin_min_count=10**12)
+    monkeypatch.setattr(quality, "rules", lambda path=None: strict)
+    hidden = headlines.headline_figures(demo_wh, countries, (2020, 2024))
+    for fig in hidden:
+        if dataset(fig.dataset_id).source_type == "administrative":
+            assert fig.value is None and fig.change is None

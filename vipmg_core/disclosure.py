@@ -133,3 +133,26 @@ def gate_pairs(pairs: pl.DataFrame, rule_kind: str | None, selected: np.ndarray 
         descending=[True, False])  # a hidden total adds nothing to the order (its place would tell its size)
     return GatedPairs(shown.drop("_i"), totals, None if hidden[sel] else float(value[sel]),
                       int(hidden[:P].sum()))
+
+
+def shown(ds: Dataset, value: float | None, n: int | None = None, rule: quality.Rules | None = None) -> float | None:
+    """One figure as it may be published on its own: None where the rules hide it (a headline, a point of a
+    series)."""
+    return None if sensitive(kind(ds), value, n, rule=rule) else value
+
+
+def gate_parts(ds: Dataset, values: np.ndarray, rule: quality.Rules | None = None) -> np.ndarray:
+    """Which parts of a breakdown to hide when their total is (or can be) shown beside them: the sensitive
+    ones and enough others (`quality.protect`, audited) that the total cannot give them away."""
+    rule = rule or quality.rules()
+    rule_kind = kind(ds)
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    if rule_kind != COUNT or not len(values):  # estimates come from the cross-tab, which protects them itself
+        return np.zeros(len(values), bool)
+    cells = np.append(values, values.sum())
+    primary = np.array([sensitive(rule_kind, v, rule=rule) for v in cells])
+    if not primary.any():
+        return np.zeros(len(values), bool)
+    hidden = quality.protect(cells, primary, [quality.Constraint(len(values), np.arange(len(values)))],
+                             protection=quality.count_protection(cells, rule))
+    return hidden[:-1] if not hidden[-1] else np.ones(len(values), bool)

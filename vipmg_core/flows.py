@@ -472,8 +472,9 @@ def notes(result: FlowResult, lang: str) -> list[str]:
     if rule_kind is not None and (result.flows["value"].is_null().any() or result.totals["incoming"].is_null().any()
                                   or result.totals["outgoing"].is_null().any() or result.matching_value is None):
         rule = quality.rules()
-        found.append(t("flows.note_suppressed_count" if rule_kind == disclosure.COUNT else "flows.note_suppressed_estimate",
-                       lang, symbol=rule.symbol_suppressed, min_count=rule.admin_min_count, n=rule.min_unweighted_n))
+        key = "flows.note_suppressed_count" if rule_kind == disclosure.COUNT else "flows.note_suppressed_estimate"
+        found.append(t(key, lang, symbol=rule.symbol_suppressed, min_count=rule.admin_min_count,
+                       n=rule.min_unweighted_n))
     undrawn = result.undrawn
     if undrawn.height:
         found.append(t("flows.note_undrawn", lang, count=undrawn.height, value=fmt_number(undrawn["value"].sum(), lang),
