@@ -205,7 +205,10 @@ class Crosstab:
     def notes(self, lang: str) -> list[str]:
         notes = [self.method_note(lang)]
         if self.complementary:
-            notes.append(t("crosstab.note.complementary", lang, symbol=self.rules.symbol_suppressed))
+            r = self.rules
+            notes.append(t("crosstab.note.complementary", lang, symbol=r.symbol_suppressed,
+                           upper=r.protection_count_upper, lower=r.protection_count_lower,
+                           percent=fmt_number(r.protection_estimate_percent, lang)))
         if self.query.percent:
             notes.append(t("crosstab.note.percent", lang))
         return notes
