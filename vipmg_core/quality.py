@@ -558,11 +558,15 @@ def audit(hidden: np.ndarray, primary: np.ndarray, lines: Lines | Sequence[Const
         # One program pushing every unproven cell up at once, and one pulling them down, settle most of them;
         # the rest get their own.
         for side, done_side in ((1, up_done), (-1, down_done)):
-            open_ = ~done_side[targets]
-            if open_.sum() > 1:
+            for _ in range(8):  # again on the cells still open, while that settles some
+                open_ = ~done_side[targets]
+                if open_.sum() <= 1:
+                    break
                 c = np.zeros(len(members))
                 c[where[open_]] = -side * weight[open_]
                 record(solve(c, exact=False)[0])
+                if (~done_side[targets]).sum() == open_.sum():
+                    break
         for target, at in zip(targets.tolist(), where.tolist()):
             for side in (1, -1):
                 if (up_done if side == 1 else down_done)[target]:
