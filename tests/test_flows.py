@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from vipmg_core import flows as fl
-from vipmg_core import maps
+from vipmg_core import maps, quality
 from vipmg_core.cli import main
 from vipmg_core.codelists import UNKNOWN_COUNTRY, country_point
 from vipmg_core.datasets import dataset, datasets
@@ -87,19 +87,24 @@ def test_flows_and_country_totals_equal_an_independent_pandas_computation(demo_w
         result = fl.flows(demo_wh, dataset_id, role=role, top=None)
         expected = pandas_pairs(exported(dataset_id), dataset_id, role, None)
 
-    got = as_series(result)
+    got = as_series(result)  # hidden flows (disclosure control) are NaN: every other one equals pandas
     assert len(got) == len(expected) > 0
-    pd.testing.assert_series_equal(got.sort_index().astype(float), expected.sort_index().astype(float),
+    shown = got.notna()
+    pd.testing.assert_series_equal(got[shown].sort_index().astype(float),
+                                   expected.loc[got[shown].index].sort_index().astype(float),
                                    check_names=False, rtol=1e-9)
     assert result.matching == len(expected)
-    assert result.matching_value == pytest.approx(expected.sum(), rel=1e-9)
+    if result.matching_value is not None:
+        assert result.matching_value == pytest.approx(expected.sum(), rel=1e-9)
 
     totals = result.totals.to_pandas().set_index("country")
     incoming = expected.groupby(level="destination").sum()
     outgoing = expected.groupby(level="origin").sum()
-    assert totals["incoming"].loc[incoming.index].to_numpy() == pytest.approx(incoming.to_numpy(), rel=1e-9)
-    assert totals["outgoing"].loc[outgoing.index].to_numpy() == pytest.approx(outgoing.to_numpy(), rel=1e-9)
-    assert (totals["net"] == totals["incoming"] - totals["outgoing"]).all()
+    for side, truth in (("incoming", incoming), ("outgoing", outgoing)):
+        published = totals[side].loc[truth.index]
+        assert published.dropna().to_numpy() == pytest.approx(truth[published.notna()].to_numpy(), rel=1e-9)
+    both = totals.dropna(subset=["incoming", "outgoing"])
+    assert (both["net"] == both["incoming"] - both["outgoing"]).all()
 
 
 def test_a_stock_over_a_range_takes_each_countrys_latest_census_not_the_sum(demo_wh, exported):
@@ -302,8 +307,60 @@ def test_microdata_flows_are_weighted_with_the_sample_count_beside_them(demo_wh)
     result = fl.flows(demo_wh, "census", role=1, countries=["CRI"], top=None)
     assert result.weighted and "n" in result.flows.columns
     table = fl.flow_table(result, "en")
-    assert table["Sample records (n)"].tolist() == result.flows["n"].to_list()
-    assert fl.low_sample_count(result) == int((result.flows["n"] < fl.MIN_SAMPLE).sum()) > 0
+    assert table["Sample records (n)"].fillna(-1).tolist() == result.flows["n"].fill_null(-1).to_list()
+
+
+def test_a_census_flow_from_fewer_sample_records_than_the_threshold_is_hidden(demo_wh):
+    rule = quality.rules()
+    result = fl.flows(demo_wh, "census", role=1, countries=["CRI"], top=None)
+    open_result = _without_rules(lambda: fl.flows(demo_wh, "census", role=1, countries=["CRI"], top=None))
+    small = open_result.flows.filter(pl.col("n") < rule.min_unweighted_n)
+    assert small.height, "the case should have flows from few records"
+    shown = result.flows.filter(pl.col("value").is_not_null())
+    assert (shown["n"] >= rule.min_unweighted_n).all()
+    hidden = result.flows.filter(pl.col("value").is_null())
+    assert set(zip(small["origin"], small["destination"])) <= set(zip(hidden["origin"], hidden["destination"]))
+    assert hidden["n"].is_null().all()  # a small n would tell why it is hidden
+    table = fl.flow_table(result, "en")
+    assert (table[fl.value_header(result.dataset, "en")] == rule.symbol_suppressed).sum() == hidden.height
+    assert any(rule.symbol_suppressed in note for note in fl.notes(result, "en"))
+
+
+def _without_rules(call):
+    saved = quality.rules
+    quality.rules = lambda path=None: quality.Rules(min_unweighted_n=0, admin_min_count=0)
+    try:
+        return call()
+    finally:
+        quality.rules = saved
+
+
+def test_admin_flows_show_no_count_under_the_threshold_and_the_totals_do_not_give_one_away(demo_wh):
+    rule = quality.rules()
+    kwargs = dict(countries=["CRI"], direction="in", top=None, period="2023")  # one small count among 25
+    result = fl.flows(demo_wh, "residence_permits", **kwargs)
+    truth = _without_rules(lambda: fl.flows(demo_wh, "residence_permits", **kwargs))
+    values = result.flows["value"].drop_nulls()
+    assert not ((values > 0) & (values < rule.admin_min_count)).any()
+    small = truth.flows.filter((pl.col("value") > 0) & (pl.col("value") < rule.admin_min_count))
+    assert small.height, "the case should have small counts"
+    hidden = result.flows.filter(pl.col("value").is_null())
+    assert hidden.height >= 2 or result.matching_value is None  # never one alone beside the total
+    if result.matching_value is not None:
+        assert result.matching_value - values.sum() >= hidden.height  # the total minus the rest pins nothing
+
+
+def test_darien_flows_into_panama_in_november_2024_print_no_count_under_the_threshold(realdata, tmp_path, capsys):
+    from vipmg_core.importers import import_file
+
+    wh = Warehouse(tmp_path / "wh")
+    import_file(wh, realdata / "iom_gdidata_regional_series/irreg_darien_nat.csv", actor="test")
+    result = fl.flows(wh, "irregular_transit", countries=["PAN"], direction="in", period="2024-11", top=None)
+    values = result.flows["value"].drop_nulls()
+    small = (values > 0) & (values < quality.rules().admin_min_count)
+    assert result.flows["value"].is_null().any() and not small.any()
+    totals = result.totals.filter(pl.col("incoming").is_not_null() & (pl.col("incoming") > 0))
+    assert not (totals["incoming"] < quality.rules().admin_min_count).any()
 
 
 # -- the command line ----------------------------------------------------------------------------------------
@@ -329,7 +386,9 @@ def test_the_flows_command_json_carries_the_choices_flows_and_totals(demo_wh, ca
     assert payload["countries"] == ["CRI", "PAN"] and payload["unit"] == "persons" and payload["weighted"]
     assert [(f["origin"], f["destination"]) for f in payload["flows"]] == \
         list(zip(api.flows["origin"], api.flows["destination"]))
-    assert [f["value"] for f in payload["flows"]] == pytest.approx(api.flows["value"].to_list(), rel=1e-9)
+    values = [(f["value"], v) for f, v in zip(payload["flows"], api.flows["value"].to_list())]
+    assert all((a is None) == (b is None) for a, b in values)  # a hidden flow is null in the JSON too
+    assert [a for a, _ in values if a is not None] == pytest.approx([b for _, b in values if b is not None], rel=1e-9)
     assert payload["matching_flows"] == api.matching and len(payload["totals"]) == api.totals.height
 
 

@@ -111,7 +111,7 @@ def _top(result, end: str) -> tuple[str, float] | None:
     if result is None:
         return None
     for row in result.flows.iter_rows(named=True):
-        if row[end] != UNKNOWN_COUNTRY:
+        if row[end] != UNKNOWN_COUNTRY and row["value"] is not None:  # a hidden flow is never named
             return row[end], row["value"]
     return None
 
@@ -135,7 +135,8 @@ def sentences(prof: Profile, lang: str) -> list[str]:
         if top is not None:
             out.append(t(f"profiles.sentence.{key}", lang, country=country_name(top[0], lang),
                          value=fmt_number(top[1], lang), period=result.query.period[1],
-                         share=fmt_percent(100 * top[1] / (result.matching_value or 1), lang)))
+                         share=fmt_percent(100 * top[1] / result.matching_value, lang) if result.matching_value
+                         else "–"))
     if prof.conditions is not None:
         employed = prof.conditions.of("labour_status").filter(pl.col("code") == "EMP")
         shares = {r["birth"]: r for r in employed.iter_rows(named=True)}

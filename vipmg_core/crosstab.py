@@ -173,6 +173,9 @@ class Crosstab:
     latest: tuple[tuple[str, str], ...] = ()  # a stock over several periods: (area, the period read) per area
     source: str | None = None  # the product chosen where several hold the same slice (None: the default)
     set_aside: tuple[tuple[str, str], ...] = ()  # (source key, name) of other products holding these figures
+    # How many hidden cells are complements. Kept here, never in `cells`: the output marks every hidden cell
+    # alike (CONF_STATUS "C", the same symbol), so nobody learns which ones are primary.
+    complementary: int = 0
 
     @property
     def dataset(self) -> Dataset:
@@ -230,8 +233,11 @@ class Crosstab:
             notes.append(t("crosstab.note.redacted", lang, symbol=rules.REDACTED_SYMBOL))
         if "lower_bound" in marks:
             notes.append(t("crosstab.note.lower_bound", lang, mark=rules.LOWER_BOUND_MARK))
-        if (self.cells["conf"] == CONF_SECONDARY).any():
-            notes.append(t("crosstab.note.complementary", lang, symbol=self.rules.symbol_suppressed))
+        if self.complementary:
+            r = self.rules
+            notes.append(t("crosstab.note.complementary", lang, symbol=r.symbol_suppressed,
+                           upper=r.protection_count_upper, lower=r.protection_count_lower,
+                           percent=fmt_number(r.protection_estimate_percent, lang)))
         if self.query.percent:
             notes.append(t("crosstab.note.percent", lang))
         return notes
@@ -533,12 +539,14 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
             levels = {s: _level(fine, ds, query, design, n_h, *s) for s in sets}
             cells = _finish(ds, query, method, levels, design, n_h, fine)
     cells = _mark_redacted(wh, ds, query, cells)
+    cells, complementary = _public_marks(cells)
     used, aside = wh.selection_sources(ds.id, query.countries, query.years, latest or None)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in used)
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
                     latest=tuple(sorted(latest.items())), source=query.source,
-                    set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside))
+                    set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside),
+                    complementary=complementary)
 
 
 def _reads_latest(ds: Dataset, q: CrosstabQuery) -> bool:
@@ -617,6 +625,19 @@ def _mark_redacted(wh: Warehouse, ds: Dataset, q: CrosstabQuery, cells: pl.DataF
         pl.when(hide).then(None).otherwise(pl.col("value")).alias("value"),
         pl.when(hide).then(None).otherwise(pl.col("base")).alias("base"),
     ).drop("_rows", "_hidden")
+
+
+def _public_marks(cells: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Every hidden cell marked alike (CONF_STATUS "C"), its unweighted n hidden with it (a small n would tell
+    a primary cell from a complement), and the number of complements, which stays internal."""
+    if cells.is_empty() or "conf" not in cells.columns:
+        return cells, 0
+    complementary = int((cells["conf"] == CONF_SECONDARY).sum())
+    hidden = pl.col("conf") != CONF_FREE
+    return cells.with_columns(
+        pl.when(hidden).then(pl.lit(CONF_PRIMARY)).otherwise(pl.col("conf")).alias("conf"),
+        pl.when(hidden).then(None).otherwise(pl.col("n")).alias("n"),
+    ), complementary
 
 
 def _empty_cells(q: CrosstabQuery) -> pl.DataFrame:
@@ -915,7 +936,7 @@ def _finish(ds: Dataset, q: CrosstabQuery, method: str, levels: dict, design: st
     # for one table, seen one after the other, could together give a cell away).
     cells = cells.sort([LEVEL_ROW, LEVEL_COL, *q.dims], descending=[True, True, *[False] * len(q.dims)])
     cells = cells.with_row_index("_id")
-    hidden, primary = _suppress(cells, q)
+    hidden, primary = _suppress(cells, q, method, rule)
     cells = cells.with_columns(
         pl.Series("_hidden", hidden),
         pl.Series("conf", np.where(primary, CONF_PRIMARY, np.where(hidden, CONF_SECONDARY, CONF_FREE))),
@@ -957,15 +978,25 @@ def _constraints(cells: pl.DataFrame, q: CrosstabQuery, coef: str | None) -> lis
     return out
 
 
-def _suppress(cells: pl.DataFrame, q: CrosstabQuery) -> tuple[np.ndarray, np.ndarray]:
+def _suppress(cells: pl.DataFrame, q: CrosstabQuery, method: str, rule: quality.Rules
+              ) -> tuple[np.ndarray, np.ndarray]:
     primary = (cells["flag"] == SUPPRESSED).to_numpy()
     if not primary.any():
         return primary, primary
     coef = "weight_base" if q.mean_of else None
-    # Complementary cells are chosen smallest first: by total, or for means by the size of their domain.
+    # Complementary cells are chosen by total, or for means by the size of their domain; the audit works on
+    # the values the table's lines add up (totals, or means weighted by their domains).
+    truth = cells["value" if q.mean_of else "total"].to_numpy()
     hidden = quality.protect(cells["weight_base" if q.mean_of else "total"].to_numpy(), primary,
-                             _constraints(cells, q, coef))
+                             _constraints(cells, q, coef), protection=_protection(method, truth, rule))
     return hidden, primary
+
+
+def _protection(method: str, truth: np.ndarray, rule: quality.Rules) -> quality.Protection:
+    """Counts are protected by the small-count threshold, estimates and means by a share of their value."""
+    if method == "admin":
+        return quality.count_protection(truth, rule)
+    return quality.estimate_protection(truth, rule)
 
 
 def _shares(cells: pl.DataFrame, ds: Dataset, q: CrosstabQuery, levels: dict, design, n_h, rule) -> pl.DataFrame:
@@ -1112,7 +1143,8 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
     ids = np.full(math.prod(layout.shape), -1, np.int64)
     ids[pos] = np.arange(len(pos))
     size = x if ratio else y
-    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None))
+    hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None),
+                              protection=_protection(method, value if ratio else y, rule))
               if primary.any() else primary)
     conf = np.where(primary, _C_PRIMARY, np.where(hidden, _C_SECONDARY, _C_FREE))
     base = value if (ratio or count_rows) else y

@@ -11,6 +11,9 @@ here knows a dataset by name.
   each reporting country contributes its latest period in the range (its latest census, say).
 - A dimension left unfiltered is summed over its detailed codes; a `_T` (total) row is used only where a
   reporting country published no detail for that period, so totals are never added to their own parts.
+- Disclosure control as in a cross-tab (`disclosure.gate_pairs`): a flow of fewer events than the threshold,
+  or a weighted flow from too few sample records, is hidden (value None) with enough other flows that the
+  country totals and the selection's total beside them cannot give it away; hidden flows come last.
 
 `flows()` is what the page, the CLI (`python -m vipmg_core flows`) and a notebook call; the table, chart and
 export helpers below turn its result into what people read, in their language.
@@ -20,25 +23,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import polars as pl
 import pydeck as pdk
 
-from vipmg_core import maps, rules
+from vipmg_core import disclosure, maps, quality, rules
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
 from vipmg_core.exports import ExportMeta
 from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.warehouse import Warehouse, _q
 
+# A weighted flow from fewer sample records than this is hidden (quality.toml's threshold, as in a cross-tab).
+MIN_SAMPLE = quality.rules().min_unweighted_n
 DIRECTIONS = ("in", "out", "both", "between")
 DEFAULT_DIRECTION = "both"
 DEFAULT_TOP = 25
 MAX_TOP = 500
 TOTAL_CODE = rules.TOTAL
-# Below this many sample records a weighted flow is shown but flagged (the usual publication threshold).
-MIN_SAMPLE = 30
 RANGE_SEPARATOR = "/"  # ISO 8601 interval: 2021-01/2024-12
 
 
@@ -65,10 +69,10 @@ class FlowResult:
     unit: str  # "events" or "persons"
     weighted: bool  # microdata: values are weighted estimates and `n` is the sample count
     stock: bool  # persons at a date: a range takes each reporting country's latest period
-    flows: pl.DataFrame  # the top flows: origin, destination, value, first_period, last_period[, n]
+    flows: pl.DataFrame  # the top flows: origin, destination, value, first_period, last_period[, n], suppressed
     matching: int  # flows that match the selection, before the top-N cut
-    matching_value: float  # their sum
-    totals: pl.DataFrame  # country, incoming, outgoing, net: every flow under the filters and period
+    matching_value: float | None  # their sum (None: hidden, it would give a suppressed flow away)
+    totals: pl.DataFrame  # country, incoming, outgoing, net: every flow under the filters and period (None: hidden)
 
     @property
     def dataset(self) -> Dataset:
@@ -76,13 +80,14 @@ class FlowResult:
 
     @property
     def shown_value(self) -> float:
-        return float(self.flows["value"].sum()) if self.flows.height else 0.0
+        return float(self.flows["value"].fill_null(0).sum()) if self.flows.height else 0.0
 
     @property
     def undrawn(self) -> pl.DataFrame:
         """Flows in the table that no map can draw: an end with no place (OOO, other/unknown)."""
         drawable = [country_point(o) is not None and country_point(d) is not None
                     for o, d in zip(self.flows["origin"], self.flows["destination"])]
+        drawable = [ok or v is None for ok, v in zip(drawable, self.flows["value"])]  # hidden: not counted
         return self.flows.filter(~pl.Series(drawable, dtype=pl.Boolean))
 
 
@@ -314,8 +319,13 @@ def flows(
     everything = pairs(wh, ds, role, first, last, checked)
     if not ds.is_microdata:
         everything = everything.drop("n")
-    selected = _select(everything, chosen, direction).sort(
-        ["value", "origin", "destination"], descending=[True, False, False])
+    mask = (everything.select(_selection(chosen, direction).alias("m"))["m"].to_numpy() if chosen
+            else np.ones(everything.height, bool))
+    gated = disclosure.gate_pairs(everything.drop("first_period", "last_period"), disclosure.kind(ds), mask)
+    everything = everything.with_columns(gated.pairs.select("value", *(["n"] if ds.is_microdata else []),
+                                                            "suppressed"))
+    selected = everything.filter(pl.Series(mask)).sort(
+        ["value", "origin", "destination"], descending=[True, False, False], nulls_last=True)
     query = FlowQuery(ds.id, role, chosen, direction, (first, last), tuple(sorted(checked.items())), top)
     return FlowResult(
         query=query,
@@ -324,18 +334,17 @@ def flows(
         stock=is_stock(ds),
         flows=selected.head(top) if top else selected,
         matching=selected.height,
-        matching_value=float(selected["value"].sum()) if selected.height else 0.0,
-        totals=country_totals(everything),
+        matching_value=gated.selection_total if selected.height else 0.0,
+        totals=gated.totals,
     )
 
 
-def _select(everything: pl.DataFrame, countries: tuple[str, ...], direction: str) -> pl.DataFrame:
+def _selection(countries: tuple[str, ...], direction: str) -> pl.Expr:
     if not countries:
-        return everything
+        return pl.lit(True)
     into = pl.col("destination").is_in(countries)
     out_of = pl.col("origin").is_in(countries)
-    keep = {"in": into, "out": out_of, "both": into | out_of, "between": into & out_of}[direction]
-    return everything.filter(keep)
+    return {"in": into, "out": out_of, "both": into | out_of, "between": into & out_of}[direction]
 
 
 def country_totals(pairs_frame: pl.DataFrame) -> pl.DataFrame:
@@ -369,13 +378,15 @@ def flow_table(result: FlowResult, lang: str) -> pd.DataFrame:
     """The flows shown, as on screen and in the downloads: names, value, share, period, codes (and n)."""
     ds = result.dataset
     rows = []
-    total = result.matching_value or 1
+    total = result.matching_value
+    hidden = quality.rules().symbol_suppressed
     for row in result.flows.iter_rows(named=True):
+        value = row["value"]
         entry = {
             t("flows.col_origin", lang): country_name(row["origin"], lang),
             t("flows.col_destination", lang): country_name(row["destination"], lang),
-            value_header(ds, lang): round(row["value"]) if result.weighted else row["value"],
-            t("flows.col_share", lang): round(100 * row["value"] / total, 1),
+            value_header(ds, lang): hidden if value is None else round(value) if result.weighted else value,
+            t("flows.col_share", lang): None if value is None or not total else round(100 * value / total, 1),
             t("flows.col_period", lang): period_label(row["first_period"], row["last_period"]),
         }
         if result.weighted:
@@ -403,8 +414,8 @@ def totals_table(result: FlowResult, lang: str) -> pd.DataFrame:
 
 
 def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
-    """Horizontal bars of the largest flows, for people who read numbers rather than maps."""
-    shown = result.flows.head(limit)
+    """Horizontal bars of the largest flows, for people who read numbers rather than maps (hidden ones left out)."""
+    shown = result.flows.filter(pl.col("value").is_not_null()).head(limit)
     labels = [f"{country_name(o, lang)} → {country_name(d, lang)}"
               for o, d in zip(shown["origin"], shown["destination"])]
     values = shown["value"].to_list()
@@ -455,6 +466,13 @@ def notes(result: FlowResult, lang: str) -> list[str]:
         found.append(t("flows.note_events_range", lang))
     if result.weighted:
         found.append(t("flows.note_weighted", lang, min=MIN_SAMPLE))
+    rule_kind = disclosure.kind(ds)
+    if rule_kind is not None and (result.flows["value"].is_null().any() or result.totals["incoming"].is_null().any()
+                                  or result.totals["outgoing"].is_null().any() or result.matching_value is None):
+        rule = quality.rules()
+        key = "flows.note_suppressed_count" if rule_kind == disclosure.COUNT else "flows.note_suppressed_estimate"
+        found.append(t(key, lang, symbol=rule.symbol_suppressed, min_count=rule.admin_min_count,
+                       n=rule.min_unweighted_n))
     undrawn = result.undrawn
     if undrawn.height:
         found.append(t("flows.note_undrawn", lang, count=undrawn.height, value=fmt_number(undrawn["value"].sum(), lang),
@@ -478,7 +496,8 @@ def export_meta(result: FlowResult, lang: str, synthetic: bool) -> ExportMeta:
 
 
 def records(result: FlowResult) -> list[dict[str, object]]:
-    """The flows as plain records (CLI JSON, notebooks): codes, value, unit, period[, n]."""
+    """The flows as plain records (CLI JSON, notebooks): codes, value, unit, period[, n]; a hidden flow's value
+    (and n) is None."""
     out = []
     for row in result.flows.iter_rows(named=True):
         record = {"origin": row["origin"], "destination": row["destination"], "value": row["value"],
@@ -491,11 +510,20 @@ def records(result: FlowResult) -> list[dict[str, object]]:
 
 # -- the map -------------------------------------------------------------------------------------------------
 
-def country_label(iso3: str, incoming: float, outgoing: float, unit: str, lang: str) -> str:
-    net = incoming - outgoing
-    sign = "+" if net > 0 else "−" if net < 0 else ""
-    return t("flows.country_label", lang, name=country_name(iso3, lang), incoming=fmt_number(incoming, lang),
-             outgoing=fmt_number(outgoing, lang), net=sign + fmt_number(abs(net), lang), unit=t(f"unit.{unit}", lang))
+def country_label(iso3: str, incoming: float | None, outgoing: float | None, unit: str, lang: str) -> str:
+    """A country's tooltip; a hidden total (None) shows the suppression symbol, and so does the net."""
+    symbol = quality.rules().symbol_suppressed
+
+    def shown(value: float | None) -> str:
+        return symbol if value is None else fmt_number(value, lang)
+
+    if incoming is None or outgoing is None:
+        net_text = symbol
+    else:
+        net = incoming - outgoing
+        net_text = ("+" if net > 0 else "−" if net < 0 else "") + fmt_number(abs(net), lang)
+    return t("flows.country_label", lang, name=country_name(iso3, lang), incoming=shown(incoming),
+             outgoing=shown(outgoing), net=net_text, unit=t(f"unit.{unit}", lang))
 
 
 def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
@@ -508,12 +536,13 @@ def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
     arcs = [(row["origin"], row["destination"], row["value"],
              flow_label(row["origin"], row["destination"], row["value"],
                         period_label(row["first_period"], row["last_period"]), unit, lang))
-            for row in result.flows.iter_rows(named=True)]
+            for row in result.flows.iter_rows(named=True) if row["value"] is not None]  # hidden: no arc
     points = [p for p in (country_point(c) for c in involved) if p is not None]
     layers = [  # circles over the arcs' ends, so a click on a country's circle picks the country
         maps.selectable_countries_layer(lang, set(result.query.countries), labels),
         maps.arc_layer(arcs),
-        maps.totals_layer({c: v for c, v in totals.items() if c in involved}, labels),
+        # A hidden total draws no circle part (its size would tell it).
+        maps.totals_layer({c: (i or 0, o or 0) for c, (i, o) in totals.items() if c in involved}, labels),
     ]
     return maps.offline_deck(layers, view=maps.fit_view(points, height=height), height=height)
 
@@ -521,7 +550,7 @@ def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
 def legend_svg(result: FlowResult, lang: str) -> str:
     values = result.flows["value"].to_list()
     drawn = [v for v, (o, d) in zip(values, zip(result.flows["origin"], result.flows["destination"]))
-             if country_point(o) is not None and country_point(d) is not None]
+             if v is not None and country_point(o) is not None and country_point(d) is not None]
     largest = max(drawn, default=0)
     unit = t(f"unit.{result.unit}", lang)
     return maps.flow_legend_svg(
@@ -536,4 +565,4 @@ def low_sample_count(result: FlowResult) -> int:
     """How many of the flows shown rest on fewer than MIN_SAMPLE sample records (0 for aggregates)."""
     if not result.weighted or not result.flows.height:
         return 0
-    return int((result.flows["n"] < MIN_SAMPLE).sum())
+    return int((result.flows["n"] < MIN_SAMPLE).sum())  # 0 since such flows are hidden; kept for old callers

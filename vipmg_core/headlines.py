@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from vipmg_core import profiles, rules
+from vipmg_core import disclosure, profiles, rules
 from vipmg_core.datasets import dataset
 from vipmg_core.warehouse import Warehouse, _q
 
@@ -29,14 +29,14 @@ class Headline:
     dataset_id: str
     unit: str
     year: str
-    value: float
+    value: float | None  # None: hidden by the disclosure rules
     previous_year: str | None
     previous_value: float | None
     synthetic: bool
 
     @property
     def change(self) -> float | None:
-        if not self.previous_value:
+        if not self.previous_value or self.value is None:
             return None
         return self.value / self.previous_value - 1
 
@@ -101,7 +101,9 @@ def headline_figures(
         if len(totals) > 1 and int(totals[1][0]) == int(year) - 1:
             previous = totals[1][:2]
         label = year if not monthly or last_month == 12 else f"{year}-01/{year}-{last_month:02d}"
-        found.append(Headline(spec.key, ds.id, ds.unit, label, value, previous[0], previous[1],
+        # The same disclosure rules as every other surface: a figure under the threshold is not shown.
+        value, before = disclosure.shown(ds, value), disclosure.shown(ds, previous[1])
+        found.append(Headline(spec.key, ds.id, ds.unit, label, value, previous[0], before,
                               wh.has_synthetic([ds.id])))
     return found
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import polars as pl
 
+from vipmg_core import disclosure
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
 from vipmg_core import rules as data_rules
@@ -779,6 +780,8 @@ def breakdown(wh: Warehouse, dataset_id: str, column: str, areas: Sequence[str],
                      {**params, "latest": latest}, with_release=True)
     order = xt.code_order(ds, column)
     frame = frame.sort(pl.col("code").replace_strict(order, default=len(order), return_dtype=pl.Int64))
+    hidden = disclosure.gate_parts(ds, frame["value"].to_numpy())  # the rules of every surface
+    frame = frame.with_columns(pl.when(pl.Series(hidden)).then(None).otherwise(pl.col("value")).alias("value"))
     sources = _sources(wh, ds.id, {rid for ids in frame["releases"] for rid in ids})
     return Breakdown(ds.id, column, str(latest), frame.select("code", "value"), sources)
 
