@@ -14,6 +14,7 @@ if demo_accounts_enabled():
 account = auth.current_account()
 if account is not None:
     st.success(t("auth.welcome", lang, who=auth.describe(account, lang)))
+    auth.keep_signed_in()
     if st.button(t("auth.sign_out", lang)):
         auth.sign_out()
         st.rerun()
