@@ -202,3 +202,14 @@ def test_a_session_ends_on_sign_out_disable_and_password_reset(cat, end):
         accounts.reset_password(cat, "fp_gtm", "a brand new password", actor="adm")
     assert web_sessions.user_of_cookie(cat, cookie) is None and not web_sessions.is_live(cat, session_id)
     assert web_sessions.user_of_cookie(cat, other) == "adm"
+
+
+def test_an_account_made_before_names_were_checked_still_signs_in_and_can_be_managed(cat):
+    """Accents were allowed before: such an account is not locked out by the new rule."""
+    from argon2 import PasswordHasher
+
+    with cat.transaction() as con:
+        con.execute("INSERT INTO accounts (account_id, username, display_name, role, password_hash, created_at,"
+                    " updated_at) VALUES ('old', 'josé', 'José', 'reviewer', ?, 'x', 'x')", (PasswordHasher().hash(PASSWORD),))
+    assert authenticate(cat, "josé", PASSWORD).username == "josé"
+    assert not accounts.set_active(cat, "josé", False, actor="adm").active
