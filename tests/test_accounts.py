@@ -210,6 +210,7 @@ def test_an_account_made_before_names_were_checked_still_signs_in_and_can_be_man
 
     with cat.transaction() as con:
         con.execute("INSERT INTO accounts (account_id, username, display_name, role, password_hash, created_at,"
-                    " updated_at) VALUES ('old', 'josé', 'José', 'reviewer', ?, 'x', 'x')", (PasswordHasher().hash(PASSWORD),))
+                    " updated_at) VALUES ('old', 'josé', 'José', 'reviewer', ?, 'x', 'x')",
+                    (PasswordHasher().hash(PASSWORD),))
     assert authenticate(cat, "josé", PASSWORD).username == "josé"
     assert not accounts.set_active(cat, "josé", False, actor="adm").active
