@@ -20,6 +20,7 @@ if account is not None:
         st.rerun()
     st.stop()
 
+auth.drop_cookie()
 st.markdown(t("auth.intro", lang))
 if auth.oidc_configured():
     st.button(t("auth.sign_in_oidc", lang), on_click=st.login)

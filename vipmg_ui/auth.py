@@ -20,6 +20,7 @@ from vipmg_ui import session_cookie, shell
 SESSION_KEY = "_username"
 WEB_SESSION_KEY = "_web_session"  # the id of this sign-in's server-side session
 GRANT_KEY = "_session_grant"  # the one-time grant the page still has to exchange for its cookie
+DROP_COOKIE_KEY = "_drop_session_cookie"  # signed out: the browser still has to delete the cookie
 
 
 def oidc_configured() -> bool:
@@ -71,9 +72,18 @@ def keep_signed_in() -> None:
     """Once after a sign-in: the page exchanges its one-time grant for the HttpOnly session cookie."""
     grant = st.session_state.pop(GRANT_KEY, None)
     if grant:
-        st.html(f"<script>fetch({json.dumps(session_cookie.SESSION_PATH)}, {{method: 'POST', "
-                f"credentials: 'same-origin', body: {json.dumps(grant)}}});</script>",
-                unsafe_allow_javascript=True)
+        _post(session_cookie.SESSION_PATH, grant)
+
+
+def drop_cookie() -> None:
+    """Once after a sign-out: the browser deletes the (already revoked) session cookie."""
+    if st.session_state.pop(DROP_COOKIE_KEY, False):
+        _post(session_cookie.SIGN_OUT_PATH, "")
+
+
+def _post(path: str, body: str) -> None:
+    st.html(f"<script>fetch({json.dumps(path)}, {{method: 'POST', credentials: 'same-origin', "
+            f"body: {json.dumps(body)}}});</script>", unsafe_allow_javascript=True)
 
 
 def sign_out() -> None:
@@ -81,6 +91,8 @@ def sign_out() -> None:
     cat = shell.warehouse().catalogue
     web_sessions.revoke(cat, session_id=st.session_state.get(WEB_SESSION_KEY), cookie=_cookie())
     _forget()
+    if session_cookie.mounted():
+        st.session_state[DROP_COOKIE_KEY] = True
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 

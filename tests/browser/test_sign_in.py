@@ -64,8 +64,11 @@ def test_a_sign_in_survives_a_reload_and_a_typed_url_until_sign_out(browser: Bro
 
     page.goto(f"{url}/login?lang={LANG}")
     wait_for_app(page)
-    page.get_by_role("button", name=t("auth.sign_out", LANG)).click()
+    with page.expect_response(lambda r: r.url.endswith("/vipmg/sign-out")) as answer:
+        page.get_by_role("button", name=t("auth.sign_out", LANG)).click()
+    assert answer.value.status == 204
     wait_for_app(page)
+    assert not [c for c in page.context.cookies() if c["name"] == web_sessions.COOKIE_NAME]
     page.reload()
     wait_for_app(page)
     expect(page.get_by_label(t("auth.username", LANG), exact=True)).to_be_visible()
