@@ -18,7 +18,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 # Starts on the embedded demo warehouse (built on first start, about ten seconds) at http://127.0.0.1:$(PORT)
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run Home.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Serves the lab to the room over the local network; prints the address to share and its QR code.
 workshop: $(VENV)/.runtime

@@ -14,11 +14,13 @@ if demo_accounts_enabled():
 account = auth.current_account()
 if account is not None:
     st.success(t("auth.welcome", lang, who=auth.describe(account, lang)))
+    auth.keep_signed_in()
     if st.button(t("auth.sign_out", lang)):
         auth.sign_out()
         st.rerun()
     st.stop()
 
+auth.drop_cookie()
 st.markdown(t("auth.intro", lang))
 if auth.oidc_configured():
     st.button(t("auth.sign_in_oidc", lang), on_click=st.login)

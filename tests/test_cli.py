@@ -70,3 +70,21 @@ def test_help_explains_every_command():
     assert result.returncode == 0
     for command in ("datasets", "template", "demo", "export"):
         assert command in result.stdout
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
+    """Like the page and `crosstab` exports: `=HYPERLINK(...)`, `+cmd|...`, `@SUM(...)` come out as text."""
+    from vipmg_core.warehouse import Provenance, Warehouse
+
+    hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+               "-2+3", "\t=1", "\r=1", "NIC"]
+    frame = pl.DataFrame({"destination": ["CRI"] * len(hostile), "origin": hostile,
+                          "time_period": ["2020"] * len(hostile), "sex": ["F"] * len(hostile),
+                          "obs_value": list(range(len(hostile)))})
+    Warehouse(tmp_path / "wh").publish("migrant_stock", [frame], scope="CRI",
+                                       provenance=Provenance(publisher="t", source_file="s.csv"), actor="t")
+    out = tmp_path / "stock.csv"
+    exported = run("export", "migrant_stock", "--format", "csv", "--out", str(out), data_dir=tmp_path / "wh")
+    assert exported.returncode == 0, exported.stderr
+    origins = pl.read_csv(out, infer_schema=False).sort("obs_value", descending=False)["origin"].to_list()
+    assert sorted(origins) == sorted(["'" + v for v in hostile[:-1]] + ["NIC"])

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from vipmg_core import accounts
 from vipmg_core.submissions import SubmissionStore
@@ -89,3 +90,41 @@ def test_submit_validates_then_keeps_the_file_for_review_and_refuses_what_is_not
     rows = store.staged_rows(account, sub.submission_id)
     assert rows.height == 6 and set(rows["nationality"]) >= {"GTM", "HND"} and rows["obs_value"].sum() == 4644
     assert Warehouse(tmp_path).frame("arrivals_departures").height == 0  # nothing public until reviewed
+
+
+def test_an_admin_unlocks_an_account_and_a_reset_password_works_at_once(tmp_path):
+    """Before, a focal point was still refused with the new password after the admin's reset."""
+    import getpass
+
+    wh = Warehouse(tmp_path)
+    accounts.add_user(wh.catalogue, "boss", role="admin", password="admin-password-1", actor="t")
+    accounts.add_user(wh.catalogue, "fp", role="focal_point", country="CRI", password="focal-password-1", actor="t")
+
+    def guess_five_times() -> None:  # as the CLI does, from this operating-system user
+        for i in range(accounts.GUESS_BACKOFF.free):
+            with pytest.raises(accounts.AuthError):
+                accounts.authenticate(wh.catalogue, "fp", f"guess-{i}", channel="cli",
+                                      source=f"cli:{getpass.getuser()}")
+
+    guess_five_times()
+    refused = cli(tmp_path, "submissions", "list", "--user", "fp", "--password-stdin", stdin="focal-password-1\n")
+    assert refused.returncode == 3 and "too many failed logins" in refused.stderr
+    unlocked = cli(tmp_path, "users", "unlock", "fp", "--as-user", "boss", stdin="admin-password-1\n")
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert cli(tmp_path, "submissions", "list", "--user", "fp", "--password-stdin",
+               stdin="focal-password-1\n").returncode == 0
+
+    guess_five_times()
+    reset = cli(tmp_path, "users", "reset-password", "fp", "--password-stdin", "--as-user", "boss",
+                stdin="new-focal-password-2\nadmin-password-1\n")
+    assert reset.returncode == 0, reset.stderr
+    assert cli(tmp_path, "submissions", "list", "--user", "fp", "--password-stdin",
+               stdin="new-focal-password-2\n").returncode == 0
+
+
+def test_a_hostile_user_name_is_refused_in_one_line_and_never_stored(tmp_path):
+    name = "boss\u202e" + "x" * 100_000
+    added = cli(tmp_path, "users", "add", name, "--role", "admin", "--password-stdin", stdin="admin-password-1\n")
+    assert added.returncode == 3 and len(added.stderr.strip().splitlines()) == 1 and len(added.stderr) < 300
+    assert "1 to 64 characters" in added.stderr
+    assert accounts.list_users(Warehouse(tmp_path).catalogue) == []

@@ -79,6 +79,9 @@ def test_sdmx_is_long_form_with_codes(demo_wh, capsys, tmp_path):
     (["census", "--rows", "sex", "--filter", "education", "--out", "x.csv"], "DIMENSION=code1,code2"),
     (["census", "--rows", "sex", "--years", "twenty", "--out", "x.csv"], "--years"),
     (["census", "--rows", "sex", "--measure", "mean:weight", "--out", "x.csv"], "mean:weight"),
+    # unknown codes matched nothing and wrote an empty table with exit 0 (flows refuses them)
+    (["census", "--rows", "sex", "--filter", "sex=F,Q", "--out", "x.csv"], "Código desconocido en sex: Q"),
+    (["census", "--rows", "sex", "--countries", "GTM,XXX", "--out", "x.csv"], "país desconocido: XXX"),
 ])
 def test_bad_arguments_end_with_one_line_and_a_usage_exit_code(demo_wh, capsys, tmp_path, monkeypatch, argv, fragment):
     monkeypatch.chdir(tmp_path)

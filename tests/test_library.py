@@ -245,3 +245,15 @@ def test_the_offline_html_holds_the_profile_figures_and_charts_and_no_outside_ur
     assert bundle and html.count("plotly.js v") == 1
     rest = html.replace(bundle.group(0), "")  # the charts' own scripts are checked too
     assert not re.search(r"https?://|//cdn|<script[^>]*\bsrc=|<link|@import|url\(", rest)
+
+
+def test_a_saved_view_line_cannot_add_links_to_the_article():
+    """The page links each embedded view as `[Open the view](LINK&lang=..)`: a raw query used to close that link
+    and open others (`&x=)[Click](http://elsewhere.example)`)."""
+    from markdown_it import MarkdownIt
+
+    view = library.saved_view("/crosstab?xds=returns&xr=sex&x=)[Click here](http://elsewhere.example/steal)")
+    rendered = MarkdownIt("commonmark").render(f"[Open the view]({view.link}&lang=es)")
+    assert rendered.count("<a ") == 1 and "elsewhere.example" not in rendered.split('"')[0]
+    assert 'href="http' not in rendered
+    assert view.params["xds"] == "returns" and view.params["xr"] == "sex"

@@ -171,6 +171,15 @@ def test_a_one_gigabyte_file_is_refused_before_it_is_loaded(tmp_path):
         check_size(1 << 30)
 
 
+def test_the_too_large_message_fits_a_csv_too():
+    """It used to tell the sender of a too-large CSV to "save it as CSV"."""
+    with pytest.raises(ReadError) as caught:
+        check_size(200 * 1024 * 1024 + 1)  # just over the limit (MAX_FILE_BYTES)
+    english, spanish = caught.value.message("en"), caught.value.message("es")
+    assert "or save it as CSV" not in english and "o guárdelo como CSV" not in spanish
+    assert "Excel" in english and "Excel" in spanish and "Split it" in english and "Divídalo" in spanish
+
+
 def test_formulas_in_cells_are_read_as_plain_text():
     read = read_fixture("formulas.csv")
     assert read.frame["nacionalidad"].to_list() == ['=HYPERLINK("http://example.com","clic")', "@SUM(A1)"]

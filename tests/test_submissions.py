@@ -66,13 +66,13 @@ def test_login_works_with_the_right_password_only(store, people):
 
 
 def test_failed_logins_are_rate_limited_and_logged(store, people):
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(accounts.GUESS_BACKOFF.free):
         with pytest.raises(AuthError):
             authenticate(store.catalogue, "fp_hnd", "guess-guess")
     with pytest.raises(AuthError, match="too many failed logins"):
-        authenticate(store.catalogue, "fp_hnd", PASSWORD)  # even the right one, until the window passes
+        authenticate(store.catalogue, "fp_hnd", PASSWORD)  # even the right one, until the back-off passes
     failures = [e for e in store.catalogue.audit_entries("account", "fp_hnd") if e["action"] == "login_failed"]
-    assert len(failures) == accounts.MAX_FAILURES + 1
+    assert len(failures) == accounts.GUESS_BACKOFF.free + 1
 
 
 def test_disabled_accounts_cannot_log_in(store, people):

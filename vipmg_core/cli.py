@@ -256,12 +256,35 @@ def _filters(items: list[str] | None) -> dict[str, list[str]]:
     return filters
 
 
+def _check_crosstab_codes(dataset_id: str, filters: dict[str, list[str]], countries: list[str], lang: str) -> None:
+    """Typed codes must exist, as `flows` requires: an unknown one would match nothing and give an empty table."""
+    from vipmg_core import crosstab as xt
+    from vipmg_core.datasets import dataset
+    from vipmg_core.i18n import t
+
+    try:
+        ds = dataset(dataset_id)
+    except KeyError:
+        return  # crosstab() says so, in the user's language
+    wanted = {**filters, ds.area_column: [*filters.get(ds.area_column, []), *countries]}
+    for column, codes in wanted.items():
+        try:
+            known = ds.column(column).codelist
+        except KeyError:
+            continue  # not a dimension: crosstab() says which exist
+        unknown = [c for c in codes if known is not None and c not in known and c != xt.MISSING]
+        if unknown:
+            key = "crosstab.error.bad_country" if column == ds.area_column else "crosstab.error.bad_code"
+            raise UserError(t(key, lang, column=column, codes=", ".join(dict.fromkeys(unknown))))
+
+
 def cmd_crosstab(args: argparse.Namespace) -> int:
     """A cross-tab as the Cross-tab page computes it, written as CSV, Excel, JSON or SDMX-CSV."""
     from vipmg_core import crosstab as xt
     from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
 
     filters = _filters(args.filter)
+    _check_crosstab_codes(args.dataset, filters, _codes(args.countries), args.lang)
     years = None
     if args.years:
         first, _, last = args.years.partition("-")

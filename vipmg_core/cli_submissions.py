@@ -6,6 +6,7 @@ A wrong password or a forbidden action exits non-zero with one line saying why.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -31,9 +32,17 @@ def read_password(args: argparse.Namespace) -> str:
     return password
 
 
+def _source() -> str:
+    """Where a CLI login comes from, for throttling: the operating-system user running it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _login(wh: Warehouse, args: argparse.Namespace) -> accounts.Account:
     try:
-        return accounts.authenticate(wh.catalogue, args.user, read_password(args), channel="cli")
+        return accounts.authenticate(wh.catalogue, args.user, read_password(args), channel="cli", source=_source())
     except AuthError as exc:
         raise Refused(str(exc)) from None
 
@@ -47,7 +56,7 @@ def _acting_admin(wh: Warehouse, args: argparse.Namespace) -> str:
         raise Refused("an admin must authorise this: add --as-user ADMIN (password on stdin after the new one)")
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        admin = accounts.authenticate(wh.catalogue, args.as_user, password, channel="cli")
+        admin = accounts.authenticate(wh.catalogue, args.as_user, password, channel="cli", source=_source())
         require(admin, Action.MANAGE_ACCOUNTS)
     except (AuthError, Forbidden) as exc:
         raise Refused(str(exc)) from None
@@ -75,7 +84,12 @@ def cmd_users(args: argparse.Namespace) -> int:
         password = read_password(args)
         actor = _acting_admin(wh, args)
         accounts.reset_password(wh.catalogue, args.name, password, actor=actor)
-        print(f"password of {args.name} changed")
+        print(f"password of {args.name} changed; any back-off lifted and every browser signed out")
+        return 0
+    if args.users_command == "unlock":
+        actor = _acting_admin(wh, args)
+        accounts.unlock(wh.catalogue, args.name, actor=actor)
+        print(f"{args.name} may sign in again now")
         return 0
     actor = _acting_admin(wh, args)
     accounts.set_active(wh.catalogue, args.name, args.users_command == "enable", actor=actor)
@@ -164,8 +178,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--as-user", help="the admin authorising this (their password on the next stdin line)")
     a = users.add_parser("list", help="list accounts")
     a.add_argument("--json", action="store_true")
-    for action in ("disable", "enable"):
-        a = users.add_parser(action, help=f"{action} an account")
+    for action, text in (("disable", "disable an account (and sign it out everywhere)"),
+                         ("enable", "enable an account"),
+                         ("unlock", "lift the back-off after failed logins, so the owner may sign in now")):
+        a = users.add_parser(action, help=text)
         a.add_argument("name")
         a.add_argument("--as-user", help="the admin authorising this (password on standard input)")
     a = users.add_parser("reset-password", help="set a new password (read from standard input)")

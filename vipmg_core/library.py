@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -285,7 +285,9 @@ def saved_view(link: str, wh: Warehouse | None = None) -> SavedView:
     params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if page not in ("crosstab", "flowmap", "profile"):
         raise LibraryError("library.error.view_page", page=page or "/")
-    path = f"/{page}?{parts.query}" if parts.query else f"/{page}"
+    # Rebuilt from the parsed values, percent-encoded: a raw query could close the page's Markdown link and open
+    # others (`...&x=)[text](http://elsewhere)`).
+    path = f"/{page}?{urlencode(params)}" if params else f"/{page}"
     if page == "profile":
         _check_area(params.get(_PR["area"], ""), wh)
         return SavedView(page, params, path)

@@ -497,8 +497,10 @@ class Warehouse:
         frame = self.query(ds.id, f"SELECT {', '.join(_q(c) for c in ds.column_names)} FROM data")
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "csv":
-            frame.write_csv(out)
+        if fmt == "csv":  # opened in spreadsheets: text that would run as a formula is neutralised
+            from vipmg_core.exports import neutralise_frame
+
+            neutralise_frame(frame).write_csv(out)
         elif fmt == "parquet":
             frame.write_parquet(out)
         else:

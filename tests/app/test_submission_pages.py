@@ -47,6 +47,18 @@ def test_signing_in_with_a_wrong_password_says_so_in_the_users_language(own_dir)
     assert at.error[0].value == "Wrong user name or password."
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_hostile_user_name_is_refused_in_the_users_language_and_not_logged(own_dir, lang):
+    at = open_page(LOGIN, {"lang": lang})
+    at.text_input(key="login_user").input("fp_gtm\u202e" + "x" * 100_000)
+    at.text_input(key="login_password").input("wrong-password")
+    at.button[0].click().run()
+    from vipmg_core.i18n import t
+    assert at.error[0].value == t("auth.error_bad_username", lang, max=accounts.USERNAME_MAX_LENGTH)
+    assert not Warehouse(own_dir).catalogue.query("SELECT 1 FROM audit_log WHERE length(actor) > 64"
+                                                  " OR length(object_id) > 64")
+
+
 def test_a_focal_point_signs_in_and_sees_their_submission(own_dir):
     at = open_page(LOGIN, {"lang": "es"})
     at.text_input(key="login_user").input("fp_gtm")

@@ -108,11 +108,12 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextmanager
 def running_app(data_dir: Path, log: Path) -> Iterator[str]:
-    """`streamlit run Home.py` on `data_dir`, as the README starts it; yields http://127.0.0.1:PORT."""
+    """`streamlit run app.py` (Home.py with its session routes) on `data_dir`, as `make run` starts it; yields
+    http://127.0.0.1:PORT."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "streamlit", "run", "Home.py",
+        sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--server.headless", "true",
