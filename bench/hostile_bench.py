@@ -10,6 +10,7 @@ has no cell limit.
   - limit.xlsx: the largest sheet accepted (readers.MAX_EXCEL_CELLS: 500 000 rows of 8 cells);
   - big_errors.csv: 205 MB of arrivals/departures rows (5.4 million) with an error in every row;
   - errors.csv: the same at the largest size accepted (readers.MAX_TEXT_CELLS: 2 million rows of 8 cells);
+  - ragged.csv: the same with one row a cell too long (read by the careful path, the csv module);
   - long_cell.csv: a small file with one 50 MB cell.
 
     python bench/hostile_bench.py [--only NAME ...] [--keep DIR]
@@ -122,7 +123,8 @@ def make_limit_xlsx(path: Path) -> None:
     make_rows_xlsx(path, MAX_EXCEL_CELLS // len(HEADER))
 
 
-def make_errors_csv(path: Path, target_bytes: int = 205_000_000, rows: int | None = None) -> None:
+def make_errors_csv(path: Path, target_bytes: int = 205_000_000, rows: int | None = None,
+                    ragged_row: int | None = None) -> None:
     """Every row breaks a rule: an unknown nationality, a negative count or a bad month, in turn."""
     with path.open("w", encoding="utf-8") as out:
         out.write(",".join(HEADER) + "\n")
@@ -136,7 +138,7 @@ def make_errors_csv(path: Path, target_bytes: int = 205_000_000, rows: int | Non
                 row[7] = f"-{i % 90 + 1}"
             else:
                 row[1] = f"{2000 + i % 25}-{13 + i % 7}"
-            line = ",".join(row) + "\n"
+            line = ",".join(row) + (",extra\n" if i == ragged_row else "\n")
             lines.append(line)
             written += len(line)
             i += 1
@@ -153,6 +155,13 @@ def make_limit_errors_csv(path: Path) -> None:
     make_errors_csv(path, rows=MAX_TEXT_CELLS // len(HEADER) - 1)
 
 
+def make_ragged_csv(path: Path) -> None:
+    """The same, with one row a cell longer than the header: Polars refuses it, the careful path reads it."""
+    from vipmg_core.readers import MAX_TEXT_CELLS
+
+    make_errors_csv(path, rows=MAX_TEXT_CELLS // len(HEADER) - 1, ragged_row=1_000)
+
+
 def make_long_cell_csv(path: Path) -> None:
     rows = [",".join(_arrival_row(i)) for i in range(20)]
     cells = rows[5].split(",")
@@ -162,7 +171,8 @@ def make_long_cell_csv(path: Path) -> None:
 
 
 FILES = {"wide.xlsx": make_wide_xlsx, "rows.xlsx": make_rows_xlsx, "limit.xlsx": make_limit_xlsx,
-         "big_errors.csv": make_errors_csv, "errors.csv": make_limit_errors_csv, "long_cell.csv": make_long_cell_csv}
+         "big_errors.csv": make_errors_csv, "errors.csv": make_limit_errors_csv, "ragged.csv": make_ragged_csv,
+         "long_cell.csv": make_long_cell_csv}
 
 CHILD = """
 import json, re, sys, time

@@ -12,6 +12,7 @@ and absurd widths (100 000 columns).
 from __future__ import annotations
 
 import csv
+from array import array
 import hashlib
 import html
 import io
@@ -278,7 +279,8 @@ def _check_text_cells(data: bytes, encoding: str | None, delimiter: str | None) 
         return  # no width can make it too big
     head = decode(data[: 4 * HEAD_CHARS], encoding)[0].replace("\r\n", "\n").split("\n")[:HEAD_ROWS]
     sep = delimiter or detect_delimiter(head)
-    width = max((len(r) for r in csv.reader(head, delimiter=sep)), default=1)
+    width = Counter(len(r) for r in csv.reader(head, delimiter=sep) if len(r) > 1).most_common(1)
+    width = width[0][0] if width else 1  # the table's width: what most of its first lines have
     if lines * width > MAX_TEXT_CELLS:
         raise ReadError("too_many_rows", rows=_grouped(lines), columns=width, millions=MAX_TEXT_CELLS // 1_000_000)
 
@@ -349,8 +351,11 @@ def _polars_grid(encoded: bytes, sep: str, skip: int) -> pl.DataFrame | None:
 
 
 def _csv_grid(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
-    """The careful path: Python's csv module, with each record's first line as its row number."""
+    """The careful path: Python's csv module, with each record's first line as its row number. Records are
+    turned into Polars columns a block at a time, so Python holds one block of cells, never the file's."""
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    blocks: list[pl.DataFrame] = []
+    filled_rows, filled_cells = array("q"), array("q")  # row number and cells of every filled record
     rows: list[list[str]] = []
     numbers: list[int] = []
     start = 1
@@ -363,15 +368,35 @@ def _csv_grid(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, int]]]
             raise ReadError("unclosed_quote", row=start) from None
         if len(record) > MAX_COLUMNS:
             raise ReadError("too_many_columns", columns=len(record), limit=MAX_COLUMNS)
+        if any(c.strip() for c in record):
+            filled_rows.append(start)
+            filled_cells.append(len(record))
         rows.append(record)
         numbers.append(start)
         start = reader.line_num + 1
-    width = Counter(len(r) for r in rows if any(c.strip() for c in r)).most_common(1)[0][0] if rows else 0
-    ragged = [(n, len(r)) for n, r in zip(numbers, rows) if len(r) != width and any(c.strip() for c in r)]
+        if len(rows) == _CSV_BLOCK:
+            blocks.append(_csv_block(rows, numbers))
+            rows, numbers = [], []
+    if rows or not blocks:
+        blocks.append(_csv_block(rows, numbers))
+    cells = pl.Series("cells", filled_cells, dtype=pl.Int64)
+    # The most frequent width is the table's (the first seen if tied); other filled records are ragged.
+    counts = (cells.to_frame().with_row_index("first").group_by("cells")
+              .agg(pl.len().alias("count"), pl.col("first").min()).sort(["count", "first"], descending=[True, False]))
+    width = counts["cells"][0] if counts.height else 0
+    at = (cells != width).arg_true()
+    ragged = list(zip(pl.Series(filled_rows, dtype=pl.Int64).gather(at).to_list(), cells.gather(at).to_list()))
+    return pl.concat(blocks, how="diagonal", rechunk=False), ragged
+
+
+_CSV_BLOCK = 50_000
+
+
+def _csv_block(rows: list[list[str]], numbers: list[int]) -> pl.DataFrame:
     widest = max((len(r) for r in rows), default=0)
     columns = {f"column_{i}": [r[i] if i < len(r) and r[i].strip() else None for r in rows] for i in range(widest)}
-    grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
-    return grid.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)), ragged
+    block = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    return block.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
 
 
 # --- spreadsheets -------------------------------------------------------------------------------------------
