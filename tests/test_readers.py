@@ -330,3 +330,13 @@ def test_a_text_file_with_too_many_cells_is_refused_before_it_is_parsed(monkeypa
     assert caught.value.message("en") == ("The file has 401 rows of 3 columns: more than 0 million cells, the most "
                                           "validated here at once. Split it (for example, one file per year).")
     assert "\n" not in caught.value.message("es")
+
+
+def test_an_spss_file_with_too_many_cells_is_refused_before_its_cases_are_read(monkeypatch):
+    from vipmg_core import readers
+
+    monkeypatch.setattr(readers, "MAX_TEXT_CELLS", 10)
+    with pytest.raises(ReadError) as caught:
+        read_fixture("permisos.sav")
+    assert caught.value.key == "too_many_rows"
+    assert "\n" not in caught.value.message("es") and "Divídalo" in caught.value.message("es")

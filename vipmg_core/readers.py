@@ -602,7 +602,14 @@ def _read_stat(data: bytes, info: FileInfo) -> ReadResult:
 
     reader = pyreadstat.read_sav if info.format == "sav" else pyreadstat.read_dta
     try:
+        _empty, meta = reader(io.BytesIO(data), metadataonly=True)  # the size, before any case is read
+        rows, columns = meta.number_rows or 0, meta.number_columns or 0
+        if rows * columns > MAX_TEXT_CELLS:
+            raise ReadError("too_many_rows", rows=_grouped(rows), columns=columns,
+                            millions=MAX_TEXT_CELLS // 1_000_000)
         frame, meta = reader(io.BytesIO(data), output_format="polars", apply_value_formats=False)
+    except ReadError:
+        raise
     except Exception as exc:  # pyreadstat's ReadstatError and friends
         raise ReadError("bad_stat", detail=str(exc)[:120]) from None
     if frame.width > MAX_COLUMNS:
