@@ -204,7 +204,7 @@ class _Collector:
             (pl.col("row") if "row" in frame.columns else pl.lit(None)).cast(pl.Int64).alias("row"),
             pl.lit(column, pl.String).alias("column"),
             value.str.slice(0, MAX_VALUE_CHARS).alias("value"),
-            detail.str.slice(0, MAX_VALUE_CHARS * 5).alias("detail"),  # details are built from short texts
+            detail.alias("detail"),  # language-free keys and codes, never the user's text
             pl.when(value.str.len_chars() > MAX_VALUE_CHARS).then(value.str.len_chars()).cast(pl.Int64)
             .alias("length"),
         ))
