@@ -9,7 +9,7 @@ has no cell limit.
   - rows.xlsx: the 1 048 576 rows an Excel sheet can hold, arrivals/departures columns;
   - limit.xlsx: the largest sheet accepted (readers.MAX_EXCEL_CELLS: 500 000 rows of 8 cells);
   - big_errors.csv: 205 MB of arrivals/departures rows (5.4 million) with an error in every row;
-  - errors.csv: the same at the largest size accepted (readers.MAX_TEXT_CELLS: 2 million rows of 8 cells);
+  - errors.csv: the same at the largest size accepted (readers.MAX_TEXT_CELLS: 1.9 million rows of 8 cells);
   - ragged.csv: the same with one row a cell too long (read by the careful path, the csv module);
   - long_cell.csv: a small file with one 50 MB cell.
 
@@ -64,9 +64,9 @@ def write_xlsx(path: Path, rows, width: int, *, refs: bool = True) -> None:
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         book.writestr("[Content_Types].xml",
-                      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                      'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                      'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+                      'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+                      'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
                       'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
                       'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
                       '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')

@@ -32,7 +32,7 @@ from vipmg_core.i18n import TranslatedError
 ROW = "__row__"  # the row number as the user sees it in their file (header rows counted)
 MAX_FILE_BYTES = 200 * 1024 * 1024  # same as server.maxUploadSize
 MAX_COLUMNS = 1_000
-MAX_TEXT_CELLS = 16_000_000  # about 50 bytes a cell once read and validated: 2 million rows of 8 columns
+MAX_TEXT_CELLS = 15_000_000  # about 60 bytes a cell at worst once read and validated: 1.9 million rows of 8 columns
 MAX_EXCEL_CELLS = 4_000_000  # a sheet is held whole while read (~100 bytes a cell); a bigger one: save as CSV
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # xlsx XML compresses well (20-50x); a bomb is thousands
@@ -503,7 +503,8 @@ def _sheet_extent(data: bytes, sheet: str) -> _Extent | None:
                 if letters:
                     columns = max(columns, _column_index(max(letters, key=lambda x: (len(x), x)).decode()) + 1)
                 elif cell_tag + b">" in text or cell_tag + b" " in text:  # cells named by no reference: count
-                    rows = pl.Series("r", [text.decode("utf-8", errors="replace")]).str.split(f"</{prefix.decode()}row>")
+                    rows = pl.Series("r", [text.decode("utf-8", errors="replace")])
+                    rows = rows.str.split(f"</{prefix.decode()}row>")
                     widest = rows.explode().str.count_matches(re.escape(cell_tag.decode()) + r"[\s>/]").max()
                     columns = max(columns, int(widest or 0))  # type: ignore[arg-type]
                 if not chunk or _too_big(_extent(first_row, last_row, row_count, columns)):
