@@ -66,7 +66,8 @@ def write_xlsx(path: Path, rows, width: int, *, refs: bool = True) -> None:
         book.writestr("[Content_Types].xml",
                       '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
                       'package/2006/content-types"><Default Extension="rels" ContentType="application/'
-                      'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                      'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+                      'ContentType="application/xml"/><Override '
                       'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
                       'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
                       '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
