@@ -106,16 +106,18 @@ def test_submits_killed_at_any_instant_leave_after_a_restart_complete_submission
         path.write_bytes(clean.replace(b"1.234", f"1.{number:03d}".encode()))
         return path
 
+    # One send left alone (how long a send takes, as the kills below run), and three killed right after each
+    # step of sending: the instants a random kill seldom hits.
     began = time.perf_counter()
-    assert start(data_dir, file(0)).wait() == 0
-    whole = time.perf_counter() - began
-    # Killed right after each step of sending: the instants a random kill seldom hits.
+    whole_send = start(data_dir, file(0))
     steps = [start(data_dir, file(1 + i), step) for i, step in enumerate(("blob", "parquet", "stage"))]
+    assert whole_send.wait() == 0
+    whole = time.perf_counter() - began
     assert [p.wait() for p in steps] == [-signal.SIGKILL] * 3
     # Then kill -9 at random instants, several sends at once.
     rng = random.Random(16)
     for first in range(0, KILLS, AT_ONCE):
-        running = [(start(data_dir, file(10 + n)), rng.uniform(0.2, 1.2) * whole)
+        running = [(start(data_dir, file(10 + n)), rng.uniform(0.1, 1.0) * whole)
                    for n in range(first, min(first + AT_ONCE, KILLS))]
         began = time.perf_counter()
         for process, instant in sorted(running, key=lambda pair: pair[1]):
