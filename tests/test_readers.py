@@ -247,11 +247,12 @@ def test_unhcr_export_with_redaction_markers(realdata):
 
 # --- memory bounded by the limits (issue #16) ---------------------------------------------------------------
 
-def _workbook_bytes(rows: list[list], *, blank_a1: bool = False, first_row: int = 0, first_col: int = 0) -> bytes:
+def _workbook_bytes(rows: list[list], *, blank_a1: bool = False, first_row: int = 0, first_col: int = 0,
+                    shared_texts: bool = False) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True})
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": not shared_texts})  # else texts are written inline
     sheet = book.add_worksheet("Datos")
     if blank_a1:  # formatted but empty cells: Excel declares them in <dimension>, calamine skips them
         bold = book.add_format({"bold": True})
@@ -340,3 +341,15 @@ def test_an_spss_file_with_too_many_cells_is_refused_before_its_cases_are_read(m
         read_fixture("permisos.sav")
     assert caught.value.key == "too_many_rows"
     assert "\n" not in caught.value.message("es") and "Divídalo" in caught.value.message("es")
+
+
+def test_an_excel_workbook_with_too_much_shared_text_is_refused_before_it_is_opened(monkeypatch):
+    from vipmg_core import readers
+
+    data = _workbook_bytes([["mes", "nacionalidad"]] + [["2024-01", f"país número {i}"] for i in range(2_000)],
+                           shared_texts=True)
+    monkeypatch.setattr(readers, "MAX_SHARED_TEXT_BYTES", 10_000)
+    with pytest.raises(ReadError) as caught:
+        read_upload(data, "textos.xlsx")
+    assert caught.value.key == "too_much_text"
+    assert "CSV" in caught.value.message("es") and "\n" not in caught.value.message("en")

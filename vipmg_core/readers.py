@@ -35,6 +35,7 @@ MAX_COLUMNS = 1_000
 MAX_TEXT_CELLS = 15_000_000  # about 60 bytes a cell at worst once read and validated: 1.9 million rows of 8 columns
 MAX_EXCEL_CELLS = 4_000_000  # a sheet is held whole while read (~100 bytes a cell); a bigger one: save as CSV
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_SHARED_TEXT_BYTES = 128 * 1024 * 1024  # an .xlsx's table of texts (sharedStrings.xml), unzipped
 MAX_ZIP_RATIO = 200  # xlsx XML compresses well (20-50x); a bomb is thousands
 HEAD_ROWS = 60  # rows looked at to find the header and the delimiter
 DELIMITERS = (",", ";", "\t", "|")
@@ -416,6 +417,11 @@ def _check_zip(data: bytes) -> None:
         worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
         if total > MAX_UNZIPPED_BYTES or (worst > MAX_ZIP_RATIO and total > 20 * 1024 * 1024):
             raise ReadError("zip_bomb")
+        # calamine holds every shared text in memory (about twice its XML) before a sheet is read
+        texts = sum(m.file_size for m in members if m.filename.lower() == "xl/sharedstrings.xml")
+        if texts > MAX_SHARED_TEXT_BYTES:
+            raise ReadError("too_much_text", size_mb=round(texts / 1024 / 1024),
+                            limit_mb=MAX_SHARED_TEXT_BYTES // 1024 // 1024)
 
 
 def _workbook(data: bytes, fmt: str):
