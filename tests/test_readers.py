@@ -252,3 +252,113 @@ def test_unhcr_export_with_redaction_markers(realdata):
     read = read_path(str(path))
     assert read.height > 100_000
     assert read.frame.filter(pl.any_horizontal(pl.exclude(ROW) == "*")).height > 0
+
+
+# --- memory bounded by the limits (issue #16) ---------------------------------------------------------------
+
+def _workbook_bytes(rows: list[list], *, blank_a1: bool = False, first_row: int = 0, first_col: int = 0,
+                    shared_texts: bool = False) -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": not shared_texts})  # else texts are written inline
+    sheet = book.add_worksheet("Datos")
+    if blank_a1:  # formatted but empty cells: Excel declares them in <dimension>, calamine skips them
+        bold = book.add_format({"bold": True})
+        sheet.write_blank(0, 0, None, bold)
+        sheet.write_blank(1, 7, None, bold)
+    for i, row in enumerate(rows):
+        sheet.write_row(first_row + i, first_col, row)
+    book.close()
+    return buffer.getvalue()
+
+
+def test_excel_row_numbers_and_columns_are_the_users_even_below_formatted_empty_cells():
+    data = _workbook_bytes([["Permisos 2024"], [], ["mes", "nacionalidad", "cantidad"], ["2024-01", "COL", 5],
+                            ["2024-02", "NIC", 7.5]], blank_a1=True, first_row=3, first_col=2)
+    read = read_upload(data, "p.xlsx")
+    assert read.info.header_row == 6
+    assert read.frame[ROW].to_list() == [7, 8]
+    assert read.frame["cantidad"].to_list() == ["5", "7.5"]
+    assert read.notes == ((4, "Permisos 2024"),)
+    assert [d.params for d in read.detections if d.key == "first_column"] == [{"column": "C"}]
+
+
+def test_an_excel_sheet_is_read_without_a_python_object_per_cell():
+    """Cells go from calamine to Arrow: the Python heap stays small however many cells the sheet has (the old
+    reader built a list of Python values per row: megabytes here)."""
+    import tracemalloc
+
+    rows = [["mes", "nacionalidad", "sexo", "cantidad"]] + [["2024-01", "COL", "F", i] for i in range(60_000)]
+    data = _workbook_bytes(rows)
+    tracemalloc.start()
+    try:
+        read = read_upload(data, "big.xlsx")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read.height == 60_000 and read.frame["cantidad"][-1] == "59999"
+    assert peak < 10 * 1024 * 1024, f"{peak / 1e6:.1f} MB of Python objects for 240 000 cells"  # 19 MB before
+
+
+def test_an_excel_sheet_over_the_cell_limit_is_refused_before_it_is_loaded(monkeypatch):
+    import fastexcel
+
+    from vipmg_core import readers
+
+    data = _workbook_bytes([["mes", "nacionalidad", "cantidad"]] + [["2024-01", "COL", i] for i in range(40)])
+    monkeypatch.setattr(readers, "MAX_EXCEL_CELLS", 100)
+
+    def loading(*_args, **_kwargs):
+        raise AssertionError("the sheet was loaded")
+
+    monkeypatch.setattr(fastexcel, "read_excel", loading)
+    with pytest.raises(ReadError) as caught:
+        read_upload(data, "big.xlsx")
+    assert caught.value.key == "too_many_cells"
+    for lang in ("es", "en"):
+        message = caught.value.message(lang)
+        assert "\n" not in message and "CSV" in message
+
+
+def test_a_text_file_with_too_many_cells_is_refused_before_it_is_parsed(monkeypatch):
+    import polars
+
+    from vipmg_core import readers
+
+    monkeypatch.setattr(readers, "MAX_TEXT_CELLS", 1_000)
+    monkeypatch.setattr(readers, "MAX_COLUMNS", 8)  # so that 200 lines may already be too many
+    text = "mes,nacionalidad,cantidad\n" + "".join(f"2024-01,COL,{i}\n" for i in range(400))
+
+    def parsing(*_args, **_kwargs):
+        raise AssertionError("the file was parsed")
+
+    monkeypatch.setattr(polars, "read_csv", parsing)
+    with pytest.raises(ReadError) as caught:
+        read_upload(text.encode(), "big.csv")
+    assert caught.value.key == "too_many_rows"
+    assert caught.value.message("en") == ("The file has 401 rows of 3 columns: more than 0 million cells, the most "
+                                          "validated here at once. Split it (for example, one file per year).")
+    assert "\n" not in caught.value.message("es")
+
+
+def test_an_spss_file_with_too_many_cells_is_refused_before_its_cases_are_read(monkeypatch):
+    from vipmg_core import readers
+
+    monkeypatch.setattr(readers, "MAX_TEXT_CELLS", 10)
+    with pytest.raises(ReadError) as caught:
+        read_fixture("permisos.sav")
+    assert caught.value.key == "too_many_rows"
+    assert "\n" not in caught.value.message("es") and "Divídalo" in caught.value.message("es")
+
+
+def test_an_excel_workbook_with_too_much_shared_text_is_refused_before_it_is_opened(monkeypatch):
+    from vipmg_core import readers
+
+    data = _workbook_bytes([["mes", "nacionalidad"]] + [["2024-01", f"país número {i}"] for i in range(2_000)],
+                           shared_texts=True)
+    monkeypatch.setattr(readers, "MAX_SHARED_TEXT_BYTES", 10_000)
+    with pytest.raises(ReadError) as caught:
+        read_upload(data, "textos.xlsx")
+    assert caught.value.key == "too_much_text"
+    assert "CSV" in caught.value.message("es") and "\n" not in caught.value.message("en")

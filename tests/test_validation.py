@@ -334,3 +334,17 @@ def test_cli_uses_a_saved_mapping_profile(tmp_path):
     args = (str(FIXTURES / "entradas_enero_cp1252.csv"), "--dataset", "arrivals_departures", "--country", "CRI")
     assert run_cli(*args, data_dir=tmp_path).returncode == 1
     assert run_cli(*args, "--mapping", "mensual", data_dir=tmp_path).returncode == 0
+
+
+def test_a_very_long_cell_is_cut_in_the_report_with_its_length():
+    """A 2 MB cell is kept as its first characters and its length, not copied into the value and the message."""
+    from vipmg_core.validation import MAX_VALUE_CHARS
+
+    long = "Z" * 2_000_000
+    report = check(csv_file(HEADER + f"2025-01,ARR,{long},F,Y20T24,LAND,5\n2025-01,ARR,COL,F,Y20T24,LAND,7\n"))
+    (problem,) = report.problems.filter(pl.col("code") == "unknown-code").iter_rows(named=True)
+    assert (problem["row"], len(problem["value"]), problem["length"]) == (2, MAX_VALUE_CHARS, 2_000_000)
+    assert report.message(problem, "en").count("Z") == MAX_VALUE_CHARS
+    assert "2,000,000 characters in all" in report.message(problem, "en")
+    assert "2 000 000 caracteres en total" in report.table("es").row(0)[4].replace("\u202f", " ").replace(".", " ")
+    assert len(report.to_json("en")) < 20_000

@@ -1,4 +1,10 @@
-"""Content-addressed store of original files: what a focal point sent, byte for byte, forever."""
+"""Content-addressed store of original files: what a focal point sent, byte for byte, forever.
+
+A file is written under a temporary name (`.<sha256>.<pid>.tmp`) and renamed, so a blob is whole or absent.
+A blob no submission names (its sender was killed before the record) is removed by
+`submissions.sweep_leftovers` once older than a grace period; `put` refreshes the time of a blob it finds,
+so a blob being sent again is never taken for a leftover.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,11 @@ class BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         final = self.path(digest)
         if final.exists():
-            return digest
+            try:
+                os.utime(final)  # in use again: not a leftover for the sweep
+                return digest
+            except FileNotFoundError:  # swept just now: write it again
+                pass
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".{digest}.{os.getpid()}.tmp")
         with tmp.open("wb") as handle:
@@ -33,3 +43,11 @@ class BlobStore:
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+    def files(self) -> list[Path]:
+        """Every file in the store: blobs and temporary files of writes in progress or killed."""
+        return [p for p in self.root.glob("*/*") if p.is_file()] if self.root.exists() else []
+
+    @staticmethod
+    def is_temporary(path: Path) -> bool:
+        return path.name.startswith(".") and path.name.endswith(".tmp")

@@ -28,6 +28,7 @@ from vipmg_core.readers import ReadResult, missing_expr
 NAME_MATCH = 100.0
 MIN_SCORE = 60.0
 CONTENT_SAMPLE = 200  # distinct values looked at to recognise a column by its content
+MAX_CODE_CHARS = 200  # a longer text is no code, name or label: it is not matched (a 50 MB cell)
 SMALL_CODELIST = 4096  # up to this many distinct texts, `value_codes` lists them one by one
 MONTHS = {
     "enero": 1, "ene": 1, "january": 1, "jan": 1, "febrero": 2, "feb": 2, "february": 2, "marzo": 3, "mar": 3,
@@ -152,6 +153,8 @@ class CodeSuggestion:
 
 def suggest_code(value: str, list_id: str, *, label: str | None = None, spanish_h: bool = False) -> CodeSuggestion:
     """The shared code a national value most likely means, or suggestions when unsure."""
+    if len(value) > MAX_CODE_CHARS and (label is None or len(label) > MAX_CODE_CHARS):
+        return CodeSuggestion(value, None, "none")  # no code or name is that long: not worth matching
     if list_id == "country":
         for text in filter(None, (value, label)):
             match = countries.resolve(text)

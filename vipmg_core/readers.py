@@ -12,13 +12,14 @@ and absurd widths (100 000 columns).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
+import html
 import io
 import math
 import re
 import unicodedata
 import zipfile
+from array import array
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -31,8 +32,10 @@ from vipmg_core.i18n import TranslatedError
 ROW = "__row__"  # the row number as the user sees it in their file (header rows counted)
 MAX_FILE_BYTES = 200 * 1024 * 1024  # same as server.maxUploadSize
 MAX_COLUMNS = 1_000
-MAX_CELLS = 60_000_000
+MAX_TEXT_CELLS = 15_000_000  # about 60 bytes a cell at worst once read and validated: 1.9 million rows of 8 columns
+MAX_EXCEL_CELLS = 4_000_000  # a sheet is held whole while read (~100 bytes a cell); a bigger one: save as CSV
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_SHARED_TEXT_BYTES = 128 * 1024 * 1024  # an .xlsx's table of texts (sharedStrings.xml), unzipped
 MAX_ZIP_RATIO = 200  # xlsx XML compresses well (20-50x); a bomb is thousands
 HEAD_ROWS = 60  # rows looked at to find the header and the delimiter
 DELIMITERS = (",", ";", "\t", "|")
@@ -144,7 +147,7 @@ def default_sheet(data: bytes, name: str) -> str | None:
     if fmt not in EXCEL_FORMATS:
         return None
     book = _workbook(data, fmt)
-    return _first_sheet_with_data(book, list(book.sheet_names)) if book.sheet_names else None
+    return _first_sheet_with_data(data, fmt, book, list(book.sheet_names)) if book.sheet_names else None
 
 
 def read_upload(data: bytes, name: str, *, sheet: str | None = None, header_row: int | None = None,
@@ -250,6 +253,7 @@ def _read_text(data: bytes, info: FileInfo, header_row: int | None, encoding: st
                delimiter: str | None) -> ReadResult:
     if _looks_binary(data):
         raise ReadError("binary")
+    _check_text_cells(data, encoding, delimiter)
     # Most files are plain UTF-8 with Unix line ends: Polars parses (and checks) the bytes as they are and
     # only the head is decoded here. Anything else, or anything Polars refuses, takes the general path.
     head = _plain_utf8_head(data) if encoding is None else None
@@ -266,6 +270,25 @@ def _read_text(data: bytes, info: FileInfo, header_row: int | None, encoding: st
     same = used == "utf-8" and b"\r" not in data
     return _text_table(text, data if same else None, info, header_row, delimiter, used, careful=True,
                        polars=not (same and head is not None))  # that same parse just failed
+
+
+def _check_text_cells(data: bytes, encoding: str | None, delimiter: str | None) -> None:
+    """Refuse, before parsing, a text file with more cells than can be held and validated: its lines counted
+    in the bytes, its width read in its first lines."""
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines * MAX_COLUMNS <= MAX_TEXT_CELLS:
+        return  # no width can make it too big
+    head = decode(data[: 4 * HEAD_CHARS], encoding)[0].replace("\r\n", "\n").split("\n")[:HEAD_ROWS]
+    sep = delimiter or detect_delimiter(head)
+    width = Counter(len(r) for r in csv.reader(head, delimiter=sep) if len(r) > 1).most_common(1)
+    width = width[0][0] if width else 1  # the table's width: what most of its first lines have
+    if lines * width > MAX_TEXT_CELLS:
+        raise ReadError("too_many_rows", rows=_grouped(lines), columns=width, millions=MAX_TEXT_CELLS // 1_000_000)
+
+
+def _grouped(number: int) -> str:
+    """1234567 -> "1 234 567": digits grouped as both languages read them."""
+    return f"{number:,}".replace(",", "\u202f")
 
 
 def _plain_utf8_head(data: bytes) -> str | None:
@@ -329,8 +352,11 @@ def _polars_grid(encoded: bytes, sep: str, skip: int) -> pl.DataFrame | None:
 
 
 def _csv_grid(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
-    """The careful path: Python's csv module, with each record's first line as its row number."""
+    """The careful path: Python's csv module, with each record's first line as its row number. Records are
+    turned into Polars columns a block at a time, so Python holds one block of cells, never the file's."""
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    blocks: list[pl.DataFrame] = []
+    filled_rows, filled_cells = array("q"), array("q")  # row number and cells of every filled record
     rows: list[list[str]] = []
     numbers: list[int] = []
     start = 1
@@ -343,15 +369,35 @@ def _csv_grid(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, int]]]
             raise ReadError("unclosed_quote", row=start) from None
         if len(record) > MAX_COLUMNS:
             raise ReadError("too_many_columns", columns=len(record), limit=MAX_COLUMNS)
+        if any(c.strip() for c in record):
+            filled_rows.append(start)
+            filled_cells.append(len(record))
         rows.append(record)
         numbers.append(start)
         start = reader.line_num + 1
-    width = Counter(len(r) for r in rows if any(c.strip() for c in r)).most_common(1)[0][0] if rows else 0
-    ragged = [(n, len(r)) for n, r in zip(numbers, rows) if len(r) != width and any(c.strip() for c in r)]
+        if len(rows) == _CSV_BLOCK:
+            blocks.append(_csv_block(rows, numbers))
+            rows, numbers = [], []
+    if rows or not blocks:
+        blocks.append(_csv_block(rows, numbers))
+    cells = pl.Series("cells", filled_cells, dtype=pl.Int64)
+    # The most frequent width is the table's (the first seen if tied); other filled records are ragged.
+    counts = (cells.to_frame().with_row_index("first").group_by("cells")
+              .agg(pl.len().alias("count"), pl.col("first").min()).sort(["count", "first"], descending=[True, False]))
+    width = counts["cells"][0] if counts.height else 0
+    at = (cells != width).arg_true()
+    ragged = list(zip(pl.Series(filled_rows, dtype=pl.Int64).gather(at).to_list(), cells.gather(at).to_list()))
+    return pl.concat(blocks, how="diagonal", rechunk=False), ragged
+
+
+_CSV_BLOCK = 50_000
+
+
+def _csv_block(rows: list[list[str]], numbers: list[int]) -> pl.DataFrame:
     widest = max((len(r) for r in rows), default=0)
     columns = {f"column_{i}": [r[i] if i < len(r) and r[i].strip() else None for r in rows] for i in range(widest)}
-    grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
-    return grid.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)), ragged
+    block = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    return block.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
 
 
 # --- spreadsheets -------------------------------------------------------------------------------------------
@@ -371,9 +417,15 @@ def _check_zip(data: bytes) -> None:
         worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
         if total > MAX_UNZIPPED_BYTES or (worst > MAX_ZIP_RATIO and total > 20 * 1024 * 1024):
             raise ReadError("zip_bomb")
+        # calamine holds every shared text in memory (about twice its XML) before a sheet is read
+        texts = sum(m.file_size for m in members if m.filename.lower() == "xl/sharedstrings.xml")
+        if texts > MAX_SHARED_TEXT_BYTES:
+            raise ReadError("too_much_text", size_mb=round(texts / 1024 / 1024),
+                            limit_mb=MAX_SHARED_TEXT_BYTES // 1024 // 1024)
 
 
 def _workbook(data: bytes, fmt: str):
+    """The workbook's list of sheets (python-calamine opens a workbook without reading its sheets)."""
     from python_calamine import CalamineWorkbook
 
     if fmt == "xlsx":
@@ -384,59 +436,174 @@ def _workbook(data: bytes, fmt: str):
         raise ReadError("bad_excel", detail=str(exc)[:120]) from None
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) \
-            else value.date().isoformat()
-    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
-        return value.isoformat() if not isinstance(value, dt.timedelta) else str(value)
-    return str(value)
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATION_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+# The first cell holding a value: calamine's range (and so fastexcel's table) starts there, not at A1 nor at the
+# <dimension> the writer declared (formatted empty cells count there).
+_FIRST_VALUE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*'
+                          rb'(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')
+_SCAN_CHUNK = 1 << 20
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")  # its prefix (x: from some writers) is the rows' and cells'
+
+
+def _attribute(tag: bytes, name: bytes) -> str | None:
+    found = re.search(rb'\s' + name + rb'="([^"]*)"', tag)
+    return html.unescape(found.group(1).decode("utf-8", errors="replace")) if found else None
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part in the zip, read from the workbook and its relationships (small files)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relations = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in _RELATION_TAG.findall(relations):
+        target = _attribute(tag, b"Target") or ""
+        targets[_attribute(tag, b"Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    members = {}
+    for tag in _SHEET_TAG.findall(workbook):
+        name, rid = _attribute(tag, b"name"), _attribute(tag, b"r:id") or _attribute(tag, rb"\w+:id")
+        if name is not None and rid in targets:
+            members[name] = targets[rid]
+    return members
+
+
+@dataclass(frozen=True)
+class _Extent:
+    first_row: int  # 1-based, the first row with a value
+    rows: int  # from the first row with a value to the last row
+    columns: int  # the widest column a cell names (cells named by reference) or the most cells in a row
+
+
+def _sheet_extent(data: bytes, sheet: str) -> _Extent | None:
+    """Where a sheet's cells lie, found by streaming its XML (a few MB at a time) without parsing it, so a
+    sheet too large to hold is refused before it is read. None when the sheet's part cannot be found."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        member = _sheet_members(archive).get(sheet)
+        if member is None or member not in archive.namelist():
+            return None
+        first_row = last_row = row_count = columns = 0
+        tail, prefix = b"", None
+        with archive.open(member) as stream:
+            while True:
+                chunk = stream.read(_SCAN_CHUNK)
+                text = tail + chunk
+                cut = text.rfind(b"row>") + len(b"row>") if chunk else len(text)  # at the end of a row tag
+                if cut < len(b"row>"):  # not one row tag yet
+                    tail = text
+                    continue
+                text, tail = text[:cut], text[cut:]
+                if prefix is None:  # literal tags: a regular expression with an optional prefix is 3x slower
+                    prefix = (found.group(1) or b"") if (found := _SHEET_DATA.search(text)) else b""
+                    row_tag, cell_tag = b"<" + prefix + b"row", b"<" + prefix + b"c"
+                    row_number = re.compile(re.escape(row_tag) + rb'\b[^>]*?\sr="(\d+)"')
+                    cell_column = re.compile(re.escape(cell_tag) + rb' r="([A-Z]{1,3})')
+                if not first_row and (found := _FIRST_VALUE.search(text)):
+                    first_row = int(found.group(1))
+                row_count += text.count(row_tag + b" ") + text.count(row_tag + b">")
+                if numbers := row_number.findall(text[text.rfind(row_tag + b" "):]):
+                    last_row = max(last_row, int(numbers[-1]))
+                letters = set(cell_column.findall(text))
+                if letters:
+                    columns = max(columns, _column_index(max(letters, key=lambda x: (len(x), x)).decode()) + 1)
+                elif cell_tag + b">" in text or cell_tag + b" " in text:  # cells named by no reference: count
+                    rows = pl.Series("r", [text.decode("utf-8", errors="replace")])
+                    rows = rows.str.split(f"</{prefix.decode()}row>")
+                    widest = rows.explode().str.count_matches(re.escape(cell_tag.decode()) + r"[\s>/]").max()
+                    columns = max(columns, int(widest or 0))  # type: ignore[arg-type]
+                if not chunk or _too_big(_extent(first_row, last_row, row_count, columns)):
+                    break  # a sheet already too big is refused without reading the rest
+    return _extent(first_row, last_row, row_count, columns)
+
+
+def _extent(first_row: int, last_row: int, row_count: int, columns: int) -> _Extent:
+    first_row = first_row or 1
+    last_row = max(last_row, first_row - 1 + row_count)
+    return _Extent(first_row=first_row, rows=max(0, last_row - first_row + 1), columns=columns)
+
+
+def _too_big(extent: _Extent) -> bool:
+    return extent.columns > MAX_COLUMNS or extent.rows * extent.columns > MAX_EXCEL_CELLS
+
+
+def _column_index(letters: str) -> int:
+    """"A" -> 0, "AB" -> 27."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _check_extent(rows: int, columns: int) -> None:
+    """A sheet is held whole while it is read (about 100 bytes a cell): refuse one too large before that."""
+    if columns > MAX_COLUMNS:
+        raise ReadError("too_many_columns", columns=columns, limit=MAX_COLUMNS)
+    if rows * columns > MAX_EXCEL_CELLS:
+        raise ReadError("too_many_cells", millions=MAX_EXCEL_CELLS // 1_000_000)
 
 
 def _read_excel(data: bytes, info: FileInfo, sheet: str | None, header_row: int | None) -> ReadResult:
+    """The sheet as text columns straight from calamine into Arrow (fastexcel), never a Python object per cell.
+
+    fastexcel's table starts at the first cell with a value; the rows and columns before it are put back so
+    that row numbers and column letters are the ones the user sees in Excel."""
+    import fastexcel
+
     book = _workbook(data, info.format)
     names = list(book.sheet_names)
     if not names:
         raise ReadError("no_sheets")
     if sheet is not None and sheet not in names:
         raise ReadError("no_such_sheet", sheet=sheet, sheets=", ".join(names))
+    chosen = sheet or _first_sheet_with_data(data, info.format, book, names)
     try:
-        chosen = sheet or _first_sheet_with_data(book, names)
-        handle = book.get_sheet_by_name(chosen)
-        height, width = handle.end[0] + 1 if handle.end else 0, handle.end[1] + 1 if handle.end else 0
-        if width > MAX_COLUMNS:
-            raise ReadError("too_many_columns", columns=width, limit=MAX_COLUMNS)
-        if height * width > MAX_CELLS:
-            raise ReadError("too_many_cells", cells=height * width)
-        rows = handle.to_python(skip_empty_area=False)
+        if info.format == "xlsx" and (extent := _sheet_extent(data, chosen)) is not None:
+            first_row = extent.first_row
+            _check_extent(extent.rows, extent.columns)
+        else:  # .xls (at most 65 536 x 256 cells): calamine says where the cells are
+            handle = book.get_sheet_by_name(chosen)
+            first_row = handle.start[0] + 1 if handle.start else 1
+            _check_extent(handle.height - (handle.start[0] if handle.start else 0),
+                          handle.width - (handle.start[1] if handle.start else 0))
+            del handle
+        del book
+        loaded = fastexcel.read_excel(data).load_sheet(chosen, header_row=None, dtypes="string")
+        _check_extent(loaded.height, loaded.width)
+        first_column = min((c.absolute_index for c in loaded.available_columns()), default=0)
+        table = loaded.to_polars()
     except ReadError:
         raise
     except Exception as exc:
         raise ReadError("bad_excel", detail=str(exc)[:120]) from None
-    widest = max((len(r) for r in rows), default=0)
-    columns = {f"column_{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(widest)}
-    grid = pl.DataFrame(columns, schema={name: pl.String for name in columns})
-    grid = grid.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    del loaded
+    # Dates come as "2024-01-05 00:00:00": a date without a time is written as the date alone.
+    grid = table.select(pl.col(c).str.strip_suffix(" 00:00:00").alias(f"column_{first_column + i}")
+                        for i, c in enumerate(table.columns))
+    del table
+    if first_column:
+        grid = grid.select(*[pl.lit(None, pl.String).alias(f"column_{i}") for i in range(first_column)], pl.all())
+    grid = grid.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
     info = replace(info, sheet=chosen, sheets=tuple(names))
     detections = [Detection("sheet", {"sheet": chosen, "count": len(names)})] if len(names) > 1 else []
     return _from_grid(grid, info, header_row, detections)
 
 
-def _first_sheet_with_data(book, names: list[str]) -> str:
-    """The biggest sheet: workbooks put a cover, contents or notes sheet before the table more often than not."""
-    sizes = []
+def _first_sheet_with_data(data: bytes, fmt: str, book, names: list[str]) -> str:
+    """The biggest sheet: workbooks put a cover, contents or notes sheet before the table more often than not.
+    In an .xlsx, sizes are those of the sheets' XML (no sheet is read to choose); in an .xls, cells."""
+    if fmt == "xlsx":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = _sheet_members(archive)
+            sizes = {m.filename: m.file_size for m in archive.infolist()}
+        if all(members.get(n) in sizes for n in names):
+            return max((sizes[members[n]], -i, n) for i, n in enumerate(names))[2]
+    found = []
     for name in names:
         handle = book.get_sheet_by_name(name)
-        sizes.append((handle.width * handle.height if handle.width >= 2 else 0, -len(sizes), name))
-    return max(sizes)[2]
+        found.append((handle.width * handle.height if handle.width >= 2 else 0, -len(found), name))
+    return max(found)[2]
 
 
 # --- SPSS and Stata -----------------------------------------------------------------------------------------
@@ -446,7 +613,14 @@ def _read_stat(data: bytes, info: FileInfo) -> ReadResult:
 
     reader = pyreadstat.read_sav if info.format == "sav" else pyreadstat.read_dta
     try:
+        _empty, meta = reader(io.BytesIO(data), metadataonly=True)  # the size, before any case is read
+        rows, columns = meta.number_rows or 0, meta.number_columns or 0
+        if rows * columns > MAX_TEXT_CELLS:
+            raise ReadError("too_many_rows", rows=_grouped(rows), columns=columns,
+                            millions=MAX_TEXT_CELLS // 1_000_000)
         frame, meta = reader(io.BytesIO(data), output_format="polars", apply_value_formats=False)
+    except ReadError:
+        raise
     except Exception as exc:  # pyreadstat's ReadstatError and friends
         raise ReadError("bad_stat", detail=str(exc)[:120]) from None
     if frame.width > MAX_COLUMNS:

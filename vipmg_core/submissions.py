@@ -3,11 +3,19 @@
 draft -> submitted -> published | rejected; a newer published version of the same country, dataset and
 period marks the older one superseded. The standardised rows are a staged warehouse release, so publishing
 is one catalogue transaction: readers see the old data or the new, never half. Every change is audited.
+
+Sending writes the original file (a blob), then the staged release, then the submission record, each whole
+or absent; a sender killed in between leaves files no record names. `sweep_leftovers` removes those once
+they are older than a grace period (a write in progress is younger), at the first store of every process (the
+app and each command): so a kill at any instant leaves, after the sweep, a complete submission or nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,12 +26,16 @@ from vipmg_core.blobs import BlobStore
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.permissions import Action, Forbidden, allowed, require
-from vipmg_core.warehouse import Provenance, Warehouse, _q
+from vipmg_core.warehouse import Provenance, Warehouse, _q, sweep_release_files
 
 if TYPE_CHECKING:
     from vipmg_core.validation import Report
 
 STATUSES = ("draft", "submitted", "published", "rejected", "superseded")
+SWEEP_GRACE_SECONDS = 3600  # a send in progress is younger than this; anything older no record names is left over
+SUBMISSION_SCOPE = "submission:"
+_swept: set[str] = set()  # data folders this process has swept
+_sweeping = threading.Lock()
 
 
 class SubmissionError(Exception):
@@ -91,6 +103,10 @@ class SubmissionStore:
         self.wh = wh
         self.catalogue: Catalogue = wh.catalogue
         self.blobs = BlobStore(wh.root / "blobs")
+        with _sweeping:
+            if str(wh.root.resolve()) not in _swept:
+                _swept.add(str(wh.root.resolve()))
+                sweep_leftovers(wh)
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -138,7 +154,7 @@ class SubmissionStore:
         # Staged before the catalogue row: a crash in between leaves an invisible, unreferenced release, never
         # a submission without its data.
         release = self.wh.stage(
-            ds.id, [frame], scope=f"submission:{country}:{period}",
+            ds.id, [frame], scope=f"{SUBMISSION_SCOPE}{country}:{period}",
             provenance=Provenance(publisher=source_institution or account.institution or account.username,
                                   source_file=file_name, edition=f"{country} {period}"),
             actor=account.username,
@@ -163,6 +179,7 @@ class SubmissionStore:
             Catalogue.audit(con, account.username, "create_" + status, "submission", submission_id,
                             {"dataset_id": ds.id, "country": country, "period": period, "version": version,
                              "file_sha256": sha256})
+        self.blobs.put(data)  # a sweep that took the same bytes, left over by an earlier kill, meanwhile: back
         return self.get(account, submission_id)
 
     def submit(self, account: Account, submission_id: str) -> Submission:
@@ -287,3 +304,47 @@ def _safe_name(file_name: str) -> str:
     base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(c for c in base if c.isprintable()).strip()
     return cleaned[:200] or "file"
+
+
+def sweep_leftovers(wh: Warehouse, *, grace_seconds: float = SWEEP_GRACE_SECONDS,
+                    now: float | None = None) -> dict[str, int]:
+    """Remove what senders killed part way left behind, once older than `grace_seconds`: staged releases of
+    submissions that no submission record names (with their files), release files no release names, temporary
+    files, and original files (blobs) that no submission names. Logged in the audit log when anything goes;
+    returns how many of each were removed."""
+    older_than = (time.time() if now is None else now) - grace_seconds
+    cutoff = dt.datetime.fromtimestamp(older_than, dt.UTC).isoformat(timespec="seconds")
+    catalogue = wh.catalogue
+    with catalogue.transaction() as con:
+        orphans = [row["release_id"] for row in con.execute(
+            "SELECT release_id FROM releases WHERE status = 'staged' AND scope LIKE ? AND created_at < ?"
+            " AND release_id NOT IN (SELECT release_id FROM submissions WHERE release_id IS NOT NULL)",
+            (SUBMISSION_SCOPE + "%", cutoff))]
+        for release_id in orphans:
+            con.execute("DELETE FROM release_coverage WHERE release_id = ?", (release_id,))
+            con.execute("DELETE FROM releases WHERE release_id = ?", (release_id,))
+    files = sweep_release_files(wh, older_than=older_than)
+    blobs = BlobStore(wh.root / "blobs")
+    named = {row["file_sha256"] for row in catalogue.query("SELECT DISTINCT file_sha256 FROM submissions")}
+    removed_blobs = removed_temporary = 0
+    for path in blobs.files():
+        temporary = blobs.is_temporary(path)
+        if not temporary and path.name in named:
+            continue
+        try:
+            if path.stat().st_mtime >= older_than:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        if temporary:
+            removed_temporary += 1
+        else:
+            removed_blobs += 1
+    removed = {"releases": len(orphans), "release_files": len(files), "blobs": removed_blobs,
+               "temporary_blobs": removed_temporary}
+    if any(removed.values()):
+        with catalogue.transaction() as con:
+            Catalogue.audit(con, "system", "sweep", "store", str(wh.root.name),
+                            {**removed, "release_ids": orphans, "paths": files, "grace_seconds": grace_seconds})
+    return removed

@@ -50,9 +50,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "category-missing": (WARNING, "plausibility"),
 }
 MAX_PER_KIND = 5_000  # problems kept per (code, column); the counts stay exact
+MAX_VALUE_CHARS = 200  # a longer value is kept cut, with its full length (a 50 MB cell is not copied around)
 JUMP_RATIO = 5.0
 PROBLEM_SCHEMA = {"severity": pl.String, "code": pl.String, "row": pl.Int64, "column": pl.String,
-                  "value": pl.String, "detail": pl.String}
+                  "value": pl.String, "detail": pl.String, "length": pl.Int64}  # length: of a value kept cut
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 
 
@@ -66,7 +67,7 @@ class Report:
     dataset_id: str
     country: str
     rows: int
-    problems: pl.DataFrame  # PROBLEM_SCHEMA, at most MAX_PER_KIND per (code, column)
+    problems: pl.DataFrame  # PROBLEM_SCHEMA, at most MAX_PER_KIND per (code, column), values cut
     counts: pl.DataFrame  # severity, code, count: exact
     data: pl.DataFrame  # the rows as the platform would hold them (canonical columns, typed) + ROW
     mapping: mp.Mapping
@@ -105,7 +106,7 @@ class Report:
             t("report.col_type", lang): [t(f"problem.{message_key(p['code'])}.title", lang) for p in rows],
             t("report.col_row", lang): [p["row"] for p in rows],
             t("report.col_column", lang): [p["column"] for p in rows],
-            t("report.col_value", lang): [p["value"] for p in rows],
+            t("report.col_value", lang): [shown_value(p, lang) for p in rows],
             t("report.col_message", lang): [self.message(p, lang) for p in rows],
             t("report.col_fix", lang): [self.fix(p, lang) for p in rows],
         }, schema={t(f"report.col_{c}", lang): ty for c, ty in
@@ -137,7 +138,7 @@ class Report:
             "counts": self.counts.to_dicts(),
             "problems": [
                 {**p, "message": self.message(p, lang), "fix": self.fix(p, lang)} for p in self.problems.to_dicts()
-            ],
+            ],  # a long value is cut; `length` gives its full length
             "checked_at": self.checked_at,
         }
 
@@ -145,10 +146,19 @@ class Report:
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=2)
 
 
+def shown_value(problem: dict, lang: str) -> str | None:
+    """The value as the report shows it: a value kept cut ends with "…" and says how long it is."""
+    value, length = problem.get("value"), problem.get("length")
+    if value is None or length is None:
+        return value
+    return value + t("report.value_cut", lang, length=fmt_number(length, lang))
+
+
 def _params(problem: dict, lang: str) -> dict:
+    value = shown_value(problem, lang)
     return {"row": problem.get("row") if problem.get("row") is not None else "–",
-            "column": problem.get("column") or "", "value": problem.get("value") if problem.get("value") is not None
-            else "", "detail": _detail(problem.get("detail") or "", lang)}
+            "column": problem.get("column") or "", "value": value if value is not None else "",
+            "detail": _detail(problem.get("detail") or "", lang)}
 
 
 def _detail(detail: str, lang: str) -> str:
@@ -175,21 +185,28 @@ class _Collector:
         self.totals: dict[tuple[str, str], int] = {}
 
     def add(self, code: str, frame: pl.DataFrame | None = None, *, column: str | None = None, row: int | None = None,
-            value: str | None = None, detail: str | None = None) -> None:
+            value: str | None = None, detail: str | None = None, total: int | None = None) -> None:
+        """Count the problems in `frame` (or the one given by `row`, `value`, `detail`) and keep the first
+        MAX_PER_KIND, values cut at MAX_VALUE_CHARS. `total` is the exact count when `frame` holds only the
+        first ones."""
         severity = PROBLEMS[code][0]
         if frame is None:
             frame = pl.DataFrame({"row": [row], "value": [value], "detail": [detail]},
                                  schema={"row": pl.Int64, "value": pl.String, "detail": pl.String})
         if frame.height == 0:
             return
-        self.totals[(severity, code)] = self.totals.get((severity, code), 0) + frame.height
+        self.totals[(severity, code)] = self.totals.get((severity, code), 0) + (total or frame.height)
         frame = frame.head(MAX_PER_KIND)
+        value = (pl.col("value") if "value" in frame.columns else pl.lit(None)).cast(pl.String)
+        detail = (pl.col("detail") if "detail" in frame.columns else pl.lit(detail)).cast(pl.String)
         self.parts.append(frame.select(
             pl.lit(severity).alias("severity"), pl.lit(code).alias("code"),
             (pl.col("row") if "row" in frame.columns else pl.lit(None)).cast(pl.Int64).alias("row"),
             pl.lit(column, pl.String).alias("column"),
-            (pl.col("value") if "value" in frame.columns else pl.lit(None)).cast(pl.String).alias("value"),
-            (pl.col("detail") if "detail" in frame.columns else pl.lit(detail)).cast(pl.String).alias("detail"),
+            value.str.slice(0, MAX_VALUE_CHARS).alias("value"),
+            detail.alias("detail"),  # language-free keys and codes, never the user's text
+            pl.when(value.str.len_chars() > MAX_VALUE_CHARS).then(value.str.len_chars()).cast(pl.Int64)
+            .alias("length"),
         ))
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -220,12 +237,14 @@ class _Cells:
         # Texts that are already the standard's own values: the file's column as it is, no copy.
         return read.frame[self.source] if same else self.table["value"].gather(self.code)
 
-    def broken_rows(self) -> np.ndarray:
-        """Positions of the rows whose text breaks a rule."""
-        if not self.rules:
-            return np.empty(0, np.int64)
-        bad = self.table.select(pl.any_horizontal(f"m{i}" for i in range(len(self.rules)))).to_series().to_numpy()
-        return np.flatnonzero(np.take(bad, self.code.to_numpy())) if bad.any() else np.empty(0, np.int64)
+    def broken_rows(self, rule: int) -> tuple[pl.Series, int]:
+        """Positions of the first MAX_PER_KIND rows whose text breaks rule number `rule`, and how many do."""
+        bad = self.table[f"m{rule}"].to_numpy()
+        if not bad.any():
+            return pl.Series([], dtype=pl.UInt32), 0
+        hit = np.take(bad, self.code.to_numpy())
+        total = int(np.count_nonzero(hit))
+        return pl.Series(np.flatnonzero(hit)[:MAX_PER_KIND], dtype=pl.UInt32), total
 
     def ids(self) -> tuple[np.ndarray, int]:
         """The kept values as integers per row (see `_value_ids`)."""
@@ -274,16 +293,14 @@ def validate(read: ReadResult, mapping: mp.Mapping, wh=None, *, today: dt.date |
         columns.append(_Cells(col, source, source or col.label("es"), table, rules, code))
 
     step(0.35, "cells")
-    hit = pl.Series(np.unique(np.concatenate([c.broken_rows() for c in columns] or [np.empty(0, np.int64)])))
-    if hit.len():
-        # Values and details are only built for the rows that broke a rule.
-        rows = read.frame[ROW].gather(hit)
-        for c in columns:
-            at = c.table.gather(c.code.gather(hit))
-            for i, rule in enumerate(c.rules):
-                mask = at[f"m{i}"]
-                out.add(rule, pl.DataFrame({"row": rows.filter(mask), "value": at["raw"].filter(mask),
-                                            "detail": at[f"d{i}"].filter(mask)}), column=c.shown)
+    for c in columns:
+        for i, rule in enumerate(c.rules):
+            # Counted over every row; values and details built only for the first rows kept.
+            broken, total = c.broken_rows(i)
+            if total:
+                at = c.table.gather(c.code.gather(broken))
+                out.add(rule, pl.DataFrame({"row": read.frame[ROW].gather(broken), "value": at["raw"],
+                                            "detail": at[f"d{i}"]}), column=c.shown, total=total)
 
     step(0.5, "cells")
     typed = {c.col.name: c.values(read) for c in columns}

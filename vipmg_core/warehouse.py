@@ -508,6 +508,24 @@ class Warehouse:
         return frame.height
 
 
+def sweep_release_files(wh: Warehouse, *, older_than: float) -> list[str]:
+    """Remove what a killed write left in the warehouse folder: temporary Parquet files (`.<id>.parquet.tmp`)
+    and release files that no release record names, if last changed before `older_than` (a Unix time: a
+    write in progress is younger). Returns the paths removed, relative to the root."""
+    known = {row["path"] for row in wh.catalogue.query("SELECT path FROM releases")}
+    removed = []
+    for path in sorted(wh.files.glob("*/*")):
+        relative = path.relative_to(wh.root).as_posix()
+        leftover = path.name.endswith(".parquet.tmp") or (path.suffix == ".parquet" and relative not in known)
+        try:
+            if leftover and path.is_file() and path.stat().st_mtime < older_than:
+                path.unlink()
+                removed.append(relative)
+        except FileNotFoundError:  # removed by another sweep meanwhile
+            continue
+    return removed
+
+
 def conform(frame: pl.DataFrame, ds: Dataset, schema: dict | None = None) -> pl.DataFrame:
     """The frame with exactly the declared columns, in order, cast to the declared types."""
     schema = schema or ds.polars_schema
