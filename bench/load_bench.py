@@ -3,7 +3,7 @@
     .venv/bin/python bench/load_bench.py [--sessions 1,8,20] [--data-dir DIR] [--rounds 1] [--lang en]
 
 1. Builds the demo warehouse in a temporary VIPMG_DATA_DIR (or uses `--data-dir`) and starts, on 127.0.0.1 and
-   free ports, `streamlit run Home.py` and, as the floor, `streamlit run` of an empty page (one radio, written
+   free ports, `streamlit run app.py` and, as the floor, `streamlit run` of an empty page (one radio, written
    to a temporary folder).
 2. Warms the app as users meet it (one visit of every page, not measured; then waits until the server is idle,
    its background warm-up of the release done), then measures the floor: one session loading the empty page
@@ -407,7 +407,7 @@ def main() -> int:
             import streamlit as st
             st.radio("Show", {EMPTY_OPTIONS!r}, horizontal=True)
         """))
-        app, app_url = serve(PROJECT / "Home.py", PROJECT, data_dir, root / "app.log")
+        app, app_url = serve(PROJECT / "app.py", PROJECT, data_dir, root / "app.log")
         bare, empty_url = serve(empty, root, data_dir, root / "empty.log")
         try:
             failures = asyncio.run(measure(app_url, empty_url, sessions, args.rounds, args.lang,

@@ -36,7 +36,7 @@ def test_the_lan_address_belongs_to_this_machine():
 
 def test_the_command_binds_the_given_address_and_keeps_the_offline_settings():
     command = workshop.streamlit_command("192.168.1.20", 8600, python="python")
-    assert command[:5] == ["python", "-m", "streamlit", "run", "Home.py"]
+    assert command[:5] == ["python", "-m", "streamlit", "run", "app.py"]
     options = dict(zip(command[5::2], command[6::2]))
     assert options["--server.address"] == "192.168.1.20" and options["--server.port"] == "8600"
     assert options["--browser.serverAddress"] == "192.168.1.20"  # the address people are given

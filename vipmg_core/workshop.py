@@ -48,11 +48,12 @@ def share_url(address: str, port: int = DEFAULT_PORT) -> str:
 
 
 def streamlit_command(address: str, port: int = DEFAULT_PORT, python: str = sys.executable) -> list[str]:
-    """`streamlit run Home.py` bound to `address`. The project's `.streamlit/config.toml` stays in force (it is
+    """`streamlit run app.py` (Home.py with the sign-in route) bound to `address`. The project's
+    `.streamlit/config.toml` stays in force (it is
     read from the project directory); only the address and port are overridden, and the offline settings that
     matter most are repeated so no command-line default can undo them."""
     return [
-        python, "-m", "streamlit", "run", "Home.py",
+        python, "-m", "streamlit", "run", "app.py",
         "--server.address", address,
         "--server.port", str(port),
         "--browser.serverAddress", address,  # the address Streamlit prints and accepts connections for
