@@ -391,7 +391,8 @@ def _resolve_countries(ds: Dataset, table: Table) -> tuple[pl.DataFrame, list[Un
             stats = (frame.filter(pl.col(col.name).is_in(missing))
                      .group_by(col.name)
                      .agg(pl.len().alias("rows"),
-                          (pl.col(measure).cast(pl.Float64).sum() if measure else pl.lit(None)).alias("total")))
+                          (pl.col(measure).cast(pl.Float64).sum() if measure else pl.lit(None)).alias("total"))
+                     .sort(col.name))  # group_by's order varies from run to run; provenance must not
             for value, rows, total in stats.iter_rows():
                 unresolved.append(Unresolved(col.name, table.labels.get(value, value), rows, total,
                                              None if is_area else UNKNOWN_COUNTRY, matches[value].suggestions))
