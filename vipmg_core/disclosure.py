@@ -63,6 +63,8 @@ def gate_pairs(pairs: pl.DataFrame, rule_kind: str | None, selected: np.ndarray 
     the margins published beside it: each country's incoming and outgoing total, the grand total and the
     total of the `selected` pairs (a boolean mask; None: no selection total)."""
     rule = rule or quality.rules()
+    if selected is not None and np.asarray(selected, bool).all():
+        selected = None  # the selection total is then the grand total: one line, not two (two hid every pair)
     pairs = pairs.with_row_index("_i")
     P = pairs.height
     values = pairs["value"].cast(pl.Float64).fill_null(0).to_numpy()
