@@ -82,7 +82,8 @@ account = auth.current_account()
 visible = [spec for spec in PAGES if spec.visible_to(account)]
 navigation = st.navigation(
     [st.Page(home, title=t(HOME.title_key, lang), url_path=HOME.url_path, default=True)]
-    + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in visible]
+    + [st.Page(spec.file, title=t(spec.title_key, lang), url_path=spec.url_path) for spec in visible],
+    expanded=True,  # every page listed: past ten, Streamlit hides the rest (Review, Audit) behind "View more"
 )
 auth.sidebar_badge(account, lang)
 workshop.sidebar(lang)
