@@ -34,8 +34,10 @@ home = account.country if account and account.country in countries else countrie
 left, right = st.columns(2)
 with left:
     shell.url_state("ds", ids[0], shell.parse_choice(ids))
+    # Before the widget runs, its state may still hold the label the browser sent (after a language switch).
+    chosen = st.session_state.get("ds")
     dataset_id = st.selectbox(t("upload.dataset", lang), ids, key="ds", format_func=lambda i: dataset(i).title(lang),
-                              help=guide.dataset_help(dataset(st.session_state["ds"]), lang))
+                              help=guide.dataset_help(dataset(chosen), lang) if chosen in ids else None)
     shell.url_publish("ds", dataset_id, None)
 with right:
     shell.url_state("country", home, shell.parse_choice(countries))
