@@ -79,15 +79,15 @@ def test_the_warm_up_builds_every_cube_and_the_pages_defaults_once_per_publicati
     monkeypatch.setenv(warmup.MODE_ENV, "cubes")
     thread = warmup.start(wh)
     assert thread is not None
-    thread.join(60)
+    thread.join()
     assert warmup.start(wh) is None  # the same state: nothing to do again
     wh.publish("arrivals_departures", [_arrivals("CRI", 3)], scope="new", provenance=Provenance("t"), actor="t")
     thread = warmup.start(wh)  # a publication: warmed again, in the background
     assert thread is not None
-    thread.join(60)
+    thread.join()
     releases = tuple(r.release_id for r in wh.releases("arrivals_departures"))
     with cubes._LOCK:
-        assert (str(wh.root), "arrivals_departures", releases) in cubes._CUBES
+        assert (str(wh.root), "arrivals_departures", releases, wh.prefer) in cubes._CUBES
     monkeypatch.setenv(warmup.MODE_ENV, "0")
     wh.publish("arrivals_departures", [_arrivals("CRI", 4)], scope="new", provenance=Provenance("t"), actor="t")
     assert warmup.start(wh) is None

@@ -43,7 +43,7 @@ def test_the_command_binds_the_given_address_and_keeps_the_offline_settings():
     assert options["--browser.gatherUsageStats"] == "false" and options["--server.headless"] == "true"
     # the project's config (read from the project directory the command runs in) keeps the rest offline
     config = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text())
-    assert config["browser"]["gatherUsageStats"] is False and config["server"]["enableStaticServing"] is True
+    assert config["browser"]["gatherUsageStats"] is False and config["server"]["enableStaticServing"] is False
     assert workshop.share_url("192.168.1.20", 8600) == "http://192.168.1.20:8600/"
 
 
