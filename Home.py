@@ -1,6 +1,7 @@
 """VIPMG Data Lab: the entry point. Sets the language and the global context, then routes to a page."""
 
 import streamlit as st
+from streamlit import runtime
 
 from vipmg_core import pack
 from vipmg_core import warmup
@@ -18,7 +19,8 @@ lang = shell.language_switch()
 wh = shell.warehouse()
 shell.ensure_data(wh, lang)
 shell.ensure_demo_accounts(wh)
-warmup.start(wh)  # cubes and the default profile of this release, built in the background once
+if runtime.exists():  # a server, not a bare run (a spawned process re-runs its parent's __main__: this file
+    warmup.start(wh)  # after an AppTest), whose exit would cut DuckDB off mid-query in the warm-up thread
 
 
 # Shared by every session: the same for everyone who chose the same context, keyed by the release state.
