@@ -206,10 +206,20 @@ def page(new_page: Callable[[], Page]) -> Page:
 
 # --- helpers the tests share --------------------------------------------------------------------------------
 
+# Streamlit draws each element in a React Suspense whose placeholder (`stSkeleton`) stays until the element's code
+# has loaded; an element the finished run did not send again is kept, marked stale, until it is removed. A page
+# read before both are gone misses elements a person sees a moment later (a profile read with two of its eleven
+# figures still grey placeholders).
+_PAINTED = """() => !document.querySelector(
+    "[data-testid='stSkeleton'], [data-testid='stAppSkeleton'], [data-testid='stElementContainer'][data-stale='true']")"""
+
+
 def wait_for_app(page: Page, settle_ms: int = SETTLE_MS) -> None:
-    """Waits until the script run that the last action started has finished, then lets the page paint."""
+    """Waits until the script run that the last action started has finished and every element it sent is drawn,
+    then lets the page paint."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=APP_RUN_TIMEOUT_MS)
+    page.wait_for_function(_PAINTED, timeout=APP_RUN_TIMEOUT_MS)
     page.wait_for_timeout(settle_ms)
 
 
