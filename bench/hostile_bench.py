@@ -30,21 +30,14 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from vipmg_core.readers import column_letter  # noqa: E402  (the project is on the path only now)
+
 DATASET = "arrivals_departures"
 COUNTRY = "CRI"
 LIMIT_MB = 1024
 HEADER = ["ref_area", "time_period", "flow", "nationality", "sex", "age_group", "border_type", "obs_value"]
 NATIONALITIES = ["NIC", "COL", "VEN", "USA", "PAN", "HND", "SLV", "GTM", "MEX", "CUB", "HTI", "ECU"]
 AGES = ["Y0T4", "Y5T9", "Y10T14", "Y15T19", "Y20T24", "Y25T29", "Y30T34", "Y35T39"]
-
-
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _arrival_row(i: int) -> list[str]:
@@ -83,7 +76,7 @@ def write_xlsx(path: Path, rows, width: int, *, refs: bool = True) -> None:
                       '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
                       'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
                       'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
-        letters = [_column(i) for i in range(width)]
+        letters = [column_letter(i) for i in range(width)]
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
                         b'spreadsheetml/2006/main"><sheetData>')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,18 @@ os.environ.setdefault("VIPMG_WARMUP", "cubes")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
+
+
+_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _pytest_stays_main():
+    """An AppTest runs the page as `__main__` and leaves it there; a process the next test spawns would then run
+    Home.py again before its own work (seconds per child, and a warm-up cut at exit). Pytest is `__main__` again
+    after every test."""
+    yield
+    sys.modules["__main__"] = _MAIN
 
 
 @pytest.fixture(scope="session")

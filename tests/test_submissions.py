@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -213,20 +214,36 @@ def test_a_file_with_errors_cannot_be_submitted(store, people):
 
 # -- many at once, and crashes -----------------------------------------------------------------------------------
 
-def _submit_from_process(root: str, country: str, month: int) -> None:
+def _submit_from_process(root: str, country: str, months: list[int]) -> None:
+    """Several submissions at once from threads of one process, as a server's sessions send them."""
     store = SubmissionStore(Warehouse(Path(root)))
     account = accounts.get_user(store.catalogue, f"fp_{country.lower()}")
-    submit(store, account, country=country, period=f"2024-{month:02d}", data=f"{country}{month}".encode())
+    failed: list[BaseException] = []
+
+    def one(month: int) -> None:
+        try:
+            submit(store, account, country=country, period=f"2024-{month:02d}", data=f"{country}{month}".encode())
+        except BaseException as error:  # noqa: BLE001 - reported by the exit status below
+            failed.append(error)
+
+    workers = [threading.Thread(target=one, args=(m,)) for m in months]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failed:
+        raise failed[0]
 
 
 def test_twenty_four_concurrent_submissions_all_land(tmp_path):
+    """Six processes (the app, the CLI, imports...), each sending four submissions from threads at once."""
     root = tmp_path / "wh"
     cat = Warehouse(root).catalogue
     for country in ("GTM", "HND", "SLV"):
         add_user(cat, f"fp_{country.lower()}", role="focal_point", country=country, password=PASSWORD, actor="a")
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_submit_from_process, args=(str(root), c, m))
-             for c in ("GTM", "HND", "SLV") for m in range(1, 9)]
+    procs = [ctx.Process(target=_submit_from_process, args=(str(root), c, months))
+             for c in ("GTM", "HND", "SLV") for months in ([1, 2, 3, 4], [5, 6, 7, 8])]
     for p in procs:
         p.start()
     for p in procs:

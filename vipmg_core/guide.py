@@ -20,6 +20,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from vipmg_core import quality
+from vipmg_core import rules as data_rules
 from vipmg_core import validation as val
 from vipmg_core.codelists import Codelist, country_name
 from vipmg_core.config import PROJECT_DIR
@@ -260,7 +261,7 @@ def mistakes(ds: Dataset, lang: str) -> list[tuple[str, str]]:
     if ds.kind == "aggregate":
         keys = [c.name for c in ds.dimensions]
         out.append(("duplicate-key", t("guide.mistake.duplicate_key", lang, columns=", ".join(keys))))
-        totals = [c.name for c in ds.dimensions if c.codelist is not None and "_T" in c.codelist]
+        totals = data_rules.total_columns(ds)
         if totals:
             out.append(("total-mismatch", t("guide.mistake.total_mismatch", lang, columns=", ".join(totals))))
         out.append(("total-row", t("guide.mistake.total_row", lang)))

@@ -739,7 +739,7 @@ def _from_grid(grid: pl.DataFrame, info: FileInfo, header_row: int | None, detec
     if header_number > 1:
         detections.append(Detection("header_row", {"row": header_number}))
     if len(keep) < len(cells) and cells.index(keep[0]) > 0:
-        detections.append(Detection("first_column", {"column": _column_letter(cells.index(keep[0]))}))
+        detections.append(Detection("first_column", {"column": column_letter(cells.index(keep[0]))}))
     if notes:
         detections.append(Detection("notes", {"count": len(notes)}))
     if totals.height:
@@ -755,13 +755,14 @@ def _unique_names(headers: tuple[str, ...]) -> list[str]:
     names: list[str] = []
     seen: Counter = Counter()
     for position, header in enumerate(headers):
-        base = header or f"({_column_letter(position)})"
+        base = header or f"({column_letter(position)})"
         seen[base] += 1
         names.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
     return names
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
+    """A spreadsheet's column letter for a 0-based index (0 -> A, 26 -> AA)."""
     letters = ""
     index += 1
     while index:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import polars as pl
 
 from vipmg_core.datasets import Dataset
 
@@ -127,6 +128,33 @@ def total_unless_detail(column: str, same_cell: str) -> str:
     while a row of the same cell (`same_cell`: conditions joining `detail.` to `data.`) has detail in it."""
     return (f"({column} IS DISTINCT FROM '{TOTAL}' OR NOT EXISTS (SELECT 1 FROM data AS detail"
             f" WHERE {same_cell} AND detail.{column} IS DISTINCT FROM '{TOTAL}'))")
+
+
+def detail_rows(ds: Dataset) -> pl.Expr:
+    """Rows that are detail in every coded dimension (no `_T`): what an upload's totals per period sum, so
+    nothing is counted twice."""
+    return pl.all_horizontal([pl.col(c.name).fill_null("") != TOTAL for c in ds.dimensions if c.type == "code"]
+                             or [pl.lit(True)])
+
+
+def detail_rows_sql(ds: Dataset) -> str:
+    """`detail_rows` as an SQL condition on the dataset's columns."""
+    return " AND ".join(f"COALESCE(CAST({_q(c.name)} AS VARCHAR), '') <> '{TOTAL}'" for c in ds.dimensions
+                        if c.type == "code") or "TRUE"
+
+
+def without_covered_totals(ds: Dataset, rows: pl.DataFrame) -> pl.DataFrame:
+    """The `_T` rule at publication: a `_T` row goes where its parts are in the same file (same other codes and
+    period; the platform recomputes totals, keeping both would count them twice), and stays where it is the only
+    figure, e.g. a country that does not break a count down by sex."""
+    coded = [c.name for c in ds.dimensions if c.type == "code"]
+    for dim in coded:
+        others = [c for c in rows.columns if c != dim and (c in coded or c == ds.time_column)]
+        detail = pl.col(dim).fill_null("") != TOTAL
+        parts = rows.filter(detail).select(others).unique()
+        totals = rows.filter(pl.col(dim) == TOTAL).join(parts, on=others, how="anti", nulls_equal=True)
+        rows = pl.concat([rows.filter(detail), totals])
+    return rows
 
 
 # -- redacted values ----------------------------------------------------------------------------------------

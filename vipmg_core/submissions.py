@@ -24,6 +24,7 @@ import polars as pl
 from vipmg_core.accounts import Account
 from vipmg_core.blobs import BlobStore
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
+from vipmg_core import rules as data_rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Provenance, Warehouse, _q, sweep_release_files
@@ -76,17 +77,8 @@ class Submission:
 
 
 def standard_rows(ds: Dataset, data: pl.DataFrame) -> pl.DataFrame:
-    """The rows a validated file publishes: the declared columns only, and without `_T` rows whose parts are
-    in the file too (the platform recomputes totals; keeping both would count them twice). A `_T` row stays
-    where it is the only figure, e.g. a country that does not break a count down by sex."""
-    rows = data.select(ds.column_names)
-    coded = [c.name for c in ds.dimensions if c.type == "code"]
-    for dim in coded:
-        others = [c for c in ds.column_names if c != dim and (c in coded or c == ds.time_column)]
-        parts = rows.filter(pl.col(dim).fill_null("") != "_T").select(others).unique()
-        totals = rows.filter(pl.col(dim) == "_T").join(parts, on=others, how="anti", nulls_equal=True)
-        rows = pl.concat([rows.filter(pl.col(dim).fill_null("") != "_T"), totals])
-    return rows
+    """The rows a validated file publishes: the declared columns only, under the `_T` rule (`rules`)."""
+    return data_rules.without_covered_totals(ds, data.select(ds.column_names))
 
 
 def period_of(frame: pl.DataFrame, ds: Dataset) -> str:

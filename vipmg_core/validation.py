@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import mapping as mp
+from vipmg_core import rules as data_rules
 from vipmg_core.codelists import codelist
 from vipmg_core.datasets import Column, Dataset, dataset
 from vipmg_core.i18n import fmt_number, t
@@ -549,7 +550,7 @@ def _parts(list_id: str, present: set[str]) -> set[str]:
         kinds = {cl.codes[c].attrs.get("kind") for c in present if c in cl.codes}
         kind = "five_year" if "five_year" in kinds else "broad"
         return {c.code for c in cl if c.attrs.get("kind") in (kind, "unknown")}
-    return {c.code for c in cl if c.code != "_T"}
+    return {c.code for c in cl if c.code != data_rules.TOTAL}
 
 
 def _check_breakdowns(ds: Dataset, data: pl.DataFrame, out: _Collector) -> None:
@@ -559,14 +560,14 @@ def _check_breakdowns(ds: Dataset, data: pl.DataFrame, out: _Collector) -> None:
         return
     keys = _keys(ds)
     for col in ds.dimensions:
-        if col.codelist_id is None or "_T" not in codelist(col.codelist_id):
+        if col.name not in data_rules.total_columns(ds):
             continue
-        if not data.select((pl.col(col.name) == "_T").any()).item():
+        if not data.select((pl.col(col.name) == data_rules.TOTAL).any()).item():
             continue
         present = set(data[col.name].drop_nulls().unique().to_list())
         others = [k for k in keys if k != col.name]
         parts = _parts(col.codelist_id, present)
-        totals = data.filter(pl.col(col.name) == "_T").select(*others, pl.col(measure.name).alias("__total"), ROW)
+        totals = data.filter(pl.col(col.name) == data_rules.TOTAL).select(*others, pl.col(measure.name).alias("__total"), ROW)
         sums = (data.filter(pl.col(col.name).is_in(list(parts)))
                 .group_by(others).agg(pl.col(measure.name).sum().alias("__sum")))
         joined = totals.join(sums, on=others, how="inner", nulls_equal=True)
@@ -598,8 +599,7 @@ def _published_totals(wh, ds: Dataset, country: str) -> pl.DataFrame:
     from vipmg_core.warehouse import _q
 
     value = f"SUM({_q(ds.measure.name)})" if ds.measure else f"SUM({_q(ds.weight)})" if ds.weight else "COUNT(*)"
-    not_total = " AND ".join(f"COALESCE(CAST({_q(c.name)} AS VARCHAR), '') <> '_T'" for c in ds.dimensions
-                             if c.type == "code") or "TRUE"
+    not_total = data_rules.detail_rows_sql(ds)
     return wh.query(ds.id, f"SELECT CAST({_q(ds.time_column)} AS VARCHAR) AS period, CAST({value} AS DOUBLE) AS value"
                            f" FROM data WHERE {_q(ds.area_column)} = $country AND {not_total}"
                            f" GROUP BY 1 ORDER BY 1", {"country": country})
@@ -613,14 +613,9 @@ def _upload_value(ds: Dataset) -> pl.Expr:
     return pl.len().cast(pl.Float64)
 
 
-def _not_total_rows(ds: Dataset) -> pl.Expr:
-    return pl.all_horizontal([pl.col(c.name).fill_null("") != "_T" for c in ds.dimensions if c.type == "code"]
-                             or [pl.lit(True)])
-
-
 def upload_totals(ds: Dataset, data: pl.DataFrame) -> pl.DataFrame:
     """period -> value of the uploaded rows (no `_T` rows, so nothing is counted twice)."""
-    return (data.filter(_not_total_rows(ds) & pl.col(ds.time_column).is_not_null())
+    return (data.filter(data_rules.detail_rows(ds) & pl.col(ds.time_column).is_not_null())
             .group_by(pl.col(ds.time_column).alias("period")).agg(_upload_value(ds).alias("value")).sort("period"))
 
 
@@ -656,7 +651,7 @@ def _check_categories(wh, ds: Dataset, country: str, data: pl.DataFrame, out: _C
         now = set(data[col.name].drop_nulls().unique().to_list())
         if not now:
             continue
-        gone = sorted(set(before) - now - {"_T"})
+        gone = sorted(set(before) - now - {data_rules.TOTAL})
         if gone:
             # One warning per column, listing the categories, so a short file does not drown the report.
             out.add("category-missing", column=col.name, value=", ".join(gone[:10]) + (" …" if len(gone) > 10 else ""),
@@ -683,7 +678,7 @@ def period_comparison(report: Report, wh) -> pl.DataFrame:
 def top_categories(report: Report, column: str, limit: int = 10) -> pl.DataFrame:
     """code, value: the largest categories of one dimension in the file."""
     ds = dataset(report.dataset_id)
-    return (report.data.filter(_not_total_rows(ds) & pl.col(column).is_not_null())
+    return (report.data.filter(data_rules.detail_rows(ds) & pl.col(column).is_not_null())
             .group_by(pl.col(column).alias("code")).agg(_upload_value(ds).alias("value"))
             .sort("value", "code", descending=[True, False]).head(limit))
 
