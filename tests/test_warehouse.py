@@ -137,3 +137,21 @@ def test_releases_read_once_are_reused_across_threads_until_another_connection_p
     Warehouse(empty_wh.root).publish("migrant_stock", [STOCK], scope="B", provenance=PROV, actor="b")
     assert empty_wh.catalogue.changes() != token
     assert [r.scope for r in empty_wh.releases("migrant_stock")] == ["A", "B"]
+
+
+def test_the_state_token_moves_with_publications_only_not_with_sign_ins(empty_wh: Warehouse):
+    # Every page cache and the warm-up are keyed by it: a room signing in must not make everyone recompute.
+    from vipmg_core import accounts
+
+    empty_wh.publish("migrant_stock", [STOCK], scope="A", provenance=PROV, actor="a")
+    token = empty_wh.state_token()
+    other = Warehouse(empty_wh.root)  # another process's writes
+    accounts.add_user(other.catalogue, "fp_cri", role="focal_point", country="CRI", password="a-long-password-1",
+                      actor="admin")
+    accounts.authenticate(other.catalogue, "fp_cri", "a-long-password-1")
+    assert empty_wh.state_token() == token
+    release = other.publish("migrant_stock", [STOCK], scope="B", provenance=PROV, actor="b")
+    moved = empty_wh.state_token()
+    assert moved != token
+    other.withdraw(release.release_id, actor="b")
+    assert empty_wh.state_token() not in (token, moved)

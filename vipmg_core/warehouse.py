@@ -412,8 +412,14 @@ class Warehouse:
                 [r for r in every if r.release_id in aside - used and not r.synthetic])
 
     def state_token(self) -> str:
-        """Changes whenever anything is published or withdrawn: a cache key for what readers computed."""
-        (count, last), = self.catalogue.query("SELECT COUNT(*), MAX(entry_id) FROM audit_log")
+        """Changes whenever a release is staged, published or withdrawn: a cache key for what readers computed.
+        Only release entries count: a sign-in or a saved mapping must not empty every page's caches (and restart
+        the warm-up) while readers see the same data."""
+        return self._remembered(("state_token",), self._read_state_token)
+
+    def _read_state_token(self) -> str:
+        (count, last), = self.catalogue.query(
+            "SELECT COUNT(*), MAX(entry_id) FROM audit_log WHERE object_type = 'release'")
         return f"{count}:{last}"
 
     def year_bounds(self) -> tuple[int, int]:
