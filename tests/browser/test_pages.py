@@ -97,18 +97,22 @@ def expect_in_language(page: Page, lang: str) -> None:
     expect(page.get_by_test_id("stAlert").filter(has_text=SYNTHETIC_NOTICE[lang])).to_be_visible()
 
 
-@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("spec", ALL_PAGES, ids=lambda spec: spec.url_path)
-def test_every_page_opens_in_each_language(app_url: str, page: Page, spec: PageSpec, lang: str):
-    open_page(page, url_of(app_url, spec, lang))
-
-    title = t(spec.title_key, lang)
-    expect(current_nav_link(page)).to_have_accessible_name(title)  # the menu marks this page, titled in this language
-    if spec != HOME:  # the home page is headed by the app's name
-        expect(main(page).locator("h1").first).to_have_text(title)
-    expect(main(page).locator("h1").first).to_be_visible()
-    expect_in_language(page, lang)
-    assert_no_exception(page)
+def test_every_page_opens_in_each_language(app_url: str, page: Page, spec: PageSpec):
+    """Each page opens from its link in the first language, then the sidebar's switch turns it into the other
+    without leaving it."""
+    first, *others = LANGS
+    open_page(page, url_of(app_url, spec, first))
+    for lang in (first, *others):
+        if lang != first:
+            click_and_wait(page, sidebar(page).get_by_text(LANG_NAMES[lang], exact=True))
+        title = t(spec.title_key, lang)
+        expect(current_nav_link(page)).to_have_accessible_name(title)  # the menu marks this page, in this language
+        if spec != HOME:  # the home page is headed by the app's name
+            expect(main(page).locator("h1").first).to_have_text(title)
+        expect(main(page).locator("h1").first).to_be_visible()
+        expect_in_language(page, lang)
+        assert_no_exception(page)
 
 
 def test_switching_language_changes_the_texts_and_the_link_and_survives_navigation(app_url: str, page: Page):
