@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from vipmg_core import rules as data_rules
 from vipmg_core.accounts import Account
 from vipmg_core.blobs import BlobStore
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
-from vipmg_core import rules as data_rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Provenance, Warehouse, _q, sweep_release_files

@@ -559,15 +559,14 @@ def _check_breakdowns(ds: Dataset, data: pl.DataFrame, out: _Collector) -> None:
     if measure is None:
         return
     keys = _keys(ds)
-    for col in ds.dimensions:
-        if col.name not in data_rules.total_columns(ds):
-            continue
+    for col in map(ds.column, data_rules.total_columns(ds)):
         if not data.select((pl.col(col.name) == data_rules.TOTAL).any()).item():
             continue
         present = set(data[col.name].drop_nulls().unique().to_list())
         others = [k for k in keys if k != col.name]
         parts = _parts(col.codelist_id, present)
-        totals = data.filter(pl.col(col.name) == data_rules.TOTAL).select(*others, pl.col(measure.name).alias("__total"), ROW)
+        totals = (data.filter(pl.col(col.name) == data_rules.TOTAL)
+                  .select(*others, pl.col(measure.name).alias("__total"), ROW))
         sums = (data.filter(pl.col(col.name).is_in(list(parts)))
                 .group_by(others).agg(pl.col(measure.name).sum().alias("__sum")))
         joined = totals.join(sums, on=others, how="inner", nulls_equal=True)
