@@ -10,7 +10,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.headlines import Headline, headline_figures, immigrant_stock_by_country
 from vipmg_core.i18n import fmt_change, fmt_number, t
 from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, offline_deck
-from vipmg_ui import auth, shell, workshop
+from vipmg_ui import auth, geo_route, shell, workshop
 from vipmg_ui.navigation import HOME, PAGES
 
 st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
@@ -39,7 +39,7 @@ def _stock_map(root: str, token: str, countries: tuple[str, ...], years: tuple[i
     period, stock = immigrant_stock_by_country(wh, list(countries), years)
     if not stock:
         return period, None
-    layers = [base_layer(lang, set(project_countries())),
+    layers = [base_layer(lang, set(project_countries()), geo_route.polygons_url(lang)),
               bubble_layer(stock, lang, t("unit.persons", lang), period)]
     return period, offline_deck(layers, height=420).to_json()
 

@@ -8,7 +8,7 @@ from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import LANGS, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import auth, shell
+from vipmg_ui import auth, geo_route, shell
 
 ctx = shell.context()
 lang = ctx.lang
@@ -45,7 +45,8 @@ def show_body(body: str) -> None:
             for chart in fig.charts:
                 st.plotly_chart(chart, config={"displaylogo": False}, width="stretch")
             if fig.flow_map is not None:
-                st.pydeck_chart(fl.flow_deck(fig.flow_map, lang, height=420), height=420)
+                deck = fl.flow_deck(fig.flow_map, lang, height=420, polygons_url=geo_route.polygons_url(lang))
+                st.pydeck_chart(deck, height=420)
                 st.image(fl.legend_svg(fig.flow_map, lang))
                 st.caption(fig.map_note)
             for note in fig.notes:

@@ -10,7 +10,7 @@ from vipmg_core import maps
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
-from vipmg_ui import shell
+from vipmg_ui import geo_route, shell
 
 AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
 COLUMNS = 4
@@ -36,13 +36,33 @@ def _profile(root: str, token: str, code: str, first: int | None, last: int, poo
 def _flow_map(root: str, token: str, code: str, first: int | None, last: int, pool: int, lang: str) -> str:
     """The flow map's JSON, written once for everyone who opens the same profile in the same language."""
     computed = _profile(root, token, code, first, last, pool)
-    return fl.flow_deck(computed.flow_map, lang, height=420).to_json()
+    return fl.flow_deck(computed.flow_map, lang, height=420, polygons_url=geo_route.polygons_url(lang)).to_json()
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def _bulletin_html(root: str, token: str, code: str, first: int | None, last: int, pool: int, lang: str) -> bytes:
     computed = _profile(root, token, code, first, last, pool)
     return bl.to_html(bl.bulletin(shell.warehouse(), code, computed.period, lang, computed=computed)).encode("utf-8")
+
+
+# Figures are objects nobody changes after building (st.plotly_chart copies them): one set per profile and
+# language serves every session, since building plotly figures was most of the page's server time.
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
+def _figures(root: str, token: str, code: str, first: int | None, last: int, pool: int, lang: str) -> dict:
+    computed = _profile(root, token, code, first, last, pool)
+    name = pr.area(code).name(lang)
+    built = {f"trend_{unit}": charts.trend_chart(computed, lang, unit) for unit in ("events", "persons")}
+    if computed.pyramid is not None:
+        built["pyramid"] = charts.pyramid_chart(computed.pyramid, lang, name)
+    for side, result in (("in", computed.origins), ("out", computed.destinations)):
+        if result is not None:
+            built[side] = charts.flows_bar(result, lang, side, name, computed.flows_synthetic)
+    if computed.permits is not None:
+        built["permits"] = charts.permits_chart(computed.permits, lang, name)
+    if computed.conditions is not None:
+        for key in ("labour_status", "education", "remittances"):
+            built[key] = charts.condition_chart(computed.conditions, key, lang, name)
+    return built
 
 
 def _chart(fig, name: str) -> None:
@@ -69,6 +89,7 @@ name = area.name(lang)
 with st.spinner():
     profile = _profile(str(wh.root), wh.state_token(), code, period.first_year, period.last_year, pool)
 stem = f"{code}_{period.label().replace('–', '-') or 'latest'}"
+figures = _figures(str(wh.root), wh.state_token(), code, period.first_year, period.last_year, pool, lang)
 
 if not profile.figures:
     st.info(t("profiles.no_data", lang, area=name))
@@ -90,13 +111,13 @@ st.caption(t("profiles.png_hint", lang))
 
 st.subheader(t("profiles.trends", lang))
 for unit in ("events", "persons"):
-    figure = charts.trend_chart(profile, lang, unit)
+    figure = figures[f"trend_{unit}"]
     if figure is not None:
         _chart(figure, f"{stem}_trend_{unit}")
 
 if profile.pyramid is not None:
     st.subheader(t("profiles.population", lang))
-    _chart(charts.pyramid_chart(profile.pyramid, lang, name), f"{stem}_pyramid")
+    _chart(figures["pyramid"], f"{stem}_pyramid")
     st.caption(" ".join(pr.pyramid_notes(profile.pyramid, lang)))
 
 if profile.origins is not None or profile.destinations is not None:
@@ -105,7 +126,7 @@ if profile.origins is not None or profile.destinations is not None:
     for side, result, place in (("in", profile.origins, sides[0]), ("out", profile.destinations, sides[1])):
         if result is not None:
             with place:
-                _chart(charts.flows_bar(result, lang, side, name, profile.flows_synthetic), f"{stem}_{side}")
+                _chart(figures[side], f"{stem}_{side}")
 if profile.flow_map is not None:
     st.subheader(t("profiles.flow_map", lang))
     st.pydeck_chart(maps.PreparedDeck(_flow_map(str(wh.root), wh.state_token(), code, period.first_year,
@@ -115,7 +136,7 @@ if profile.flow_map is not None:
 
 if profile.permits is not None:
     st.subheader(t("profiles.permits", lang))
-    _chart(charts.permits_chart(profile.permits, lang, name), f"{stem}_permits")
+    _chart(figures["permits"], f"{stem}_permits")
 
 if profile.conditions is not None:
     cond = profile.conditions
@@ -123,7 +144,7 @@ if profile.conditions is not None:
     st.caption(t("profiles.conditions_caption", lang, period=cond.period,
                  source=pr.source_text([cond.dataset_id], cond.synthetic, lang)))
     for key in ("labour_status", "education", "remittances"):
-        figure = charts.condition_chart(cond, key, lang, name)
+        figure = figures[key]
         if figure is not None:
             _chart(figure, f"{stem}_{key}")
     st.caption(" ".join(pr.conditions_notes(cond, lang)))

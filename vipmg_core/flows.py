@@ -526,9 +526,11 @@ def country_label(iso3: str, incoming: float | None, outgoing: float | None, uni
              outgoing=shown(outgoing), net=net_text, unit=t(f"unit.{unit}", lang))
 
 
-def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
+def flow_deck(result: FlowResult, lang: str, height: int = 540, polygons_url: str | None = None) -> pdk.Deck:
     """The offline flow map: country polygons (clickable), an arc per drawable flow shown, and a circle per
-    country involved sized by its in + out. Every pickable layer has a `label`, so one tooltip serves them all."""
+    country involved sized by its in + out. Every pickable layer has a `label`, so one tooltip serves them all.
+    With `polygons_url` (a map to read, not to click: profiles, articles) the polygons are fetched from there
+    and are not clickable; the circles still carry each country's label."""
     unit = result.unit
     totals = {row["country"]: (row["incoming"], row["outgoing"]) for row in result.totals.iter_rows(named=True)}
     labels = {iso3: country_label(iso3, i, o, unit, lang) for iso3, (i, o) in totals.items()}
@@ -539,7 +541,8 @@ def flow_deck(result: FlowResult, lang: str, height: int = 540) -> pdk.Deck:
             for row in result.flows.iter_rows(named=True) if row["value"] is not None]  # hidden: no arc
     points = [p for p in (country_point(c) for c in involved) if p is not None]
     layers = [  # circles over the arcs' ends, so a click on a country's circle picks the country
-        maps.selectable_countries_layer(lang, set(result.query.countries), labels),
+        (maps.selectable_countries_layer(lang, set(result.query.countries), labels) if polygons_url is None
+         else maps.base_layer(lang, set(result.query.countries), polygons_url)),
         maps.arc_layer(arcs),
         # A hidden total draws no circle part (its size would tell it).
         maps.totals_layer({c: (i or 0, o or 0) for c, (i, o) in totals.items() if c in involved}, labels),

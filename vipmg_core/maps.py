@@ -39,10 +39,24 @@ _POLYGON_STYLE = {"stroked": True, "filled": True, "get_fill_color": "properties
                   "line_width_min_pixels": 0.5}
 
 
-def base_layer(lang: str, highlight: set[str] | None = None) -> pdk.Layer:
-    """Country polygons; the highlighted ones (the project countries, usually) drawn in colour."""
-    return pdk.Layer("GeoJsonLayer", _country_polygons(lang, highlight or set(), HIGHLIGHT, None), id="countries",
-                     **_POLYGON_STYLE, pickable=False)
+def base_layer(lang: str, highlight: set[str] | None = None, polygons_url: str | None = None) -> pdk.Layer:
+    """Country polygons; the highlighted ones (the project countries, usually) drawn in colour. With
+    `polygons_url` (the polygons as a file of this server, with `iso3` properties) the browser fetches them
+    once and the fill is chosen there by code; otherwise the deck carries them."""
+    if polygons_url is None:
+        return pdk.Layer("GeoJsonLayer", _country_polygons(lang, highlight or set(), HIGHLIGHT, None),
+                         id="countries", **_POLYGON_STYLE, pickable=False)
+    return pdk.Layer("GeoJsonLayer", polygons_url, id="countries", **{**_POLYGON_STYLE, "get_fill_color":
+                     _fill_by_code(highlight or set(), HIGHLIGHT)}, pickable=False)
+
+
+def _fill_by_code(coloured: set[str], colour: list[int]) -> str | list[int]:
+    """A deck.gl accessor expression: `colour` for the countries in `coloured`, the land colour elsewhere."""
+    codes = sorted(c for c in coloured if c.isalnum())  # ISO codes only: nothing else enters the expression
+    if not codes:
+        return LAND
+    test = " || ".join(f"properties.iso3 === '{c}'" for c in codes)
+    return f"({test}) ? {list(colour)} : {LAND}"
 
 
 def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:

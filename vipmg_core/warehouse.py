@@ -423,7 +423,11 @@ class Warehouse:
         return f"{count}:{last}"
 
     def year_bounds(self) -> tuple[int, int]:
-        """The first and last year with published data in any dataset (this year when there is none)."""
+        """The first and last year with published data in any dataset (this year when there is none); remembered
+        until the catalogue changes (every page's sidebar reads it)."""
+        return self._remembered(("year_bounds", self.prefer), self._read_year_bounds)
+
+    def _read_year_bounds(self) -> tuple[int, int]:
         years: list[int] = []
         for dataset_id in sorted({r.dataset_id for r in self.releases()}):
             ds = dataset(dataset_id)
@@ -485,7 +489,11 @@ class Warehouse:
         return self.query(dataset_id, "SELECT * FROM data")
 
     def coverage(self, dataset_id: str) -> pl.DataFrame:
-        """Rows (and for aggregates, the summed value) per reporting area and year."""
+        """Rows (and for aggregates, the summed value) per reporting area and year (remembered until the catalogue
+        changes: the Catalogue page reads it for every dataset on every visit)."""
+        return self._remembered(("coverage", dataset_id, self.prefer), lambda: self._read_coverage(dataset_id))
+
+    def _read_coverage(self, dataset_id: str) -> pl.DataFrame:
         ds = dataset(dataset_id)
         area, time = _q(ds.area_column), _q(ds.time_column)
         value = (

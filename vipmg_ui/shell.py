@@ -150,12 +150,6 @@ def _demo_accounts(root: str) -> bool:
     return True
 
 
-@st.cache_data(ttl=30, max_entries=64)
-def _year_bounds(root: str, token: str) -> tuple[int, int]:
-    del token  # part of the cache key only: a new publication refreshes the bounds
-    return Warehouse(root).year_bounds()
-
-
 def context_sidebar(wh: Warehouse, current_lang: str) -> Context:
     """Sources, countries and years, chosen once in the sidebar and kept in the URL."""
     sidebar = st.sidebar
@@ -172,7 +166,7 @@ def context_sidebar(wh: Warehouse, current_lang: str) -> Context:
                                     format_func=lambda c: country_name(c, current_lang))
     url_publish(COUNTRIES_KEY, countries, countries_all, dump_codes)
 
-    low, high = _year_bounds(str(wh.root), wh.state_token())
+    low, high = wh.year_bounds()  # remembered by the warehouse until a publication
     years = (low, high)
     if low < high:
         url_state(YEARS_KEY, (low, high), _parse_years(low, high))

@@ -42,6 +42,8 @@ def download_from_profile(page: Page, url: str, button_label: str, tmp_path: Pat
 
 
 def test_a_profile_shows_its_figures_charts_and_map_offline(app_url: str, page: Page, demo_wh):
+    polygons = []  # the maps' land comes from the app's own route, fetched once, not inside every page
+    page.on("response", lambda r: polygons.append((r.url, r.status)) if "/vipmg/geo/" in r.url else None)
     open_url(page, f"{app_url}/?lang=en")  # warm the server's routing, as other browser tests do
     open_url(page, f"{app_url}/profile?lang=en&pc=CRI")
     expect(main(page).locator("h1").first).to_have_text("Country profile")
@@ -56,6 +58,8 @@ def test_a_profile_shows_its_figures_charts_and_map_offline(app_url: str, page: 
     expect(canvas).to_be_visible()
     expect(main(page).get_by_text("Counts events, not persons").first).to_be_attached()
     assert_no_exception(page)
+    assert polygons and all(urlsplit(url).path == "/vipmg/geo/countries_en.geojson" and status in (200, 304)
+                            for url, status in polygons), polygons
 
 
 def test_the_comparison_draws_bars_and_an_offline_choropleth(app_url: str, page: Page):
