@@ -33,6 +33,17 @@ def _compare(root: str, token: str, indicator: str, countries: tuple[str, ...], 
     return cp.kept_comparison(shell.warehouse(), indicator, countries, pr.Period(first, last))
 
 
+# Plotly figures are objects nobody changes after building (st.plotly_chart copies them): built once per
+# comparison and language for every session (the map's polygons made it most of the page's server time).
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
+def _charts(root: str, token: str, indicator: str, countries: tuple[str, ...], first: int | None, last: int,
+            lang: str) -> tuple:
+    computed = _compare(root, token, indicator, countries, first, last)
+    title, subtitle, axis = computed.title(lang), computed.subtitle(lang), computed.axis(lang)
+    return (charts.compare_bars(computed.rows, title, subtitle, axis, lang, computed.percent),
+            charts.compare_map(computed.rows, title, subtitle, axis, lang, computed.percent))
+
+
 st.title(t("page.compare", lang))
 st.markdown(t("compare.intro", lang))
 
@@ -64,17 +75,16 @@ if result.rows.is_empty():
     st.info(t("compare.no_data", lang))
     st.stop()
 
-title, subtitle, axis = result.title(lang), result.subtitle(lang), result.axis(lang)
 name = f"compare_{indicator}_{result.periods_label().replace(' … ', '_')}"
+bars, choropleth = _charts(str(wh.root), wh.state_token(), indicator, tuple(countries), period.first_year,
+                           period.last_year, lang)
 left, right = st.columns(2)
 with left:
     st.subheader(t("compare.bars", lang))
-    st.plotly_chart(charts.compare_bars(result.rows, title, subtitle, axis, lang, result.percent), width="stretch",
-                    config=charts.plotly_config(f"{name}_bars"))
+    st.plotly_chart(bars, width="stretch", config=charts.plotly_config(f"{name}_bars"))
 with right:
     st.subheader(t("compare.map", lang))
-    st.plotly_chart(charts.compare_map(result.rows, title, subtitle, axis, lang, result.percent), width="stretch",
-                    config=charts.plotly_config(f"{name}_map"))
+    st.plotly_chart(choropleth, width="stretch", config=charts.plotly_config(f"{name}_map"))
 st.caption(t("profiles.png_hint", lang))
 
 st.subheader(t("compare.table", lang))

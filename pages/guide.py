@@ -14,8 +14,8 @@ lang = shell.context().lang
 st.title(t("page.guide", lang))
 st.caption(t("guide.title", lang))
 st.markdown(t("guide.intro", lang))
-st.download_button(t("guide.download_html", lang), data=guide.to_html(lang), file_name=guide.file_name(lang),
-                   mime="text/html", help=t("guide.download_help", lang), on_click="ignore")
+st.download_button(t("guide.download_html", lang), data=lambda: guide.to_html(lang), file_name=guide.file_name(lang),
+                   mime="text/html", help=t("guide.download_help", lang), on_click="ignore")  # made on click
 
 rule = st.query_params.get("rule")
 if rule in guide.rule_codes():
