@@ -51,9 +51,13 @@ st.subheader(t("catalogue.variables", lang))
 st.dataframe(view.variables_table(ds, lang), hide_index=True, width="stretch")
 
 st.subheader(t("catalogue.codelists", lang))
-for column_name, codes in view.codelist_tables(ds, lang):
-    with st.expander(t("catalogue.codes_count", lang, name=column_name, count=len(codes))):
-        st.dataframe(codes, hide_index=True, width="stretch")
+# One codelist at a time: a grid per codelist (nine for the census) made every visit slow to draw.
+tables = view.codelist_tables(ds, lang)
+if tables:
+    shown = st.selectbox(t("catalogue.codelist_choose", lang), range(len(tables)), key=f"codes_{ds.id}",
+                         format_func=lambda i: t("catalogue.codes_count", lang, name=tables[i][0],
+                                                 count=len(tables[i][1])))
+    st.dataframe(tables[shown][1], hide_index=True, width="stretch")
 
 st.subheader(t("catalogue.template", lang))
 st.caption(t("catalogue.template_help", lang))

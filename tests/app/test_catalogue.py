@@ -40,7 +40,11 @@ def test_variables_and_codelists_follow_the_declaration(demo_dir):
     at.selectbox(key="ds").set_value("arrivals_departures").run()
     variables = at.dataframe[3].value
     assert list(variables.iloc[:, 0]) == dataset("arrivals_departures").column_names
-    assert any("Movimiento" in e.label for e in at.expander)
+    codes = at.selectbox(key="codes_arrivals_departures")
+    assert any("Movimiento" in label for label in codes.options)  # every codelist offered, one grid at a time
+    movement = next(i for i, label in enumerate(codes.options) if "Movimiento" in label)
+    codes.set_value(movement).run()
+    assert set(at.dataframe[4].value.iloc[:, 0]) == {c.code for c in dataset("arrivals_departures").column("flow").codelist}
 
 
 def test_template_download_is_offered_for_the_chosen_dataset(demo_dir):
