@@ -18,6 +18,7 @@ only (the test suite, whose many small warehouses would each start the whole war
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -74,6 +75,14 @@ def warm(wh: Warehouse, *, what: str | None = None) -> list[str]:
     return warmed
 
 
+def _warm_and_freeze(wh: Warehouse) -> None:
+    warm(wh)
+    # What exists now (modules, cubes, kept profiles) lives as long as the server: frozen, Python's collector
+    # no longer walks it, so a full collection no longer holds every session for a tenth of a second.
+    gc.collect()
+    gc.freeze()
+
+
 def start(wh: Warehouse) -> threading.Thread | None:
     """Warm `wh` in a background thread, once per state of its data; None when this state is warm or being
     warmed already."""
@@ -85,7 +94,7 @@ def start(wh: Warehouse) -> threading.Thread | None:
         previous = _started.get(root)
         if previous is not None and previous[0] == token:
             return None
-        thread = threading.Thread(target=warm, args=(wh,), name=THREAD_NAME, daemon=True)
+        thread = threading.Thread(target=_warm_and_freeze, args=(wh,), name=THREAD_NAME, daemon=True)
         _started[root] = (token, thread)
     thread.start()
     return thread
