@@ -400,3 +400,36 @@ def test_a_sex_total_of_one_nationality_counts_beside_sex_detail_of_another(empt
     assert published["obs_value"].sum() == 30 + 40 + 50 + 5  # NIC's _T goes (its part is there), VEN's stays
     empty_wh.publish("residence_permits", [frame], scope="t", provenance=Provenance("t"), actor="t")
     assert pr.profile(empty_wh, "CRI").figure("permits").value == published["obs_value"].sum()
+
+
+def test_permits_by_type_hide_exactly_what_the_cross_tab_of_the_same_cells_suppresses(demo_wh):
+    from vipmg_core.crosstab import crosstab
+    compared = 0
+    for code in [*pr.area_codes(demo_wh)]:
+        where = pr.area(code)
+        permits = pr.breakdown(demo_wh, "residence_permits", "permit_type", list(where.countries))
+        if permits is None:
+            continue
+        year = int(permits.period)
+        result = crosstab("residence_permits", ["permit_type"], countries=list(where.countries), years=(year, year),
+                          warehouse=demo_wh)
+        cells = result.cells.filter(pl.col("permit_type") != "_T")
+        expected = {r["permit_type"]: r["value"] for r in cells.iter_rows(named=True)}
+        assert dict(permits.frame.iter_rows()) == expected, code
+        compared += 1
+    assert compared > 5
+
+
+def test_a_small_permit_type_is_hidden_with_the_cross_tabs_complement(empty_wh):
+    from vipmg_core.crosstab import crosstab
+    # Equal parts: several complements would do, and two surfaces choosing apart would show, between them,
+    # every complement (and with the total, the small part).
+    frame = pl.DataFrame({"ref_area": "BLZ", "time_period": "2024", "nationality": "GTM", "sex": "F",
+                          "permit_type": ["TEMP", "PERM", "WORK", "STUDY", "FAMILY", "HUMANITARIAN"],
+                          "obs_value": [1, 20, 20, 20, 20, 20]})
+    empty_wh.publish("residence_permits", [frame], scope="t", provenance=Provenance("t"), actor="t")
+    permits = pr.profile(empty_wh, "BLZ").permits
+    result = crosstab("residence_permits", ["permit_type"], countries=["BLZ"], years=(2024, 2024), warehouse=empty_wh)
+    shown = {r["permit_type"]: r["value"] for r in result.cells.iter_rows(named=True) if r["permit_type"] != "_T"}
+    assert dict(permits.frame.iter_rows()) == shown and shown["TEMP"] is None
+    assert sum(v is None for v in shown.values()) == 2  # the small one and one complement, the same on both

@@ -797,9 +797,11 @@ class Breakdown:
 
 def breakdown(wh: Warehouse, dataset_id: str, column: str, areas: Sequence[str], period: Period = Period()
               ) -> Breakdown | None:
-    """Totals by `column` in the latest year (up to the period's end) with data for `areas`."""
+    """Totals by `column` in the latest year (up to the period's end) with data for `areas`: the detail cells of
+    the cross-tab of the same cells (rows = `column`, the areas, that year), so the breakdown hides exactly what
+    the cross-tab suppresses (its protection and complements), never a different choice of its own."""
     ds = _known(dataset_id)
-    if ds is None or column not in ds.column_names or ds.measure is None:
+    if ds is None or ds.measure is None or column not in {d.name for d in ds.dimensions}:
         return None
     year = f"TRY_CAST(SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER)"
     where = f"{_q(ds.area_column)} IN (SELECT UNNEST($areas)) AND {year} <= $bound"
@@ -807,16 +809,12 @@ def breakdown(wh: Warehouse, dataset_id: str, column: str, areas: Sequence[str],
     latest = wh.query(ds.id, f"SELECT MAX({year}) AS y FROM data WHERE {where}", params)["y"][0]
     if latest is None:
         return None
-    frame = wh.query(ds.id, f"SELECT {_q(column)} AS code, CAST(SUM({_q(ds.measure.name)}) AS DOUBLE) AS value,"
-                            f" LIST(DISTINCT release_id) AS releases FROM data WHERE {where} AND {year} = $latest"
-                            f" AND {_q(column)} IS DISTINCT FROM '{TOTAL}' GROUP BY ALL",
-                     {**params, "latest": latest}, with_release=True)
+    span = (int(latest), int(latest))
+    cells = _crosstab(wh, ds, [column], areas, span, {})
+    frame = cells.rename({column: "code"}).filter(~pl.col("code").is_in([data_rules.UNSPLIT, data_rules.MISSING]))
     order = xt.code_order(ds, column)
     frame = frame.sort(pl.col("code").replace_strict(order, default=len(order), return_dtype=pl.Int64))
-    hidden = disclosure.gate_parts(ds, frame["value"].to_numpy())  # the rules of every surface
-    frame = frame.with_columns(pl.when(pl.Series(hidden)).then(None).otherwise(pl.col("value")).alias("value"))
-    sources = _sources(wh, ds.id, {rid for ids in frame["releases"] for rid in ids})
-    return Breakdown(ds.id, column, str(latest), frame.select("code", "value"), sources)
+    return Breakdown(ds.id, column, str(latest), frame.select("code", "value"), _releases_in(wh, ds, areas, span))
 
 
 def _stock_period(wh: Warehouse, period: Period) -> str | None:
