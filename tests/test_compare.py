@@ -10,6 +10,7 @@ from vipmg_core import compare as cp
 from vipmg_core import profiles as pr
 from vipmg_core.accounts import add_user
 from vipmg_core.exports import csv_bytes
+from vipmg_core.i18n import t
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Provenance, Warehouse
 
@@ -102,3 +103,23 @@ def test_bad_requests_say_what_to_do(demo_wh):
     with pytest.raises(pr.ProfileError) as caught:
         cp.compare(demo_wh, "arrivals", [])
     assert caught.value.message("es") == "Elija al menos un país."
+
+
+def test_a_comparison_marks_lower_bounds_and_values_only_their_publisher_knows(empty_wh):
+    rows = [("CRI", "VEN", "REF", 100), ("CRI", "NIC", "REF", None), ("PAN", "VEN", "REF", None),
+            ("NIC", "VEN", "REF", 12)]
+    frame = pl.DataFrame({"asylum": [r[0] for r in rows], "origin": [r[1] for r in rows], "time_period": "2023",
+                          "population_type": [r[2] for r in rows],
+                          "redacted": ["Y" if r[3] is None else "N" for r in rows],
+                          "obs_value": pl.Series([r[3] for r in rows], dtype=pl.Int64)})
+    empty_wh.publish("refugees", [frame], scope="t", provenance=Provenance("UNHCR"), actor="t")
+    c = cp.compare(empty_wh, "refugees", ["CRI", "PAN", "NIC"])
+    got = {r["country"]: (r["value"], r["mark"]) for r in c.rows.iter_rows(named=True)}
+    assert got == {"CRI": (100, "lower_bound"), "PAN": (None, "redacted"), "NIC": (12, None)}
+    assert {k.key for k in c.caveats} >= {"lower_bound", "redacted"}
+    for lang in ("es", "en"):
+        table = cp.table(c, lang).set_index(t("compare.col_code", lang))
+        marks = table[t("compare.col_mark", lang)]
+        assert marks["CRI"].startswith("≥") and marks["PAN"].startswith("r") and marks["NIC"] == ""
+        assert pd.isna(table.iloc[:, 1]["PAN"])  # empty, never 0
+        assert all(k.message(lang) for k in c.caveats)

@@ -302,3 +302,134 @@ def test_an_empty_warehouse_gives_an_empty_profile_not_an_error(empty_wh):
     prof = pr.profile(empty_wh, "HND")
     assert prof.figures == () and prof.pyramid is None and prof.origins is None and prof.trends.is_empty()
 
+
+
+# --- one gate for figures and trend points; publishers' hidden values; the `_T` partition --------------------
+
+def _point(prof: pr.Profile, key: str, year: int) -> dict:
+    rows = prof.trends.filter((pl.col("key") == key) & (pl.col("year") == year))
+    assert rows.height == 1, (key, year, prof.trends)
+    return rows.row(0, named=True)
+
+
+def _figure_and_point_agree(prof: pr.Profile) -> None:
+    """Every headline figure of one whole year and the trend point of that year show the same thing."""
+    for fig in prof.figures:
+        if fig.percent or not fig.period.isdigit():
+            continue
+        points = prof.trends.filter((pl.col("key") == fig.key) & (pl.col("year") == int(fig.period)))
+        if points.height:
+            point = points.row(0, named=True)
+            assert (point["value"], point["mark"]) == (fig.value, fig.mark), (fig, point)
+
+
+def test_a_small_year_is_a_gap_in_the_trend_that_says_why_in_both_languages(empty_wh):
+    rows = [("LCA", f"{y}-{m:02d}", "ADULT", 40) for y in (2022, 2023, 2024) for m in range(1, 13)]
+    rows += [("LCA", "2022-04", "UNACCOMPANIED", 9), ("LCA", "2023-05", "UNACCOMPANIED", 2),
+             ("LCA", "2024-02", "UNACCOMPANIED", 7)]
+    empty_wh.publish("returns", [_returns(rows)], scope="t", provenance=Provenance("t"), actor="t")
+    prof = pr.profile(empty_wh, "LCA")
+    point = _point(prof, "returns_unaccompanied", 2023)
+    assert point["value"] is None and point["hidden"] == pr.HIDDEN_SMALL  # a gap, never drawn or downloaded
+    assert _point(prof, "returns_unaccompanied", 2024)["value"] == 7 and prof.sparkline("returns_unaccompanied") is None
+    minimum = rules().admin_min_count
+    es, en = pr.trend_notes(prof.trends, "es"), pr.trend_notes(prof.trends, "en")
+    assert len(es) == len(en) == 1 and str(minimum) in es[0] and str(minimum) in en[0] and es[0] != en[0]
+    from vipmg_core import charts
+    subtitle = charts.trend_chart(prof, "en", "events").layout.title.subtitle.text.replace("<br>", " ")
+    assert "are hidden (confidentiality rule)" in subtitle  # the chart and its PNG say why
+    # The headline of 2023 and its trend point pass through the same gate: both hidden.
+    then = pr.profile(empty_wh, "LCA", pr.parse_period("2023"))
+    minors = then.figure("returns_unaccompanied")
+    assert minors.value is None and minors.flag == SUPPRESSED
+    assert _point(then, "returns_unaccompanied", 2023)["value"] is None
+    _figure_and_point_agree(then)
+
+
+def test_headline_figures_and_trend_points_of_the_same_year_agree(cri, demo_wh):
+    _figure_and_point_agree(cri)
+    _figure_and_point_agree(pr.profile(demo_wh, "LCA", pr.parse_period("2023")))
+
+
+def _refugees(rows: list[tuple[str, str, str, str, int | None]]) -> pl.DataFrame:
+    """asylum, origin, year, population type, persons (None: hidden by UNHCR, `*`)."""
+    return pl.DataFrame({"asylum": [r[0] for r in rows], "origin": [r[1] for r in rows],
+                         "time_period": [r[2] for r in rows], "population_type": [r[3] for r in rows],
+                         "redacted": ["Y" if r[4] is None else "N" for r in rows],
+                         "obs_value": pl.Series([r[4] for r in rows], dtype=pl.Int64)})
+
+
+@pytest.fixture
+def unhcr_like(empty_wh: Warehouse) -> Warehouse:
+    rows = [("CRI", "VEN", "2022", "REF", 80), ("CRI", "NIC", "2022", "REF", 20),
+            ("CRI", "VEN", "2023", "REF", 100), ("CRI", "NIC", "2023", "REF", None), ("CRI", "COL", "2023", "ASY", 50),
+            ("PAN", "VEN", "2022", "REF", 30), ("PAN", "VEN", "2023", "REF", None), ("PAN", "COL", "2023", "ASY", None)]
+    empty_wh.publish("refugees", [_refugees(rows)], scope="t", provenance=Provenance("UNHCR"), actor="t")
+    return empty_wh
+
+
+def test_a_figure_with_parts_unhcr_hid_is_at_least_its_known_parts_and_one_made_only_of_them_is_never_zero(
+        unhcr_like):
+    cri = pr.profile(unhcr_like, "CRI")
+    fig = cri.figure("refugees")
+    assert (fig.value, fig.mark, fig.period) == (150, "lower_bound", "2023")
+    assert fig.change is None  # a change from a lower bound would be presented as exact
+    assert pr.figure_value(fig, "en") == "≥ 150" and pr.figure_value(fig, "es") == "≥ 150"
+    assert "At least" in pr.figure_caption(fig, "en") and "Al menos" in pr.figure_caption(fig, "es")
+    assert _point(cri, "refugees", 2023)["mark"] == "lower_bound" and _point(cri, "refugees", 2022)["mark"] is None
+    pan = pr.profile(unhcr_like, "PAN")
+    fig = pan.figure("refugees")
+    assert (fig.value, fig.mark, fig.period) == (None, "redacted", "2023")  # not 0, not 2022's figure
+    assert pr.figure_value(fig, "en") == "r"
+    point = _point(pan, "refugees", 2023)
+    assert point["value"] is None and point["mark"] == "redacted"
+    assert len(pr.trend_notes(pan.trends, "es")) == len(pr.trend_notes(pan.trends, "en")) == 1
+    _figure_and_point_agree(cri)
+    _figure_and_point_agree(pan)
+    # The region adds both up: at least 150, never 150 as if exact.
+    region = pr.profile(unhcr_like, "MESOAMERICA").figure("refugees")
+    assert (region.value, region.mark) == (150, "lower_bound")
+
+
+def test_a_sex_total_of_one_nationality_counts_beside_sex_detail_of_another(empty_wh):
+    from vipmg_core import rules as data_rules
+    from vipmg_core.datasets import dataset
+    frame = pl.DataFrame({"ref_area": "CRI", "time_period": "2024", "nationality": ["HTI", "HTI", "VEN", "NIC", "NIC"],
+                          "sex": ["F", "M", "_T", "F", "_T"], "permit_type": "WORK", "obs_value": [30, 40, 50, 5, 5]})
+    published = data_rules.without_covered_totals(dataset("residence_permits"), frame)
+    assert published["obs_value"].sum() == 30 + 40 + 50 + 5  # NIC's _T goes (its part is there), VEN's stays
+    empty_wh.publish("residence_permits", [frame], scope="t", provenance=Provenance("t"), actor="t")
+    assert pr.profile(empty_wh, "CRI").figure("permits").value == published["obs_value"].sum()
+
+
+def test_permits_by_type_hide_exactly_what_the_cross_tab_of_the_same_cells_suppresses(demo_wh):
+    from vipmg_core.crosstab import crosstab
+    compared = 0
+    for code in [*pr.area_codes(demo_wh)]:
+        where = pr.area(code)
+        permits = pr.breakdown(demo_wh, "residence_permits", "permit_type", list(where.countries))
+        if permits is None:
+            continue
+        year = int(permits.period)
+        result = crosstab("residence_permits", ["permit_type"], countries=list(where.countries), years=(year, year),
+                          warehouse=demo_wh)
+        cells = result.cells.filter(pl.col("permit_type") != "_T")
+        expected = {r["permit_type"]: r["value"] for r in cells.iter_rows(named=True)}
+        assert dict(permits.frame.iter_rows()) == expected, code
+        compared += 1
+    assert compared > 5
+
+
+def test_a_small_permit_type_is_hidden_with_the_cross_tabs_complement(empty_wh):
+    from vipmg_core.crosstab import crosstab
+    # Equal parts: several complements would do, and two surfaces choosing apart would show, between them,
+    # every complement (and with the total, the small part).
+    frame = pl.DataFrame({"ref_area": "BLZ", "time_period": "2024", "nationality": "GTM", "sex": "F",
+                          "permit_type": ["TEMP", "PERM", "WORK", "STUDY", "FAMILY", "HUMANITARIAN"],
+                          "obs_value": [1, 20, 20, 20, 20, 20]})
+    empty_wh.publish("residence_permits", [frame], scope="t", provenance=Provenance("t"), actor="t")
+    permits = pr.profile(empty_wh, "BLZ").permits
+    result = crosstab("residence_permits", ["permit_type"], countries=["BLZ"], years=(2024, 2024), warehouse=empty_wh)
+    shown = {r["permit_type"]: r["value"] for r in result.cells.iter_rows(named=True) if r["permit_type"] != "_T"}
+    assert dict(permits.frame.iter_rows()) == shown and shown["TEMP"] is None
+    assert sum(v is None for v in shown.values()) == 2  # the small one and one complement, the same on both

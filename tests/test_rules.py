@@ -194,3 +194,27 @@ def test_an_unknown_source_is_refused_with_the_sources_there_are(empty_wh):
         crosstab("irregular_transit", ["ref_area"], source="nope", warehouse=empty_wh)
     assert info.value.message("en") == "irregular_transit has no source 'nope'. Published sources: pan."
     assert "no tiene la fuente «nope»" in info.value.message("es")
+
+
+# -- the `_T` total: one partition at publication and at reading -------------------------------------------------
+
+def test_a_total_row_is_dropped_at_reading_exactly_where_publication_drops_it():
+    import duckdb
+
+    ds = dataset("arrivals_departures")
+    rows = [("HTI", "F", "Y20T24", 30), ("HTI", "M", "Y20T24", 40),  # detail by sex
+            ("VEN", "_T", "Y20T24", 50),  # another nationality's sex total: the only figure, it stays
+            ("NIC", "F", "Y20T24", 5), ("NIC", "_T", "Y20T24", 5),  # a total beside its part: it goes
+            ("COL", "_T", "Y20T24", 7), ("COL", "_T", "_T", 9),  # the age total of an age group: it goes
+            ("CUB", "F", "Y20T24", 3), ("CUB", "_T", "Y20T24", 3), ("CUB", "_T", "_T", 3)]  # both totals go
+    frame = pl.DataFrame({"ref_area": "CRI", "time_period": "2024-01", "flow": "ARR",
+                          "nationality": [r[0] for r in rows], "sex": [r[1] for r in rows],
+                          "age_group": [r[2] for r in rows], "border_type": "AIR", "obs_value": [r[3] for r in rows]})
+    published = rules.without_covered_totals(ds, frame)
+    detail, keep = rules.total_stands_in(ds, rules.total_columns(ds, exclude=[ds.area_column]))
+    data = frame  # noqa: F841 (read by duckdb below)
+    read = duckdb.sql(f"SELECT * EXCLUDE ({', '.join(f'_d{i}' for i in range(len(detail)))}) FROM"
+                      f" (SELECT *, {', '.join(detail)} FROM data) WHERE {' AND '.join(keep)}").pl()
+    key = ["nationality", "sex", "age_group"]
+    assert read.sort(key).select(*key, "obs_value").rows() == published.sort(key).select(*key, "obs_value").rows()
+    assert published["obs_value"].sum() == 30 + 40 + 50 + 5 + 7 + 3

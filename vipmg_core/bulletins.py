@@ -32,7 +32,7 @@ from vipmg_core.codelists import UNKNOWN_COUNTRY, country_name
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, fmt_percent, t
 from vipmg_core.profiles import (SHARE_KEY, Figure, Period, Profile, change_text, figure_caption, figure_label,
-                                 figure_spec,
+                                 figure_spec, figure_value,
                                  period_text, profile, source_text, unit_badge)
 from vipmg_core.quality import CAUTION, RELIABLE, rules
 from vipmg_core.warehouse import Warehouse
@@ -97,7 +97,7 @@ def change_sentence(fig: Figure, lang: str) -> str:
     """'Arrivals rose 4.1 % on 2023, to 3,731,144 events in 2024.' (or fell, or were stable)."""
     spec = figure_spec(fig.key)
     number = "plural" if spec.plural else "singular"
-    values = {"subject": t(f"profiles.subject.{fig.key}", lang), "value": fmt_number(fig.value, lang),
+    values = {"subject": t(f"profiles.subject.{fig.key}", lang), "value": figure_value(fig, lang),
               "unit": t(f"unit.{fig.unit}", lang), "period": period_text(fig.period, lang)}
     change = fig.change
     if change is None:
@@ -190,9 +190,9 @@ def _e(text: object) -> str:
 
 
 def _value_text(fig: Figure, lang: str) -> str:
-    if fig.value is None:
+    if fig.value is None and fig.mark is None:
         return f"{rules().symbol_suppressed} ({t('profiles.flag.suppressed', lang)})"
-    return fmt_percent(fig.value, lang) if fig.percent else fmt_number(fig.value, lang)
+    return figure_value(fig, lang)  # "≥ 1,234" where some parts were hidden by their publisher
 
 
 def _figures_table(prof: Profile, lang: str) -> str:

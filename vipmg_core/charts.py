@@ -24,8 +24,9 @@ from vipmg_core.datasets import dataset
 from vipmg_core.geo import countries_geojson
 from vipmg_core.i18n import fmt_number, fmt_percent, t
 from vipmg_core.profiles import (CONDITIONS, Breakdown, Conditions, Profile, Pyramid, figure_label, period_text,
-                                 source_text, unit_badge)
+                                 source_text, trend_notes, unit_badge)
 from vipmg_core.quality import CAUTION, SUPPRESSED
+from vipmg_core.rules import LOWER_BOUND, LOWER_BOUND_MARK, marked
 
 NATIVE = "rgb(74, 111, 165)"
 FOREIGN = "rgb(217, 95, 2)"
@@ -108,8 +109,9 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
                         subplot_titles=[wrap(figure_label(k, lang), 38) for k in keys] if panels else None)
     for i, key in enumerate(keys):
         part = frame.filter(pl.col("key") == key).sort("year")
-        hover = [t("profiles.chart.partial_year", lang, months=m) if p else ""
-                 for p, m in zip(part["partial"], part["months"])]
+        hover = [" ".join(filter(None, (t("profiles.chart.partial_year", lang, months=m) if p else "",
+                                         LOWER_BOUND_MARK if mark == LOWER_BOUND else "")))
+                 for p, m, mark in zip(part["partial"], part["months"], part["mark"])]
         where = {"row": i // 2 + 1, "col": i % 2 + 1} if panels else {"row": 1, "col": 1}
         fig.add_trace(go.Scatter(
             x=part["year"].to_list(), y=part["value"].to_list(), name=figure_label(key, lang), mode="lines+markers",
@@ -127,6 +129,8 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
         fig.update_layout(xaxis_title=t("profiles.chart.year", lang), yaxis_title=axis)
     if bool(frame["partial"].any()):
         sources += " · " + t("profiles.chart.open_marker", lang)
+    for text in trend_notes(frame, lang):  # gaps and lower bounds say why, in the chart and its download
+        sources += " · " + text
     height = 90 + 210 * rows if panels else HEIGHT
     fig = _finish(fig, f"{title} — {profile.area.name(lang)}", note(sources, span, unit, lang), height)
     if panels:  # room for the first row's panel titles under the subtitle
@@ -274,7 +278,8 @@ def compare_bars(rows: pl.DataFrame, title: str, subtitle: str, axis: str, lang:
     shown = rows.filter(pl.col("value").is_not_null()).sort("value")
     names = [country_name(c, lang) for c in shown["country"]]
     values = shown["value"].to_list()
-    texts = [fmt_percent(v, lang) if percent else fmt_number(v, lang) for v in values]
+    marks = shown["mark"].to_list() if "mark" in shown.columns else [None] * len(values)
+    texts = [marked(fmt_percent(v, lang) if percent else fmt_number(v, lang), m) for v, m in zip(values, marks)]
     flags = shown["flag"].to_list() if "flag" in shown.columns else [None] * len(values)
     fig = go.Figure(go.Bar(
         x=values, y=names, orientation="h", marker={"color": BAR, "opacity": _opacity(flags)}, text=texts,
@@ -310,7 +315,9 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
     with_polygon = {f["properties"]["iso3"] for f in geo["features"]}
     shown = rows.filter(pl.col("value").is_not_null())
     values = dict(zip(shown["country"], shown["value"]))
-    texts = {c: (fmt_percent(v, lang) if percent else fmt_number(v, lang)) for c, v in values.items()}
+    marks = dict(zip(shown["country"], shown["mark"])) if "mark" in shown.columns else {}
+    texts = {c: marked(fmt_percent(v, lang) if percent else fmt_number(v, lang), marks.get(c))
+             for c, v in values.items()}
     fig = go.Figure()
     every = sorted(with_polygon)
     fig.add_trace(go.Choroplethmap(

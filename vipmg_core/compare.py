@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import polars as pl
 
+from vipmg_core import rules as data_rules
 from vipmg_core.codelists import country_name
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import ExportMeta
@@ -30,7 +31,8 @@ from vipmg_core.warehouse import Warehouse
 
 ROW_SCHEMA = {"country": pl.String, "value": pl.Float64, "period": pl.String, "previous_period": pl.String,
               "previous_value": pl.Float64, "change": pl.Float64, "flag": pl.String, "n": pl.Int64,
-              "cv": pl.Float64, "synthetic": pl.Boolean, "dataset_id": pl.String, "publishers": pl.String}
+              "cv": pl.Float64, "synthetic": pl.Boolean, "dataset_id": pl.String, "publishers": pl.String,
+              "mark": pl.String}  # mark: rules.REDACTED / rules.LOWER_BOUND (some parts hidden by their publisher)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def kept_comparison(wh: Warehouse, indicator: str, countries: Sequence[str], per
 def _row(fig: Figure) -> tuple:
     publishers = "; ".join(dict.fromkeys(f"{s.publisher}{' · ' + s.edition if s.edition else ''}" for s in fig.sources))
     return (fig.areas[0], fig.value, fig.period, fig.previous_period, fig.previous_value, fig.change, fig.flag, fig.n,
-            fig.cv, fig.synthetic, fig.dataset_id, publishers)
+            fig.cv, fig.synthetic, fig.dataset_id, publishers, fig.mark)
 
 
 def _names(codes: Iterable[str], lang: str) -> str:
@@ -178,6 +180,13 @@ def _caveats(wh: Warehouse, indicator: str, figures: list[Figure], countries: Se
         r = rules()
         found.append(Caveat("estimates", (("low", fmt_number(r.cv_reliable_max)),
                                           ("high", fmt_number(r.cv_caution_max)), ("n", str(r.min_unweighted_n)))))
+    # 6. Figures that include values hidden by their publisher: lower bounds, or nothing but hidden values.
+    for mark in (data_rules.LOWER_BOUND, data_rules.REDACTED):
+        marked = [f.areas[0] for f in figures if f.mark == mark]
+        if marked:
+            found.append(Caveat(mark, (("countries", _CountryList(tuple(marked))),
+                                       ("symbol", data_rules.LOWER_BOUND_MARK if mark == data_rules.LOWER_BOUND
+                                        else data_rules.REDACTED_SYMBOL))))
     demo = [f.areas[0] for f in figures if f.synthetic]
     if demo:
         found.append(Caveat("demo", (("countries", _CountryList(tuple(demo))),)))
@@ -249,6 +258,7 @@ def table(c: Comparison, lang: str) -> pd.DataFrame:
         records.append({
             t("compare.col_country", lang): country_name(row["country"], lang),
             value_header: (round(value, 1) if c.percent else round(value)) if value is not None else None,
+            t("compare.col_mark", lang): _mark_text(row["mark"], lang),
             t("compare.col_period", lang): period_text(row["period"], lang),
             t("compare.col_previous", lang): period_text(row["previous_period"] or "", lang),
             t("compare.col_change", lang): round(100 * row["change"], 1) if row["change"] is not None else None,
@@ -260,18 +270,31 @@ def table(c: Comparison, lang: str) -> pd.DataFrame:
             t("compare.col_code", lang): row["country"],
         })
     frame = pd.DataFrame(records, columns=[
-        t("compare.col_country", lang), value_header, t("compare.col_period", lang), t("compare.col_previous", lang),
+        t("compare.col_country", lang), value_header, t("compare.col_mark", lang), t("compare.col_period", lang),
+        t("compare.col_previous", lang),
         t("compare.col_change", lang), t("compare.col_quality", lang), t("compare.col_n", lang),
         t("compare.col_cv", lang), t("compare.col_source", lang), t("compare.col_demo", lang),
         t("compare.col_code", lang)])
     if not c.percent:  # quality columns only mean something for survey and census estimates
         frame = frame.drop(columns=[t(f"compare.col_{k}", lang) for k in ("quality", "n", "cv")])
+    if not c.rows["mark"].is_not_null().any():  # every figure exact: no column saying which are not
+        frame = frame.drop(columns=[t("compare.col_mark", lang)])
     if frame[t("compare.col_change", lang)].isna().all():  # a single survey round: nothing to compare with
         frame = frame.drop(columns=[t("compare.col_previous", lang), t("compare.col_change", lang)])
     numeric = [value_header, t("compare.col_change", lang), t("compare.col_n", lang), t("compare.col_cv", lang)]
     for column in (c for c in numeric if c in frame.columns):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
+
+
+def _mark_text(mark: str | None, lang: str) -> str:
+    """Beside a value in the table: "≥ (at least)" for a lower bound, the redaction symbol where every value was
+    hidden by its publisher (the value column is then empty, never 0)."""
+    if mark == data_rules.LOWER_BOUND:
+        return f"{data_rules.LOWER_BOUND_MARK} ({t('crosstab.flag.lower_bound', lang)})"
+    if mark == data_rules.REDACTED:
+        return f"{data_rules.REDACTED_SYMBOL} ({t('crosstab.flag.redacted', lang)})"
+    return ""
 
 
 def export_meta(c: Comparison, lang: str) -> ExportMeta:

@@ -616,10 +616,8 @@ def _mark_redacted(wh: Warehouse, ds: Dataset, q: CrosstabQuery, cells: pl.DataF
                 *q.dims, LEVEL_ROW, LEVEL_COL, "_rows", "_hidden"))
     counts = pl.concat(levels)
     cells = cells.join(counts, on=[*q.dims, LEVEL_ROW, LEVEL_COL], how="left")
-    every = (pl.col("_hidden") > 0) & (pl.col("_hidden") == pl.col("_rows"))
-    mark = (pl.when(every).then(pl.lit("redacted")).when(pl.col("_hidden") > 0).then(pl.lit("lower_bound"))
-            .otherwise(pl.lit(None, pl.String)))
-    hide = every & (pl.col("flag") != SUPPRESSED)
+    mark = rules.redaction_mark(pl.col("_rows"), pl.col("_hidden"))
+    hide = (mark == rules.REDACTED).fill_null(False) & (pl.col("flag") != SUPPRESSED)
     return cells.with_columns(
         mark.alias("mark"),
         pl.when(hide).then(None).otherwise(pl.col("value")).alias("value"),

@@ -421,7 +421,7 @@ def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFra
         numbers.append({"figure": fig.key, "dataset": fig.dataset_id, "unit": fig.unit, "period": fig.period,
                         "value": fig.value, "previous_period": fig.previous_period,
                         "previous_value": fig.previous_value, "change": fig.change, "percent": fig.percent,
-                        "flag": fig.flag, "cv": fig.cv, "n": fig.n, "synthetic": fig.synthetic})
+                        "flag": fig.flag, "cv": fig.cv, "n": fig.n, "synthetic": fig.synthetic, "mark": fig.mark})
     return pd.DataFrame(shown), pd.DataFrame(numbers)
 
 

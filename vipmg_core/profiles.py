@@ -15,8 +15,13 @@ The same call serves the Profile page, the bulletins, the comparison and a noteb
   permits, returns) add up over time: a figure is the latest year's total and its change on the year before,
   over the same months when the latest year is incomplete. Stocks (persons at a date) are read at their latest
   date and compared with the previous one published.
-- A `_T` (total) row is used only where a country published no detail for that period, so a total is never
-  added to its own parts.
+- A `_T` (total) row is used only where no row with the same other codes and period has detail in that column
+  (`rules.total_stands_in`, the partition publication uses), so a total is never added to its own parts and a
+  total of one nationality is never dropped for the detail of another.
+- Every figure and every trend point passes through the one disclosure gate (`disclosure.shown`): a hidden
+  point is a gap that says why (`trend_notes`). A figure or point with parts its publisher hid (UNHCR's `*`)
+  is marked as `rules.redaction_mark` marks cross-tab cells: "≥ 1,234" (a lower bound), or the redaction
+  symbol where every part was hidden, never 0.
 - Survey and census figures (share of foreign-born, pyramid, conditions) come from the cross-tab engine
   (`vipmg_core.crosstab`): weighted, with unweighted n, CV and the publication flags of `standard/quality.toml`.
 - "Demo" is decided per country: a figure is demo data when one of the releases its rows come from is synthetic
@@ -254,6 +259,8 @@ class Figure:
     cv: float | None = None
     n: int | None = None
     areas: tuple[str, ...] = ()  # the countries whose rows make the figure
+    mark: str | None = None  # rules.REDACTED (every part hidden by its publisher), rules.LOWER_BOUND (some were)
+    previous_mark: str | None = None  # the same of the figure compared with
 
     @property
     def synthetic(self) -> bool:
@@ -261,7 +268,8 @@ class Figure:
 
     @property
     def change(self) -> float | None:
-        if self.value is None or not self.previous_value:
+        """The change on the previous figure; None where either is not exact (a lower bound has no change)."""
+        if self.value is None or not self.previous_value or self.mark or self.previous_mark:
             return None
         return self.value / self.previous_value - 1
 
@@ -301,15 +309,17 @@ def _series_sql(ds: Dataset, spec: FigureSpec) -> tuple[str, dict]:
         filtered.add(column)
     if spec.differ and all(c in ds.column_names for c in spec.differ):
         clauses.append(f"{_q(spec.differ[0])} IS DISTINCT FROM {_q(spec.differ[1])}")
-    # A `_T` row stands for its parts only where the same area and period has no detail (`rules`).
+    # A `_T` row stands for its parts only where no row with the same other codes and period has detail in
+    # that column: the partition publication uses (`rules.total_stands_in`).
     totals = data_rules.total_columns(ds, exclude=filtered)
-    detail, keep = data_rules.total_stands_in(totals, [_q(area_col), time])
-    select = [f"{_q(area_col)} AS area", f"CAST({time} AS VARCHAR) AS period",
-              f"CAST({_q(ds.measure.name)} AS DOUBLE) AS v", "release_id", *map(_q, totals), *detail]
-    sql = (f"WITH base AS (SELECT {', '.join(select)} FROM data WHERE {' AND '.join(clauses)})"
-           f" SELECT area, period, SUM(v) AS value, LIST(DISTINCT release_id ORDER BY release_id) AS releases"
+    detail, keep = data_rules.total_stands_in(ds, totals)
+    sql = (f"WITH base AS (SELECT *{''.join(', ' + d for d in detail)} FROM data WHERE {' AND '.join(clauses)})"
+           f" SELECT {_q(area_col)} AS area, CAST({time} AS VARCHAR) AS period,"
+           f" SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS value,"
+           f" COUNT(*) AS rows, COUNT(*) - COUNT({_q(ds.measure.name)}) AS redacted,"
+           f" LIST(DISTINCT release_id ORDER BY release_id) AS releases"
            f" FROM base{' WHERE ' + ' AND '.join(keep) if keep else ''}"
-           f" GROUP BY area, period ORDER BY area, period")
+           f" GROUP BY ALL ORDER BY area, period")
     return sql, params
 
 
@@ -321,7 +331,8 @@ class Series:
 
     spec: FigureSpec
     dataset_id: str
-    frame: pl.DataFrame  # area, period, value (None where the published value is hidden), releases
+    frame: pl.DataFrame  # area, period, value (None where every value was hidden by its publisher), rows (published
+    # values summed), redacted (of them, values the publisher hid: `rules.redaction_mark`), releases
 
     @property
     def dataset(self) -> Dataset:
@@ -347,19 +358,21 @@ def series(wh: Warehouse, spec: FigureSpec, areas: Sequence[str]) -> Series | No
             continue
         sql, params = _series_sql(ds, spec)
         found = wh.query(ds.id, sql, {**params, "areas": list(areas)}, with_release=True)
-        if not (found.height and found["value"].drop_nulls().len()):
+        reports = pl.col("value").is_not_null() | (pl.col("redacted") > 0)
+        if not found.filter(reports).height:
             continue
         coverage = wh.query(
             ds.id, f"SELECT {_q(area_col)} AS area, CAST({_q(ds.time_column)} AS VARCHAR) AS period,"
                    f" LIST(DISTINCT release_id ORDER BY release_id) AS releases FROM data"
                    f" WHERE {_q(area_col)} IN (SELECT UNNEST($areas)) GROUP BY ALL ORDER BY area, period",
             {"areas": list(areas)}, with_release=True)
-        reported = found.filter(pl.col("value").is_not_null())["area"].unique().to_list()
+        reported = found.filter(reports)["area"].unique().to_list()
         frame = (coverage.filter(pl.col("area").is_in(reported))
-                 .join(found.select("area", "period", "value", pl.lit(True).alias("_row")), on=["area", "period"],
-                       how="left")
-                 .with_columns(pl.when(pl.col("_row").is_null()).then(0.0).otherwise(pl.col("value")).alias("value"))
-                 .select("area", "period", "value", "releases"))
+                 .join(found.select("area", "period", "value", "rows", "redacted", pl.lit(True).alias("_row")),
+                       on=["area", "period"], how="left")
+                 .with_columns(pl.when(pl.col("_row").is_null()).then(0.0).otherwise(pl.col("value")).alias("value"),
+                               pl.col("rows").fill_null(0), pl.col("redacted").fill_null(0))
+                 .select("area", "period", "value", "rows", "redacted", "releases"))
         return Series(spec, ds.id, frame)
     return None
 
@@ -383,37 +396,39 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
     """The figure at the end of `period` for `areas` (all areas of the series when None), summed over them."""
     ds = s.dataset
     frame = s.frame if areas is None else s.frame.filter(pl.col("area").is_in(list(areas)))
-    rows = [r for r in frame.iter_rows(named=True) if r["value"] is not None
+    rows = [r for r in frame.iter_rows(named=True) if (r["value"] is not None or r["redacted"])
             and _within(ds, r["period"], period.bound())]
     if not rows:
         return None
     monthly = ds.time_format == "month"
     unit = ds.unit
 
-    def total(chosen: list[dict]) -> tuple[float, set[str], tuple[str, ...]]:
-        return (float(sum(r["value"] for r in chosen)), {rid for r in chosen for rid in r["releases"]},
-                tuple(sorted({r["area"] for r in chosen})))
+    def total(chosen: list[dict]) -> tuple[float | None, set[str], tuple[str, ...], str | None]:
+        mark = data_rules.mark_of(sum(r["rows"] for r in chosen), sum(r["redacted"] for r in chosen))
+        value = None if mark == data_rules.REDACTED else float(sum(r["value"] or 0 for r in chosen))
+        return (value, {rid for r in chosen for rid in r["releases"]}, tuple(sorted({r["area"] for r in chosen})),
+                mark)
 
     if data_rules.is_stock(ds):  # a stock: each area at its latest date, compared with its date before
         now, then = stock_dates(rows)
-        value, releases, used = total(now)
-        before = total(then)[0] if then else None
+        value, releases, used, mark = total(now)
+        before, before_mark = total(then)[::3] if then else (None, None)
         return _confidential(Figure(s.spec.key, ds.id, unit, _dates_label(now), value,
                                     _dates_label(then) if then else None, before,
-                                    _sources(wh, ds.id, releases), areas=used))
+                                    _sources(wh, ds.id, releases), areas=used, mark=mark, previous_mark=before_mark))
     year = max(_year(r["period"]) for r in rows)
     last = max(_month(r["period"]) for r in rows if _year(r["period"]) == year) if monthly else 12
     current = [r for r in rows if _year(r["period"]) == year and _month(r["period"]) <= last]
     earlier = [r for r in rows if _year(r["period"]) == year - 1 and _month(r["period"]) <= last]
-    value, releases, used = total(current)
+    value, releases, used, mark = total(current)
     label = str(year) if last == 12 else f"{year}-01/{year}-{last:02d}"
-    previous_label, before = None, None
+    previous_label, before, before_mark = None, None, None
     months_now = {_month(r["period"]) for r in current}
     if earlier and {_month(r["period"]) for r in earlier} >= months_now:  # like with like, month for month
         previous_label = str(year - 1) if last == 12 else f"{year - 1}-01/{year - 1}-{last:02d}"
-        before = total(earlier)[0]
+        before, before_mark = total(earlier)[::3]
     return _confidential(Figure(s.spec.key, ds.id, unit, label, value, previous_label, before,
-                                _sources(wh, ds.id, releases), areas=used))
+                                _sources(wh, ds.id, releases), areas=used, mark=mark, previous_mark=before_mark))
 
 
 def stock_dates(rows: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -439,30 +454,31 @@ def _dates_label(rows: list[dict]) -> str:
     return dates[0] if len(dates) == 1 else f"{dates[0]}/{dates[-1]}"
 
 
-def _small(value: float | None) -> bool:
-    """The admin small-count rule of standard/quality.toml: 1 or 2 events could point at a person."""
-    minimum = rules().admin_min_count
-    return value is not None and 0 < value < minimum
-
-
 def _confidential(fig: Figure) -> Figure:
-    """An administrative figure (or the one it is compared with) under the small-count rule is hidden."""
-    if dataset(fig.dataset_id).source_type != "administrative":
-        return fig
-    if _small(fig.value):
-        return replace(fig, value=None, previous_value=None, flag=SUPPRESSED)
-    if _small(fig.previous_value):
+    """A figure (or the one it is compared with) that the one disclosure gate hides (`disclosure.shown`: an
+    administrative count under the small-count rule) is hidden; the trend point of the same year passes through
+    the same gate (`yearly`), so the two never disagree."""
+    ds = dataset(fig.dataset_id)
+    if fig.value is not None and disclosure.shown(ds, fig.value) is None:
+        return replace(fig, value=None, previous_value=None, flag=SUPPRESSED, mark=None, previous_mark=None)
+    if fig.previous_value is not None and disclosure.shown(ds, fig.previous_value) is None:
         return replace(fig, previous_value=None)
     return fig
 
 
+HIDDEN_SMALL = "small_count"  # a trend point hidden by the disclosure gate (`disclosure.shown`)
+
+
 def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.DataFrame:
-    """Year, value and whether the year is incomplete (fewer than 12 months published), within the period."""
+    """Year, value, whether the year is incomplete (fewer than 12 months published), its mark (`rules.
+    redaction_mark`: every part or some parts hidden by their publisher) and why a point is a gap (`hidden`:
+    HIDDEN_SMALL where the one disclosure gate hides it, the same gate as the headline figure's), within the
+    period. A stock is read at each area's latest date of the year (stocks never add up over periods)."""
     ds = s.dataset
     frame = s.frame if areas is None else s.frame.filter(pl.col("area").is_in(list(areas)))
     bound_year, bound_month = period.bound()
     first = period.first_year if period.first_year is not None else None
-    rows = frame.filter(pl.col("value").is_not_null()).with_columns(
+    rows = frame.filter(pl.col("value").is_not_null() | (pl.col("redacted") > 0)).with_columns(
         pl.col("period").str.slice(0, 4).cast(pl.Int32).alias("year"),
         (pl.col("period").str.slice(5, 2).cast(pl.Int32, strict=False) if ds.time_format == "month"
          else pl.lit(12)).alias("month"))
@@ -472,21 +488,38 @@ def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.
                                                         & (pl.col("month") <= bound_month)))
     if first is not None:
         rows = rows.filter(pl.col("year") >= first)
+    sums = [pl.col("value").sum(), pl.col("rows").sum(), pl.col("redacted").sum()]
     if ds.counts_events:
-        out = rows.group_by("year").agg(pl.col("value").sum(), pl.col("month").n_unique().alias("months"))
+        out = rows.group_by("year").agg(*sums, pl.col("month").n_unique().alias("months"))
         out = out.with_columns((pl.col("months") < 12 if ds.time_format == "month" else pl.lit(False))
                                .alias("partial"))
     else:
-        out = rows.group_by("year").agg(pl.col("value").sum(), pl.lit(12).alias("months"),
-                                        pl.lit(False).alias("partial"))
-    out = out.sort("year")
-    if ds.source_type == "administrative":
-        minimum = rules().admin_min_count
-        out = out.with_columns(pl.when((pl.col("value") > 0) & (pl.col("value") < minimum)).then(None)
-                               .otherwise(pl.col("value")).alias("value"))
+        rows = rows.filter(pl.col("period") == pl.col("period").max().over("area", "year"))
+        out = rows.group_by("year").agg(*sums, pl.lit(12).alias("months"), pl.lit(False).alias("partial"))
+    out = out.sort("year").with_columns(data_rules.redaction_mark(pl.col("rows"), pl.col("redacted")).alias("mark"))
+    out = out.with_columns(pl.when(pl.col("mark") == data_rules.REDACTED).then(None).otherwise(pl.col("value"))
+                           .alias("value"))
+    gated = [disclosure.shown(ds, v) if v is not None else None for v in out["value"].to_list()]
+    hidden = [HIDDEN_SMALL if v is not None and g is None else None for v, g in zip(out["value"].to_list(), gated)]
+    out = out.with_columns(pl.Series("value", gated, dtype=pl.Float64), pl.Series("hidden", hidden, dtype=pl.String))
+    out = out.with_columns(pl.when(pl.col("hidden").is_not_null()).then(None).otherwise(pl.col("mark")).alias("mark"))
     if first is None and ds.counts_events and out.height:
         out = out.filter(pl.col("year") > out["year"].max() - TREND_YEARS)
-    return out.select("year", "value", "partial", pl.col("months").cast(pl.Int32))
+    return out.select("year", "value", "partial", pl.col("months").cast(pl.Int32), "mark", "hidden")
+
+
+def trend_notes(trends: pl.DataFrame, lang: str) -> list[str]:
+    """What a trend chart or table must say about its points: gaps hidden by the small-count rule, values
+    hidden by their publisher, lower bounds."""
+    notes = []
+    if trends.height and trends["hidden"].eq(HIDDEN_SMALL).any():
+        notes.append(t("profiles.trend_hidden", lang, minimum=rules().admin_min_count))
+    marks = set(trends["mark"].drop_nulls().to_list()) if trends.height else set()
+    if data_rules.REDACTED in marks:
+        notes.append(t("profiles.trend_redacted", lang, symbol=data_rules.REDACTED_SYMBOL))
+    if data_rules.LOWER_BOUND in marks:
+        notes.append(t("profiles.trend_lower_bound", lang, mark=data_rules.LOWER_BOUND_MARK))
+    return notes
 
 
 # --- survey and census estimates ---------------------------------------------------------------------------
@@ -764,9 +797,11 @@ class Breakdown:
 
 def breakdown(wh: Warehouse, dataset_id: str, column: str, areas: Sequence[str], period: Period = Period()
               ) -> Breakdown | None:
-    """Totals by `column` in the latest year (up to the period's end) with data for `areas`."""
+    """Totals by `column` in the latest year (up to the period's end) with data for `areas`: the detail cells of
+    the cross-tab of the same cells (rows = `column`, the areas, that year), so the breakdown hides exactly what
+    the cross-tab suppresses (its protection and complements), never a different choice of its own."""
     ds = _known(dataset_id)
-    if ds is None or column not in ds.column_names or ds.measure is None:
+    if ds is None or ds.measure is None or column not in {d.name for d in ds.dimensions}:
         return None
     year = f"TRY_CAST(SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER)"
     where = f"{_q(ds.area_column)} IN (SELECT UNNEST($areas)) AND {year} <= $bound"
@@ -774,16 +809,12 @@ def breakdown(wh: Warehouse, dataset_id: str, column: str, areas: Sequence[str],
     latest = wh.query(ds.id, f"SELECT MAX({year}) AS y FROM data WHERE {where}", params)["y"][0]
     if latest is None:
         return None
-    frame = wh.query(ds.id, f"SELECT {_q(column)} AS code, CAST(SUM({_q(ds.measure.name)}) AS DOUBLE) AS value,"
-                            f" LIST(DISTINCT release_id) AS releases FROM data WHERE {where} AND {year} = $latest"
-                            f" AND {_q(column)} IS DISTINCT FROM '{TOTAL}' GROUP BY ALL",
-                     {**params, "latest": latest}, with_release=True)
+    span = (int(latest), int(latest))
+    cells = _crosstab(wh, ds, [column], areas, span, {})
+    frame = cells.rename({column: "code"}).filter(~pl.col("code").is_in([data_rules.UNSPLIT, data_rules.MISSING]))
     order = xt.code_order(ds, column)
     frame = frame.sort(pl.col("code").replace_strict(order, default=len(order), return_dtype=pl.Int64))
-    hidden = disclosure.gate_parts(ds, frame["value"].to_numpy())  # the rules of every surface
-    frame = frame.with_columns(pl.when(pl.Series(hidden)).then(None).otherwise(pl.col("value")).alias("value"))
-    sources = _sources(wh, ds.id, {rid for ids in frame["releases"] for rid in ids})
-    return Breakdown(ds.id, column, str(latest), frame.select("code", "value"), sources)
+    return Breakdown(ds.id, column, str(latest), frame.select("code", "value"), _releases_in(wh, ds, areas, span))
 
 
 def _stock_period(wh: Warehouse, period: Period) -> str | None:
@@ -826,7 +857,7 @@ class Profile:
     area: Area
     period: Period
     figures: tuple[Figure, ...]
-    trends: pl.DataFrame  # key, dataset_id, unit, year, value, partial, months, synthetic
+    trends: pl.DataFrame  # key, dataset_id, unit, year, value, partial, months, mark, hidden, synthetic
     permits: Breakdown | None = None
     pyramid: Pyramid | None = None
     conditions: Conditions | None = None
@@ -840,9 +871,12 @@ class Profile:
         return next((f for f in self.figures if f.key == key), None)
 
     def sparkline(self, key: str) -> list[float] | None:
-        """The figure's yearly values for a small line beside it; None when too short or a year is hidden."""
-        values = self.trends.filter(pl.col("key") == key)["value"].to_list()
-        return values if len(values) > 2 and None not in values else None
+        """The figure's yearly values for a small line beside it; None when too short, or a year is hidden or
+        only a lower bound (a line would present it as exact)."""
+        points = self.trends.filter(pl.col("key") == key)
+        values = points["value"].to_list()
+        return values if len(values) > 2 and None not in values and points["mark"].null_count() == len(values) \
+            else None
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -913,7 +947,8 @@ def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEF
         if share is not None:
             figures.append(share)
     columns = {"key": pl.String, "dataset_id": pl.String, "unit": pl.String, "year": pl.Int32, "value": pl.Float64,
-               "partial": pl.Boolean, "months": pl.Int32, "synthetic": pl.Boolean}
+               "partial": pl.Boolean, "months": pl.Int32, "mark": pl.String, "hidden": pl.String,
+               "synthetic": pl.Boolean}
     trend_frame = (pl.concat([f.select(list(columns)).cast(columns) for f in trends]) if trends
                    else pl.DataFrame(schema=columns))
     origins = stock_flows(wh, areas, "in", period)
@@ -960,14 +995,19 @@ def figure_caption(fig: Figure, lang: str) -> str:
         parts.append(t("profiles.flag.small_count", lang, minimum=rules().admin_min_count))
     elif fig.flag is not None:
         parts.append(t(f"profiles.flag.{fig.flag}", lang) + (f" (n = {fig.n})" if fig.n is not None else ""))
+    if fig.mark == data_rules.REDACTED:
+        parts.append(t("crosstab.flag.redacted", lang))
+    elif fig.mark == data_rules.LOWER_BOUND:
+        parts.append(t("crosstab.flag.lower_bound", lang))
     return " · ".join(parts)
 
 
 def figure_value(fig: Figure, lang: str) -> str:
-    """The number as shown: grouped digits, a percentage with its sign, or the hidden-value symbol."""
+    """The number as shown: grouped digits, a percentage with its sign, "≥ 1,234" where some parts were hidden
+    by their publisher, the redaction symbol where all were, or the hidden-value symbol."""
     if fig.value is None:
-        return rules().symbol_suppressed
-    return fmt_percent(fig.value, lang) if fig.percent else fmt_number(fig.value, lang)
+        return data_rules.REDACTED_SYMBOL if fig.mark == data_rules.REDACTED else rules().symbol_suppressed
+    return data_rules.marked(fmt_percent(fig.value, lang) if fig.percent else fmt_number(fig.value, lang), fig.mark)
 
 
 def conditions_table(cond: Conditions, lang: str) -> pd.DataFrame:

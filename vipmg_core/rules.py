@@ -2,7 +2,8 @@
 Home figures, exports) calls instead of restating them in its own SQL.
 
 - **The `_T` total**: a row whose code is `_T` is the publisher's total over that dimension. It stands in for
-  its parts only where the same reporting area and period have no detail, so it is never added to them.
+  its parts only where no row with the same other codes and period has detail in that dimension
+  (`total_partition`), so it is never added to them; publication and reading use that one partition.
 - **Design**: microdata with strata and PSUs is a survey sample; microdata with only an expansion weight is a
   census sample (each record its own PSU); aggregates have no sampling design.
 - **Aggregation over time**, declared per dataset (`time_aggregation` in `standard/datasets/*.toml`): events
@@ -113,13 +114,25 @@ def total_columns(ds: Dataset, exclude: Sequence[str] = ()) -> list[str]:
             and c.codelist is not None and TOTAL in c.codelist]
 
 
-def total_stands_in(columns: Sequence[str], partition: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The `_T` rule in SQL: (window columns to select, conditions to keep). A `_T` row of a column is kept only
-    where no row of the same `partition` (area and period, quoted SQL expressions) has detail in it."""
-    part = ", ".join(partition)
-    detail = [f"BOOL_OR({_q(c)} IS DISTINCT FROM '{TOTAL}') OVER (PARTITION BY {part}) AS _d{i}"
-              for i, c in enumerate(columns)]
-    keep = [f"NOT ({_q(c)} IS NOT DISTINCT FROM '{TOTAL}' AND _d{i})" for i, c in enumerate(columns)]
+def total_partition(ds: Dataset, column: str, present: Sequence[str] | None = None) -> list[str]:
+    """Where a `_T` row of `column` looks for its parts: the rows with the same other codes and period (every
+    other coded dimension and the period, of those `present`). Publication (`without_covered_totals`) and
+    reading (`total_stands_in`) use this one partition, so a `_T` is dropped by the one exactly when the other
+    drops it."""
+    present = list(present) if present is not None else ds.column_names
+    coded = {c.name for c in ds.dimensions if c.type == "code"}
+    return [c for c in present if c != column and (c in coded or c == ds.time_column)]
+
+
+def total_stands_in(ds: Dataset, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The `_T` rule in SQL over rows with the dataset's columns: (window columns to select, conditions to keep).
+    A `_T` row of a column is kept only where no row with the same other codes and period (`total_partition`)
+    has detail in it."""
+    detail, keep = [], []
+    for i, c in enumerate(columns):
+        part = ", ".join(_q(p) for p in total_partition(ds, c)) or "NULL"
+        detail.append(f"BOOL_OR({_q(c)} IS DISTINCT FROM '{TOTAL}') OVER (PARTITION BY {part}) AS _d{i}")
+        keep.append(f"NOT ({_q(c)} IS NOT DISTINCT FROM '{TOTAL}' AND _d{i})")
     return detail, keep
 
 
@@ -144,17 +157,23 @@ def detail_rows_sql(ds: Dataset) -> str:
 
 
 def without_covered_totals(ds: Dataset, rows: pl.DataFrame) -> pl.DataFrame:
-    """The `_T` rule at publication: a `_T` row goes where its parts are in the same file (same other codes and
-    period; the platform recomputes totals, keeping both would count them twice), and stays where it is the only
-    figure, e.g. a country that does not break a count down by sex."""
-    coded = [c.name for c in ds.dimensions if c.type == "code"]
+    """The `_T` rule at publication: a `_T` row goes where its parts are in the same file (a row with the same
+    other codes and period, `total_partition`, has detail in that column; the platform recomputes totals, keeping
+    both would count them twice), and stays where it is the only figure, e.g. a country that does not break a
+    count down by sex. Every column is judged on the rows as sent, as `total_stands_in` judges them at reading."""
+    coded = [c.name for c in ds.dimensions if c.type == "code" and c.name in rows.columns]
+    rows = rows.with_row_index("_row")
+    covered = pl.Series("_row", [], dtype=rows.schema["_row"])
     for dim in coded:
-        others = [c for c in rows.columns if c != dim and (c in coded or c == ds.time_column)]
-        detail = pl.col(dim).fill_null("") != TOTAL
-        parts = rows.filter(detail).select(others).unique()
-        totals = rows.filter(pl.col(dim) == TOTAL).join(parts, on=others, how="anti", nulls_equal=True)
-        rows = pl.concat([rows.filter(detail), totals])
-    return rows
+        others = total_partition(ds, dim, rows.columns)
+        detail = rows.filter(pl.col(dim).fill_null("") != TOTAL)
+        totals = rows.filter(pl.col(dim) == TOTAL)
+        if not others:
+            found = totals["_row"] if detail.height else totals["_row"].clear()
+        else:
+            found = totals.join(detail.select(others).unique(), on=others, how="semi", nulls_equal=True)["_row"]
+        covered = pl.concat([covered, found])
+    return rows.filter(~pl.col("_row").is_in(covered.unique().to_list())).drop("_row")
 
 
 # -- redacted values ----------------------------------------------------------------------------------------
@@ -162,6 +181,28 @@ def without_covered_totals(ds: Dataset, rows: pl.DataFrame) -> pl.DataFrame:
 def can_be_redacted(ds: Dataset) -> bool:
     """Aggregates whose measure may be empty: an empty value is one the publisher hid."""
     return not ds.is_microdata and ds.measure is not None and not ds.measure.required
+
+
+REDACTED, LOWER_BOUND = "redacted", "lower_bound"  # a figure's mark (None: exact)
+
+
+def redaction_mark(rows: pl.Expr, hidden: pl.Expr) -> pl.Expr:
+    """The mark of a figure made of `rows` published values of which `hidden` were hidden by their publisher:
+    REDACTED where every one was (shown with `REDACTED_SYMBOL`, never 0), LOWER_BOUND where some were (the
+    true figure is at least the sum of the others), None where none was. Every surface (cross-tab, profiles,
+    comparison, bulletins) marks its figures with this one rule."""
+    return (pl.when((hidden > 0) & (hidden == rows)).then(pl.lit(REDACTED))
+            .when(hidden > 0).then(pl.lit(LOWER_BOUND)).otherwise(pl.lit(None, pl.String)))
+
+
+def mark_of(rows: int, hidden: int) -> str | None:
+    """`redaction_mark` for one figure."""
+    return pl.select(redaction_mark(pl.lit(rows), pl.lit(hidden))).item()
+
+
+def marked(number: str, mark: str | None) -> str:
+    """A figure's text with its mark: "≥ 1,234" for a lower bound (the number is then the known part)."""
+    return f"{LOWER_BOUND_MARK} {number}" if mark == LOWER_BOUND else number
 
 
 # -- immigrant stock ----------------------------------------------------------------------------------------
