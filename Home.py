@@ -8,7 +8,7 @@ from vipmg_core import warmup
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset
 from vipmg_core.headlines import Headline, headline_figures, immigrant_stock_by_country
-from vipmg_core.i18n import fmt_change, fmt_number, t
+from vipmg_core.i18n import fmt_change, t
 from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, offline_deck
 from vipmg_ui import auth, geo_route, shell, workshop
 from vipmg_ui.navigation import HOME, PAGES
@@ -61,7 +61,7 @@ def home() -> None:
         delta = t("home.change", lang, change=fmt_change(fig.change, lang), year=fig.previous_year) if fig.change is not None else None
         # The sign is a typographic minus, which Streamlit does not read as "down": say the direction.
         arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
-        column.metric(t(f"headline.{fig.key}", lang), fmt_number(fig.value, lang), delta, delta_color="off",
+        column.metric(t(f"headline.{fig.key}", lang), fig.value_text(lang), delta, delta_color="off",
                       delta_arrow=arrow)
         source = f"{ds.title(lang)} ({pack.source_label(wh, ds.id, lang)})"  # publisher and edition, or demo
         column.caption(t("home.figure_caption", lang, unit=t(f"unit.{fig.unit}", lang), source=source, period=fig.year))

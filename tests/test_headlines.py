@@ -22,7 +22,7 @@ def test_a_partial_latest_year_is_compared_with_the_same_months_of_the_year_befo
     empty_wh.publish("returns", [_returns(ROWS)], scope="t", provenance=Provenance("t"), actor="t")
     (fig,) = headline_figures(empty_wh, ["GTM"], (2020, 2024), ["returns"])
     assert fig.year == "2024-01/2024-03"
-    assert fig.value == 36 and fig.previous_value == 30 and fig.previous_year == "2023"
+    assert fig.value == 36 and fig.previous_value == 30 and fig.previous_year == "2023-01/2023-03"  # as the profile says
     assert round(fig.change, 2) == 0.2
 
 
@@ -39,3 +39,16 @@ def test_immigrant_stock_map_uses_the_latest_stock_year_in_range(demo_wh):
     expected = demo_wh.query("migrant_stock", "SELECT SUM(obs_value) FROM data WHERE destination = 'CRI'"
                              " AND time_period = '2020'").item()
     assert values["CRI"] == expected
+
+
+def test_home_reads_events_by_the_profiles_rules_a_total_never_added_to_its_parts(empty_wh):
+    from vipmg_core import profiles as pr
+
+    detail = _returns([("GTM", "2024-01", 7)]).with_columns(sex=pl.lit("F"))
+    other = _returns([("GTM", "2024-01", 5)]).with_columns(sex=pl.lit("M"))
+    total = _returns([("GTM", "2024-01", 12)]).with_columns(sex=pl.lit("_T"))  # the same cell, as a total
+    empty_wh.publish("returns", [pl.concat([detail, other, total])], scope="t", provenance=Provenance("t"),
+                     actor="t")
+    (fig,) = headline_figures(empty_wh, ["GTM"], (2020, 2024), ["returns"])
+    assert fig.value == 12  # not 24: the published total stands for its own parts
+    assert fig.value == pr.profile(empty_wh, "GTM", pr.Period(2020, 2024)).figure("returns").value

@@ -1,8 +1,10 @@
 """Headline figures for the home page: one number per source, for the chosen countries and years.
 
-Events add up over the latest year; a stock (the immigrant stock) is read as the Country profile reads it, by
-the same rule (`profiles.series` and `figure_from`: persons whose origin differs from where they live, each
-country at its latest date in the range), so Home and the profile never disagree.
+Every figure is read as the Country profile reads it, by the same rules (`profiles.series` and `figure_from`):
+events add up over the latest year (a `_T` row only where no detail stands for it), a stock (the immigrant
+stock: persons whose origin differs from where they live) is each country at its latest date in the range, a
+figure with parts hidden by their publisher is a lower bound, and the small-count rule hides what it hides
+everywhere. So Home and the profile never disagree.
 """
 
 from __future__ import annotations
@@ -11,16 +13,15 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from vipmg_core import disclosure, profiles, rules
-from vipmg_core.datasets import dataset
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core import profiles, rules
+from vipmg_core.i18n import fmt_number
+from vipmg_core.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
 class HeadlineSpec:
-    key: str  # message key of the label, `headline.<key>`
-    dataset_id: str
-    where: tuple[tuple[str, str], ...] = ()
+    key: str  # message key of the label, `headline.<key>`; the profile's figure of the same key
+    dataset_id: str  # the source the sidebar's choice of sources keeps or drops
 
 
 @dataclass(frozen=True)
@@ -33,18 +34,26 @@ class Headline:
     previous_year: str | None
     previous_value: float | None
     synthetic: bool
+    mark: str | None = None  # rules.LOWER_BOUND / rules.REDACTED: parts hidden by their publisher
+    previous_mark: str | None = None
 
     @property
     def change(self) -> float | None:
-        if not self.previous_value or self.value is None:
+        if not self.previous_value or self.value is None or self.mark or self.previous_mark:
             return None
         return self.value / self.previous_value - 1
+
+    def value_text(self, lang: str) -> str:
+        """The number as shown: "≥ 1,234" where the publisher hid some parts, its symbol where it hid all."""
+        if self.value is None:
+            return rules.REDACTED_SYMBOL
+        return rules.marked(fmt_number(self.value, lang), self.mark)
 
 
 # Aggregates with a summable count. Microdata headlines need reliability flags and come with the cross-tab.
 HEADLINES: tuple[HeadlineSpec, ...] = (
     HeadlineSpec("immigrant_stock", "migrant_stock"),
-    HeadlineSpec("arrivals", "arrivals_departures", (("flow", "ARR"),)),
+    HeadlineSpec("arrivals", "arrivals_departures"),
     HeadlineSpec("permits", "residence_permits"),
     HeadlineSpec("returns", "returns"),
     HeadlineSpec("transits", "irregular_transit"),
@@ -66,59 +75,24 @@ def headline_figures(
     for spec in HEADLINES:
         if dataset_ids is not None and spec.dataset_id not in dataset_ids:
             continue
-        ds = dataset(spec.dataset_id)
-        if rules.is_stock(ds):
-            fig = _stock_figure(wh, spec.key, countries, years)
-            if fig is not None and fig.value is not None:
-                found.append(Headline(spec.key, fig.dataset_id, fig.unit, fig.period, fig.value,
-                                      fig.previous_period, fig.previous_value, fig.synthetic))
-            continue
-        period = f"CAST({_q(ds.time_column)} AS VARCHAR)"
-        clauses = [f"{_q(ds.area_column)} IN (SELECT UNNEST($countries))",
-                   f"CAST(SUBSTR({period}, 1, 4) AS INTEGER) BETWEEN $first AND $last"]
-        params: dict = {"countries": countries, "first": years[0], "last": years[1]}
-        for i, (column, value) in enumerate(spec.where):
-            clauses.append(f"{_q(ds.column(column).name)} = $w{i}")
-            params[f"w{i}"] = value
-        monthly = ds.time_format == "month"
-        # The last month published in the latest year (12 for yearly data) bounds both years compared.
-        month = "CAST(SUBSTR(p, 6, 2) AS INTEGER)" if monthly else "12"
-        totals = wh.query(
-            ds.id,
-            f"WITH chosen AS (SELECT {period} AS p, {_q(ds.measure.name)} AS v FROM data"
-            f" WHERE {' AND '.join(clauses)}),"
-            f" latest AS (SELECT MAX(SUBSTR(p, 1, 4)) AS y FROM chosen),"
-            f" last_month AS (SELECT MAX({month}) AS m FROM chosen, latest WHERE SUBSTR(p, 1, 4) = latest.y)"
-            f" SELECT SUBSTR(p, 1, 4) AS year, CAST(SUM(v) AS DOUBLE) AS value, ANY_VALUE(last_month.m) AS m"
-            f" FROM chosen, latest, last_month"
-            f" WHERE CAST(SUBSTR(p, 1, 4) AS INTEGER) >= CAST(latest.y AS INTEGER) - 1 AND {month} <= last_month.m"
-            f" GROUP BY ALL ORDER BY year DESC",
-            params,
-        ).rows()
-        if not totals:
-            continue
-        (year, value, last_month), previous = totals[0], (None, None)
-        if len(totals) > 1 and int(totals[1][0]) == int(year) - 1:
-            previous = totals[1][:2]
-        label = year if not monthly or last_month == 12 else f"{year}-01/{year}-{last_month:02d}"
-        # The same disclosure rules as every other surface: a figure under the threshold is not shown.
-        value, before = disclosure.shown(ds, value), disclosure.shown(ds, previous[1])
-        found.append(Headline(spec.key, ds.id, ds.unit, label, value, previous[0], before,
-                              wh.has_synthetic([ds.id])))
+        fig = _figure(wh, spec.key, countries, years)
+        if fig is not None and (fig.value is not None or fig.mark == rules.REDACTED):
+            found.append(Headline(spec.key, fig.dataset_id, fig.unit, fig.period, fig.value, fig.previous_period,
+                                  fig.previous_value, fig.synthetic, fig.mark, fig.previous_mark))
     return found
 
 
-def _stock_series(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int]) -> profiles.Series | None:
-    """The profile's series of a stock figure for `countries`, from the first year of `years` on."""
+def _series(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int]) -> profiles.Series | None:
+    """The profile's series of a figure for `countries`, from the first year of `years` on."""
     found = profiles.series(wh, profiles.figure_spec(key), countries)
     if found is None:
         return None
     return replace(found, frame=found.frame.filter(pl.col("period").str.slice(0, 4).cast(pl.Int32) >= years[0]))
 
 
-def _stock_figure(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int],
-                  areas: list[str] | None = None) -> profiles.Figure | None:
-    found = _stock_series(wh, key, countries, years)
+def _figure(wh: Warehouse, key: str, countries: list[str], years: tuple[int, int],
+            areas: list[str] | None = None) -> profiles.Figure | None:
+    found = _series(wh, key, countries, years)
     if found is None:
         return None
     return profiles.figure_from(wh, found, profiles.Period(years[0], years[1]), areas)
@@ -127,7 +101,7 @@ def _stock_figure(wh: Warehouse, key: str, countries: list[str], years: tuple[in
 def immigrant_stock_by_country(wh: Warehouse, countries: list[str], years: tuple[int, int]) -> tuple[str | None, dict[str, float]]:
     """Persons living in each country whose origin is elsewhere, at its latest date within `years` (the
     Country profile's immigrant stock); the period is one date, or the first and last of the countries'."""
-    found = _stock_series(wh, "immigrant_stock", countries, years)
+    found = _series(wh, "immigrant_stock", countries, years)
     if found is None:
         return None, {}
     values, dates = {}, set()

@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from vipmg_core import crosstab as xt
 from vipmg_core import profiles as pr
 from vipmg_core.headlines import headline_figures
-from vipmg_core.i18n import fmt_number, t
+from vipmg_core.i18n import t
 from vipmg_core.warehouse import Warehouse
 
 from .conftest import assert_no_exception, wait_for_app
@@ -82,7 +82,7 @@ class Home:
 
     def expected(self, wh: Warehouse) -> list[str]:
         figures = headline_figures(wh, list(self.countries), wh.year_bounds())
-        return [fmt_number(fig.value, self.lang) for fig in figures]
+        return [fig.value_text(self.lang) for fig in figures]
 
     def shown(self, page: Page) -> list[str]:
         return metric_values(page)
