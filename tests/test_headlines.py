@@ -52,3 +52,18 @@ def test_home_reads_events_by_the_profiles_rules_a_total_never_added_to_its_part
     (fig,) = headline_figures(empty_wh, ["GTM"], (2020, 2024), ["returns"])
     assert fig.value == 12  # not 24: the published total stands for its own parts
     assert fig.value == pr.profile(empty_wh, "GTM", pr.Period(2020, 2024)).figure("returns").value
+
+
+def test_a_sum_over_countries_is_hidden_where_one_countrys_own_figure_is(empty_wh):
+    """An attacker who picks {GTM, HND} and then {HND} on Home (or reads the region's profile beside its
+    countries') must not learn GTM's hidden count by subtraction."""
+    from vipmg_core import profiles as pr
+
+    rows = [("GTM", "2024-01", 2), ("HND", "2024-01", 40), ("GTM", "2023-01", 9), ("HND", "2023-01", 30)]
+    empty_wh.publish("returns", [_returns(rows)], scope="t", provenance=Provenance("t"), actor="t")
+    assert pr.profile(empty_wh, "GTM", pr.Period(2020, 2024)).figure("returns").value is None  # 2: under 3
+    assert headline_figures(empty_wh, ["GTM", "HND"], (2020, 2024), ["returns"]) == []  # hidden, as GTM's
+    (hnd,) = headline_figures(empty_wh, ["HND"], (2020, 2024), ["returns"])
+    assert hnd.value == 40
+    trend = pr.yearly(pr.series(empty_wh, pr.figure_spec("returns"), ["GTM", "HND"]), pr.Period(2020, 2024))
+    assert dict(zip(trend["year"], trend["value"])) == {2023: 39, 2024: None}  # the region's point too

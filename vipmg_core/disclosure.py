@@ -15,6 +15,7 @@ figures) passes them through here, so the same rules from `standard/quality.toml
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,3 +159,11 @@ def gate_parts(ds: Dataset, values: np.ndarray, rule: quality.Rules | None = Non
     hidden = quality.protect(cells, primary, [quality.Constraint(len(values), np.arange(len(values)))],
                              protection=quality.count_protection(cells, rule))
     return hidden[:-1] if not hidden[-1] else np.ones(len(values), bool)
+
+
+def sum_shown(ds: Dataset, parts: Iterable[float | None], rule: quality.Rules | None = None) -> bool:
+    """Whether a sum over areas (a region, the countries chosen on Home) may be shown beside the areas' own
+    figures: only when no area's own figure is hidden. Otherwise the sum minus the others' shown figures is
+    the hidden one (an attacker picks {A, B} and {B})."""
+    kind_ = kind(ds)
+    return not any(sensitive(kind_, part, rule=rule) for part in parts if part is not None)

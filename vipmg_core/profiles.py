@@ -406,6 +406,9 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
     def total(chosen: list[dict]) -> tuple[float | None, set[str], tuple[str, ...], str | None]:
         mark = data_rules.mark_of(sum(r["rows"] for r in chosen), sum(r["redacted"] for r in chosen))
         value = None if mark == data_rules.REDACTED else float(sum(r["value"] or 0 for r in chosen))
+        parts = _area_sums(chosen)
+        if value is not None and len(parts) > 1 and not disclosure.sum_shown(ds, parts.values()):
+            value, mark = None, None  # an area's own figure is hidden: the sum would give it away
         return (value, {rid for r in chosen for rid in r["releases"]}, tuple(sorted({r["area"] for r in chosen})),
                 mark)
 
@@ -429,6 +432,13 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         before, before_mark = total(earlier)[::3]
     return _confidential(Figure(s.spec.key, ds.id, unit, label, value, previous_label, before,
                                 _sources(wh, ds.id, releases), areas=used, mark=mark, previous_mark=before_mark))
+
+
+def _area_sums(rows: list[dict]) -> dict[str, float]:
+    sums: dict[str, float] = {}
+    for r in rows:
+        sums[r["area"]] = sums.get(r["area"], 0.0) + (r["value"] or 0)
+    return sums
 
 
 def stock_dates(rows: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -489,17 +499,23 @@ def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.
     if first is not None:
         rows = rows.filter(pl.col("year") >= first)
     sums = [pl.col("value").sum(), pl.col("rows").sum(), pl.col("redacted").sum()]
+    if not ds.counts_events:
+        rows = rows.filter(pl.col("period") == pl.col("period").max().over("area", "year"))
+    # Each area's own point of the year: a sum over areas is hidden where one of them is (disclosure.sum_shown).
+    own = rows.group_by("year", "area").agg(pl.col("value").sum())
+    parts_hidden = {year for (year,), group in own.group_by("year")
+                    if not disclosure.sum_shown(ds, group["value"].to_list())} if own["area"].n_unique() > 1 else set()
     if ds.counts_events:
         out = rows.group_by("year").agg(*sums, pl.col("month").n_unique().alias("months"))
         out = out.with_columns((pl.col("months") < 12 if ds.time_format == "month" else pl.lit(False))
                                .alias("partial"))
     else:
-        rows = rows.filter(pl.col("period") == pl.col("period").max().over("area", "year"))
         out = rows.group_by("year").agg(*sums, pl.lit(12).alias("months"), pl.lit(False).alias("partial"))
     out = out.sort("year").with_columns(data_rules.redaction_mark(pl.col("rows"), pl.col("redacted")).alias("mark"))
     out = out.with_columns(pl.when(pl.col("mark") == data_rules.REDACTED).then(None).otherwise(pl.col("value"))
                            .alias("value"))
-    gated = [disclosure.shown(ds, v) if v is not None else None for v in out["value"].to_list()]
+    gated = [disclosure.shown(ds, v) if v is not None and year not in parts_hidden else None
+             for year, v in zip(out["year"].to_list(), out["value"].to_list())]
     hidden = [HIDDEN_SMALL if v is not None and g is None else None for v, g in zip(out["value"].to_list(), gated)]
     out = out.with_columns(pl.Series("value", gated, dtype=pl.Float64), pl.Series("hidden", hidden, dtype=pl.String))
     out = out.with_columns(pl.when(pl.col("hidden").is_not_null()).then(None).otherwise(pl.col("mark")).alias("mark"))
