@@ -12,6 +12,7 @@ from `standard/quality.toml`: largest >= value + upper protection, smallest <= m
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
 
@@ -31,11 +32,14 @@ DARIEN = "iom_gdidata_regional_series/irreg_darien_nat.csv"
 OPEN = quality.Rules(cv_reliable_max=1e9, cv_caution_max=1e9, min_unweighted_n=0, admin_min_count=0)
 
 
-def attack(published: pl.DataFrame, dims: list[str], counts: bool, targets: dict[tuple, tuple[float, float]]
-           ) -> dict[tuple, tuple[float, float]]:
+def attack(published: pl.DataFrame, dims: list[str], counts: bool, targets: dict[tuple, tuple[float, float]],
+           extra: Sequence[tuple[Sequence[tuple], float]] = ()) -> dict[tuple, tuple[float, float]]:
     """For each hidden cell, (smallest, largest) values consistent with the published table: exact for the cells
     in `targets` (key -> (high, low) to reach) unless a solution found on the way already reaches them (then the
-    values found so far, already wide enough); other hidden cells get the values found on the way."""
+    values found so far, already wide enough); other hidden cells get the values found on the way.
+
+    `extra`: figures another surface publishes about the same cells, each the sum of some cells (their keys) and
+    its value (a flow the flow view shows, a country's incoming total...): the attacker adds them to the table's."""
     keys = [tuple(row) for row in published.select(dims).iter_rows()]
     index = {key: i for i, key in enumerate(keys)}
     value = published["OBS_VALUE"].to_numpy().astype(float)
@@ -65,6 +69,19 @@ def attack(published: pl.DataFrame, dims: list[str], counts: bool, targets: dict
                 coefs.append(coef)
             else:
                 b -= coef * value[m]
+        rhs.append(b)
+    for members, total in extra:
+        ids = [index[key] for key in members]
+        if not any(hidden[m] for m in ids):
+            continue
+        b = float(total)
+        for m in ids:
+            if hidden[m]:
+                rows.append(len(rhs))
+                cols.append(var[m])
+                coefs.append(1.0)
+            else:
+                b -= value[m]
         rhs.append(b)
     n = int(hidden.sum())
     if not n:
@@ -128,8 +145,10 @@ def primary_cells(result: xt.Crosstab, truth: pl.DataFrame, rule: quality.Rules)
     return truth.clear()
 
 
-def narrow_cells(query: xt.CrosstabQuery, wh: Warehouse, monkeypatch) -> tuple[list[str], int]:
-    """Primary cells the attacker confines to less than their protection interval, and how many were attacked."""
+def narrow_cells(query: xt.CrosstabQuery, wh: Warehouse, monkeypatch,
+                 extra: Sequence[tuple[Sequence[tuple], float]] = ()) -> tuple[list[str], int]:
+    """Primary cells the attacker confines to less than their protection interval, and how many were attacked
+    (`extra`: what another surface publishes about the same cells, see `attack`)."""
     rule = quality.rules()
     result = xt.compute(query, wh)
     published = result.long(View())
@@ -163,7 +182,7 @@ def narrow_cells(query: xt.CrosstabQuery, wh: Warehouse, monkeypatch) -> tuple[l
             floor = 0.0
         tol = 1e-6 * max(1.0, abs(a))
         goals[key] = (a, a + upper - tol, max(floor, a - lower) + tol)
-    intervals = attack(published, dims, counts, {key: (high, low) for key, (_, high, low) in goals.items()})
+    intervals = attack(published, dims, counts, {key: (high, low) for key, (_, high, low) in goals.items()}, extra)
     problems = []
     for key, (a, high, low) in goals.items():
         lo, hi = intervals[key]
@@ -279,3 +298,43 @@ def test_the_home_figures_follow_the_same_small_count_rule(demo_wh, monkeypatch)
     for fig in hidden:
         if dataset(fig.dataset_id).source_type == "administrative":
             assert fig.value is None and fig.change is None
+
+
+# -- the flow view beside the cross-tab of the same cells ----------------------------------------------------------
+
+def same_cells(wh: Warehouse, result) -> xt.CrosstabQuery:
+    """The cross-tab a user builds for the flows shown: origin by destination, the role's reading, the filters and
+    the periods of the flows (as a filter on the time column)."""
+    from vipmg_core import flows as fl
+
+    ds, query = result.dataset, result.query
+    spec = ds.flows[query.role]
+    first, last = query.period
+    read = [p for p in fl.periods(wh, ds.id, query.role) if first <= p <= last]
+    filters = {column: (code,) for column, code in spec.when.items()} | dict(query.filters) | {ds.time_column: read}
+    return xt.make_query(ds.id, [spec.origin], [spec.destination], filters=filters)
+
+
+def flow_view_figures(result) -> list[tuple[list[tuple], float]]:
+    """Every figure the flow view publishes (all flows, top=None), as the cells of the cross-tab it adds up."""
+    pairs = list(zip(result.flows["origin"], result.flows["destination"]))
+    figures = [([pair], value) for pair, value in zip(pairs, result.flows["value"].to_list()) if value is not None]
+    for row in result.totals.iter_rows(named=True):
+        for side, end in (("incoming", 1), ("outgoing", 0)):
+            if row[side] is not None:
+                figures.append(([pair for pair in pairs if pair[end] == row["country"]], row[side]))
+    if result.matching_value is not None:
+        figures.append((pairs, result.matching_value))
+    return figures
+
+
+@pytest.mark.parametrize(("dataset_id", "kwargs"), [("residence_permits", {"period": "2023"}), ("census", {}),
+                                                    ("census", {"role": 1})])
+def test_the_flow_view_and_the_crosstab_of_the_same_cells_together_keep_the_protection(
+        demo_wh, monkeypatch, dataset_id, kwargs):
+    from vipmg_core import flows as fl
+
+    result = fl.flows(demo_wh, dataset_id, top=None, **kwargs)
+    problems, attacked = narrow_cells(same_cells(demo_wh, result), demo_wh, monkeypatch, flow_view_figures(result))
+    assert attacked, "the case should have suppressed cells"
+    assert not problems, problems

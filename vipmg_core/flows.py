@@ -11,9 +11,13 @@ here knows a dataset by name.
   each reporting country contributes its latest period in the range (its latest census, say).
 - A dimension left unfiltered is summed over its detailed codes; a `_T` (total) row is used only where a
   reporting country published no detail for that period, so totals are never added to their own parts.
-- Disclosure control as in a cross-tab (`disclosure.gate_pairs`): a flow of fewer events than the threshold,
-  or a weighted flow from too few sample records, is hidden (value None) with enough other flows that the
-  country totals and the selection's total beside them cannot give it away; hidden flows come last.
+- Disclosure control is the cross-tab's own (`crosstab_query`, `_publish`): the flows are the cells of the
+  cross-tab of origin by destination under the same filters and periods, and the flow view hides every flow
+  that cross-tab hides (its small counts, its estimates from too few records or too variable, and the
+  complements it chose to protect them). A country's incoming or outgoing total and the selection's total are
+  shown only where the cross-tab's visible figures give them (all their flows visible, or a visible margin less
+  visible cells); otherwise they are hidden (None). So the two surfaces together tell no more than the cross-tab
+  alone. Hidden flows come last, and a hidden total sorts as 0 (its place would tell its size).
 
 `flows()` is what the page, the CLI (`python -m vipmg_core flows`) and a notebook call; the table, chart and
 export helpers below turn its result into what people read, in their language.
@@ -21,6 +25,7 @@ export helpers below turn its result into what people read, in their language.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +34,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pydeck as pdk
 
+from vipmg_core import crosstab as xt
 from vipmg_core import disclosure, maps, quality, rules
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
@@ -308,22 +314,30 @@ def flows(
     if unknown:
         raise FlowError("bad_country", codes=", ".join(unknown))
     checked = _check_filters(ds, role, filters)
+    available: list[str] | None = None
     if period is None:
         span = default_period(wh, ds.id, role)
         if span is None:
             raise FlowError("no_data")
         first, last = span
     else:
-        first, last = resolve_period(period, periods(wh, ds.id, role))
+        available = periods(wh, ds.id, role)
+        first, last = resolve_period(period, available)
 
     everything = pairs(wh, ds, role, first, last, checked)
     if not ds.is_microdata:
         everything = everything.drop("n")
     mask = (everything.select(_selection(chosen, direction).alias("m"))["m"].to_numpy() if chosen
             else np.ones(everything.height, bool))
-    gated = disclosure.gate_pairs(everything.drop("first_period", "last_period"), disclosure.kind(ds), mask)
-    everything = everything.with_columns(gated.pairs.select("value", *(["n"] if ds.is_microdata else []),
-                                                            "suppressed"))
+    table = None
+    if disclosure.kind(ds) is not None and everything.height:  # figures published by others: shown as published
+        if first == last:
+            read = [first]
+        else:
+            read = [p for p in (available if available is not None else periods(wh, ds.id, role))
+                    if first <= p <= last]
+        table = xt.compute(crosstab_query(ds, role, read, checked), wh)
+    everything, totals, selection_total = _publish(everything, ds, role, mask, table)
     selected = everything.filter(pl.Series(mask)).sort(
         ["value", "origin", "destination"], descending=[True, False, False], nulls_last=True)
     query = FlowQuery(ds.id, role, chosen, direction, (first, last), tuple(sorted(checked.items())), top)
@@ -334,9 +348,126 @@ def flows(
         stock=is_stock(ds),
         flows=selected.head(top) if top else selected,
         matching=selected.height,
-        matching_value=gated.selection_total if selected.height else 0.0,
-        totals=gated.totals,
+        matching_value=selection_total if selected.height else 0.0,
+        totals=totals,
     )
+
+
+def crosstab_query(ds: Dataset, role: int, read: Sequence[str], filters: dict[str, tuple[str, ...]]
+                   ) -> xt.CrosstabQuery:
+    """The cross-tab whose cells are these flows: the role's origin by its destination, with the role's reading
+    (arrivals: `flow` = ARR), the user's filters, and the periods `read` (those of the range that hold flows).
+
+    The cross-tab's `years` take whole years, so the periods go in as a filter on the time column. Events: the
+    cross-tab adds the filtered periods up, as the flows do. A stock: the period is neither a row nor a column,
+    so the cross-tab reads each reporting country at its latest filtered period, as the flows do (they differ
+    only for a country whose latest period in the range holds nothing but same-country rows, which the flows
+    skip; such a country's flows then find no visible cell and stay hidden, see `_publish`). The cross-tab's
+    cells also hold what flows are not: same-country pairs, and an origin or destination not stated; they are
+    cells of its margins like any other.
+    """
+    spec = flow_role(ds, role)
+    chosen: dict[str, tuple[str, ...]] = {column: (code,) for column, code in spec.when.items()}
+    chosen |= filters
+    chosen[ds.time_column] = tuple(read)
+    return xt.make_query(ds.id, [spec.origin], [spec.destination], filters=chosen, totals=True)
+
+
+def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndarray, table: xt.Crosstab | None
+             ) -> tuple[pl.DataFrame, pl.DataFrame, float | None]:
+    """The pairs with what the cross-tab `table` of the same cells hides hidden (value and n None, `suppressed`),
+    the country totals (country, incoming, outgoing, net; None where hidden) and the total of the `selected`
+    pairs (None: hidden). No `table`: nothing is hidden (figures published by others).
+
+    A flow is shown where the cross-tab shows its cell. A total is shown where it follows from what the cross-tab
+    shows: each of its flows is visible, or its hidden flows add up to a combination of visible margins (a
+    country's column total less the visible cells of that column, the same-country one included, say). Any
+    such total tells nothing the cross-tab does not; any other total could narrow a hidden cell.
+    """
+    P = everything.height
+    origins, destinations = everything["origin"].to_list(), everything["destination"].to_list()
+    values = everything["value"].cast(pl.Float64).fill_null(0).to_numpy()
+    countries = sorted(set(origins) | set(destinations))
+    at = {c: i for i, c in enumerate(countries)}
+    o_idx = np.array([at[c] for c in origins], dtype=np.int64)
+    d_idx = np.array([at[c] for c in destinations], dtype=np.int64)
+    # Each total as the pairs it adds up: incoming per country, outgoing per country, then the selection.
+    targets = [d_idx == c for c in range(len(countries))] + [o_idx == c for c in range(len(countries))]
+    targets.append(np.asarray(selected, bool))
+    if table is None:
+        hidden = np.zeros(P, bool)
+        shown_total = np.ones(len(targets), bool)
+    else:
+        hidden, shown_total = _follow_crosstab(everything, ds, role, table, targets)
+    weighted = "n" in everything.columns
+    published = everything.with_columns(pl.Series("suppressed", hidden)).with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
+        *([pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("n")).alias("n")] if weighted else []))
+    sums = [float(values[target].sum()) for target in targets]
+    value_type = everything.schema["value"]
+
+    def margin(ids: range) -> pl.Series:
+        return pl.Series([sums[i] if shown_total[i] else None for i in ids], dtype=pl.Float64).cast(value_type)
+
+    C = len(countries)
+    totals = pl.DataFrame({"country": pl.Series(countries, dtype=pl.String),
+                           "incoming": margin(range(C)), "outgoing": margin(range(C, 2 * C))})
+    totals = totals.with_columns((pl.col("incoming") - pl.col("outgoing")).alias("net")).sort(
+        [pl.col("incoming").fill_null(0) + pl.col("outgoing").fill_null(0), pl.col("country")],
+        descending=[True, False])  # a hidden total adds nothing to the order (its place would tell its size)
+    return published, totals, (sums[-1] if shown_total[-1] else None)
+
+
+def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt.Crosstab,
+                     targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs to hide (those whose cross-tab cell is not shown) and which totals may be shown (`targets`:
+    a mask of the pairs each adds up), from the cross-tab's published cells alone: a cell is shown where it
+    has a value, hidden where its CONF_STATUS is not free; a code `_T` marks its margins."""
+    spec = flow_role(ds, role)
+    o, d = spec.origin, spec.destination
+    cells = table.cells.select(pl.col(o).alias("origin"), pl.col(d).alias("destination"), "value", "conf")
+    margins = cells.filter((pl.col("origin") == TOTAL_CODE) | (pl.col("destination") == TOTAL_CODE))
+    detail = cells.filter((pl.col("origin") != TOTAL_CODE) & (pl.col("destination") != TOTAL_CODE))
+    unknown = detail.filter(pl.col("conf") != quality.CONF_FREE).with_row_index("_u")
+    # A publisher's own `_T` row keeps its stored code in the flows; in the cross-tab it is `rules.UNSPLIT`.
+    found = everything.select(pl.col("origin", "destination").replace(TOTAL_CODE, rules.UNSPLIT), "value",
+                              *(["n"] if "n" in everything.columns else []))
+    found = found.join(detail.select("origin", "destination", pl.col("value").alias("_cell")),
+                       on=["origin", "destination"], how="left", maintain_order="left")
+    found = found.join(unknown.select("origin", "destination", "_u"), on=["origin", "destination"], how="left",
+                       maintain_order="left")
+    rule_kind = disclosure.kind(ds)
+    weighted = "n" in found.columns
+    # A flow the cross-tab shows is shown; one it hides, hidden. A flow with no shown cell, or one whose own figure
+    # breaks a rule (the two tables disagree, which they should not), is hidden too, and no total adds it.
+    sensitive = np.array([disclosure.sensitive(rule_kind, v, n) for v, n in zip(
+        found["value"].to_list(), found["n"].to_list() if weighted else [None] * found.height)], dtype=bool)
+    hidden = found["_cell"].is_null().to_numpy() | sensitive
+    unknown_at = found["_u"].fill_null(-1).to_numpy()  # the pair's hidden cell of the cross-tab (-1: none)
+    opaque = hidden & (unknown_at < 0)  # hidden, and not a cell the cross-tab's totals add up
+    shown_total = np.array([not hidden[t].any() for t in targets])
+    wanted = [i for i, t in enumerate(targets) if not shown_total[i] and not opaque[t].any()]
+    if not wanted:
+        return hidden, shown_total
+    # The rest: is the sum of its hidden cells a combination of the visible margins (each a sum of hidden cells)?
+    lines = []
+    for line in margins.filter(pl.col("value").is_not_null()).iter_rows(named=True):
+        member = np.ones(unknown.height, bool)
+        for end in ("origin", "destination"):
+            if line[end] != TOTAL_CODE:
+                member &= (unknown[end] == line[end]).to_numpy()
+        if member.any():
+            lines.append(member)
+    if not lines:
+        return hidden, shown_total
+    spans = np.array(lines, dtype=float).T  # hidden cells x visible margins
+    goal = np.zeros((unknown.height, len(wanted)))
+    for k, i in enumerate(wanted):
+        goal[unknown_at[targets[i] & hidden], k] = 1.0
+    weights, *_ = np.linalg.lstsq(spans, goal, rcond=None)
+    given = np.abs(spans @ weights - goal).max(axis=0) < 1e-6
+    shown_total[np.array(wanted)[given]] = True
+    return hidden, shown_total
 
 
 def _selection(countries: tuple[str, ...], direction: str) -> pl.Expr:
@@ -472,7 +603,7 @@ def notes(result: FlowResult, lang: str) -> list[str]:
         rule = quality.rules()
         key = "flows.note_suppressed_count" if rule_kind == disclosure.COUNT else "flows.note_suppressed_estimate"
         found.append(t(key, lang, symbol=rule.symbol_suppressed, min_count=rule.admin_min_count,
-                       n=rule.min_unweighted_n))
+                       n=rule.min_unweighted_n, cv=fmt_number(rule.cv_caution_max, lang)))
     undrawn = result.undrawn
     if undrawn.height:
         found.append(t("flows.note_undrawn", lang, count=undrawn.height, value=fmt_number(undrawn["value"].sum(), lang),
