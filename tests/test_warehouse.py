@@ -155,3 +155,19 @@ def test_the_state_token_moves_with_publications_only_not_with_sign_ins(empty_wh
     assert moved != token
     other.withdraw(release.release_id, actor="b")
     assert empty_wh.state_token() not in (token, moved)
+
+
+def test_a_total_published_beside_its_own_parts_is_counted_once_whatever_the_path(empty_wh):
+    """The API and importers publish through the warehouse as submissions do: a `_T` row whose parts are in the
+    same file goes (a cross-tab added it to them: 24 returns for 12), one that stands alone stays."""
+    from vipmg_core import crosstab as xt
+
+    def returns(area, sex, value):
+        return pl.DataFrame({"ref_area": [area], "time_period": ["2024-01"], "returned_from": "USA", "sex": sex,
+                             "age_group": "Y20T24", "minor_status": "ADULT", "transport": "AIR", "obs_value": [value]})
+
+    rows = pl.concat([returns("GTM", "F", 7), returns("GTM", "M", 5), returns("GTM", "_T", 12),
+                      returns("HND", "_T", 30)])  # HND does not break its count down by sex
+    empty_wh.publish("returns", [rows], scope="api", provenance=Provenance("t"), actor="t")
+    cells = xt.crosstab("returns", ["ref_area"], warehouse=empty_wh).cells
+    assert dict(zip(cells["ref_area"], cells["value"])) == {"GTM": 12, "HND": 30, "_T": 42}

@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from vipmg_core import rules as data_rules
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.config import data_dir
 from vipmg_core.datasets import Dataset, dataset
@@ -188,6 +189,8 @@ class Warehouse:
             schema = ds.polars_schema
             for frame in frames:
                 conformed = conform(frame, ds, schema)
+                if not ds.is_microdata:  # every path (submissions, importers, the API): a total never beside its parts
+                    conformed = data_rules.without_covered_totals(ds, conformed)
                 slices |= set(conformed.select(ds.area_column, pl.col(ds.time_column).cast(pl.String))
                               .unique().iter_rows())
                 if ds.coverage_columns:
