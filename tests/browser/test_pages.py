@@ -82,7 +82,7 @@ def selected_countries(page: Page, lang: str) -> Locator:
 
 
 def dataset_picker(page: Page) -> Locator:
-    return main(page).get_by_test_id("stSelectbox").get_by_role("combobox")
+    return main(page).get_by_test_id("stSelectbox").first.get_by_role("combobox")  # the page's first: the dataset
 
 
 def choose_dataset(page: Page, title: str) -> None:
