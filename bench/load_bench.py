@@ -19,6 +19,10 @@
    browser drawing and waiting), and the ratios the issue asks for:
    p95(1)/floor (target <= 3, with p95(1) <= 2 s), p95(8)/p95(1) (target <= 3) and the errors at the largest N.
 
+5. Prints, per N, the wall time of the room's visits and the CPU seconds the server and the bench's browsers
+   used meanwhile: on a small machine the browsers (software WebGL included) share the server's cores, which a
+   room's participants, each on their own laptop, do not.
+
 Nothing is asserted on times: the numbers are read by people and compared between runs on the same (quiet)
 machine. The exit status is 1 if any error or outside request was seen, so a broken page fails the run.
 """
@@ -138,6 +142,21 @@ def serve(script: Path, cwd: Path, data_dir: Path, log: Path) -> tuple[subproces
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _browser_cpu_seconds() -> float:
+    """CPU time used so far by every chromium process on the machine (the bench's browsers), 0 without /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].partition(")")
+        if "chrom" in name:
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def wait_until_idle(process: subprocess.Popen, limit_s: float = 300) -> float:
@@ -344,8 +363,10 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                   f" {rounds} round(s)")
             print(f"  {'sessions':>8}  {'load p50':>9} {'load p95':>9}  {'rerun p50':>9} {'rerun p95':>9}"
                   f"  {'loads':>5} {'reruns':>6} {'errors':>6}")
+            cpu_lines = []
             for n in sessions:
                 total = Tally()
+                server_before, browser_before, wall_before = _cpu_seconds(app.pid), _browser_cpu_seconds(), time.monotonic()
                 for _ in range(rounds):
                     tally, outside = await room(browser, visits, n, timeout_ms, app.pid)
                     total.loads += tally.loads
@@ -357,6 +378,10 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                     for name, times in tally.server_cpu.items():
                         total.server_cpu.setdefault(name, []).extend(times)
                 results[n] = total
+                server_used, browser_used = _cpu_seconds(app.pid) - server_before, _browser_cpu_seconds() - browser_before
+                wall = time.monotonic() - wall_before
+                cpu_lines.append(f"  {n:>8}  {wall:7.1f} s  {server_used:7.1f} s  {browser_used:7.1f} s"
+                                 f"  {(server_used + browser_used) / wall:5.2f}")
                 failures += len(total.errors)
                 print(f"  {n:>8}  {p50(total.loads):7.0f}ms {p95(total.loads):7.0f}ms  {p50(total.reruns):7.0f}ms"
                       f" {p95(total.reruns):7.0f}ms  {len(total.loads):>5} {len(total.reruns):>6}"
@@ -367,6 +392,10 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                     print(f"            ({total.unseen} reruns too short to see, not timed)")
         finally:
             await browser.close()
+    print(f"\nwhere the time went (CPU seconds over each room's visits; this machine has {os.cpu_count()} cores,"
+          " shared by the server and the bench's own browsers)")
+    print(f"  {'sessions':>8}  {'wall':>9}  {'server':>9}  {'browsers':>9}  cores busy")
+    print("\n".join(cpu_lines))
     if 1 in results:
         slowest = sorted(results[1].by_page.items(), key=lambda item: -p95(item[1]))
         print("\npage load at 1 session, slowest first: "
