@@ -337,7 +337,7 @@ def test_a_small_year_is_a_gap_in_the_trend_that_says_why_in_both_languages(empt
     assert len(es) == len(en) == 1 and str(minimum) in es[0] and str(minimum) in en[0] and es[0] != en[0]
     from vipmg_core import charts
     subtitle = charts.trend_chart(prof, "en", "events").layout.title.subtitle.text.replace("<br>", " ")
-    assert "are hidden (confidentiality rule)" in subtitle  # the chart and its PNG say why
+    assert "are hidden by the confidentiality rule" in subtitle  # the chart and its PNG say why
     # The headline of 2023 and its trend point pass through the same gate: both hidden.
     then = pr.profile(empty_wh, "LCA", pr.parse_period("2023"))
     minors = then.figure("returns_unaccompanied")
@@ -433,3 +433,25 @@ def test_a_small_permit_type_is_hidden_with_the_cross_tabs_complement(empty_wh):
     shown = {r["permit_type"]: r["value"] for r in result.cells.iter_rows(named=True) if r["permit_type"] != "_T"}
     assert dict(permits.frame.iter_rows()) == shown and shown["TEMP"] is None
     assert sum(v is None for v in shown.values()) == 2  # the small one and one complement, the same on both
+
+
+def test_a_profile_hides_what_the_crosstab_of_the_same_cells_hides_as_a_complement(empty_wh):
+    """Returns by country in one month: LCA's 2 is hidden, and the cross-tab hides a complement so its total
+    cannot give it away. A profile must hide that complement too, or its figure plus the cross-tab's total and
+    the other countries' cells give LCA's 2."""
+    import polars as pl
+
+    from vipmg_core import crosstab as xt
+    from vipmg_core.warehouse import Provenance
+
+    counts = {"LCA": 2, "BLZ": 9, "GUY": 40, "JAM": 55}
+    rows = pl.DataFrame({"ref_area": list(counts), "time_period": "2024-01", "returned_from": "USA", "sex": "F",
+                         "age_group": "Y20T24", "minor_status": "ADULT", "transport": "AIR",
+                         "obs_value": list(counts.values())})
+    empty_wh.publish("returns", [rows], scope="t", provenance=Provenance("t"), actor="t")
+    cells = xt.crosstab("returns", ["ref_area"], years=(2024, 2024), warehouse=empty_wh).cells
+    hidden = set(cells.filter(pl.col("value").is_null())["ref_area"].to_list())
+    assert "LCA" in hidden and len(hidden - {"LCA"}) >= 1  # the small count and its complement
+    for area in counts:
+        fig = pr.profile(empty_wh, area, pr.Period(2020, 2024)).figure("returns")
+        assert (fig.value is None) == (area in hidden), area

@@ -47,7 +47,7 @@ from vipmg_core.codelists import codelist, country_groups, country_name, project
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.i18n import TranslatedError, fmt_change, fmt_number, fmt_percent, t
 from vipmg_core.kept import Kept
-from vipmg_core.quality import SUPPRESSED, estimate_flag, rules
+from vipmg_core.quality import CONF_FREE, SUPPRESSED, estimate_flag, rules
 from vipmg_core.warehouse import Release, Warehouse, _q
 
 REGION = "REGION"  # every project country together
@@ -409,6 +409,8 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         parts = _area_sums(chosen)
         if value is not None and len(parts) > 1 and not disclosure.sum_shown(ds, parts.values()):
             value, mark = None, None  # an area's own figure is hidden: the sum would give it away
+        if value is not None and set(parts) & hidden_by_crosstab(wh, s, (r["period"] for r in chosen)):
+            value, mark = None, None  # the cross-tab of the same cells hides it (a complement, say)
         return (value, {rid for r in chosen for rid in r["releases"]}, tuple(sorted({r["area"] for r in chosen})),
                 mark)
 
@@ -432,6 +434,28 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
         before, before_mark = total(earlier)[::3]
     return _confidential(Figure(s.spec.key, ds.id, unit, label, value, previous_label, before,
                                 _sources(wh, ds.id, releases), areas=used, mark=mark, previous_mark=before_mark))
+
+
+def hidden_by_crosstab(wh: Warehouse, s: Series, periods: Iterable[str]) -> frozenset[str]:
+    """The areas whose figure the cross-tab of the same cells hides: rows = the area, the figure's own filters,
+    these periods, every area (the table a user gets for "this figure by country"). A figure (or a sum over
+    areas) with one of them in it is hidden, so a profile never shows a cell that cross-tab hides as a
+    complement (the cross-tab's total, less the other countries' profiles, would then give its small count).
+    Figures published by others (no disclosure rule) hide nothing. One table per figure and periods serves
+    every area's profile (remembered until the catalogue changes)."""
+    ds = s.dataset
+    read = tuple(sorted(set(periods)))
+    if disclosure.kind(ds) is None or not read or s.spec.differ is not None:
+        return frozenset()
+    area = s.spec.area_column or ds.area_column
+
+    def compute() -> frozenset[str]:
+        filters = {column: list(codes) for column, codes in s.spec.where}
+        filters[ds.time_column] = list(read)
+        cells = xt.compute(xt.make_query(ds.id, [area], filters=filters, totals=False), wh).cells
+        return frozenset(cells.filter(pl.col("conf") != CONF_FREE)[area].to_list())
+
+    return wh._remembered(("crosstab_gate", s.spec.key, ds.id, read, wh.prefer), compute)
 
 
 def _area_sums(rows: list[dict]) -> dict[str, float]:
@@ -469,6 +493,8 @@ def _confidential(fig: Figure) -> Figure:
     administrative count under the small-count rule) is hidden; the trend point of the same year passes through
     the same gate (`yearly`), so the two never disagree."""
     ds = dataset(fig.dataset_id)
+    if fig.value is None and fig.mark is None:  # hidden while summing (a part the cross-tab or a rule hides)
+        return replace(fig, previous_value=None, flag=SUPPRESSED, previous_mark=None)
     if fig.value is not None and disclosure.shown(ds, fig.value) is None:
         return replace(fig, value=None, previous_value=None, flag=SUPPRESSED, mark=None, previous_mark=None)
     if fig.previous_value is not None and disclosure.shown(ds, fig.previous_value) is None:
@@ -479,11 +505,13 @@ def _confidential(fig: Figure) -> Figure:
 HIDDEN_SMALL = "small_count"  # a trend point hidden by the disclosure gate (`disclosure.shown`)
 
 
-def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.DataFrame:
+def yearly(s: Series, period: Period, areas: Sequence[str] | None = None, wh: Warehouse | None = None
+           ) -> pl.DataFrame:
     """Year, value, whether the year is incomplete (fewer than 12 months published), its mark (`rules.
     redaction_mark`: every part or some parts hidden by their publisher) and why a point is a gap (`hidden`:
     HIDDEN_SMALL where the one disclosure gate hides it, the same gate as the headline figure's), within the
-    period. A stock is read at each area's latest date of the year (stocks never add up over periods)."""
+    period. A stock is read at each area's latest date of the year (stocks never add up over periods). With
+    `wh`, a point the cross-tab of the same cells would hide is hidden too (`hidden_by_crosstab`)."""
     ds = s.dataset
     frame = s.frame if areas is None else s.frame.filter(pl.col("area").is_in(list(areas)))
     bound_year, bound_month = period.bound()
@@ -505,6 +533,10 @@ def yearly(s: Series, period: Period, areas: Sequence[str] | None = None) -> pl.
     own = rows.group_by("year", "area").agg(pl.col("value").sum())
     parts_hidden = {year for (year,), group in own.group_by("year")
                     if not disclosure.sum_shown(ds, group["value"].to_list())} if own["area"].n_unique() > 1 else set()
+    if wh is not None:
+        for (year,), group in rows.group_by("year"):
+            if set(group["area"].to_list()) & hidden_by_crosstab(wh, s, group["period"].to_list()):
+                parts_hidden.add(year)
     if ds.counts_events:
         out = rows.group_by("year").agg(*sums, pl.col("month").n_unique().alias("months"))
         out = out.with_columns((pl.col("months") < 12 if ds.time_format == "month" else pl.lit(False))
@@ -948,7 +980,7 @@ def profile(wh: Warehouse, code: str, period: Period = Period(), pool: int = DEF
         if found is None:
             continue
         figures.append(found)
-        trend = yearly(s, period)
+        trend = yearly(s, period, wh=wh)
         if trend.height:
             trends.append(trend.with_columns(pl.lit(spec.key).alias("key"), pl.lit(s.dataset_id).alias("dataset_id"),
                                              pl.lit(s.dataset.unit).alias("unit"),
