@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
@@ -18,7 +19,9 @@ def _get(lang: str, etag: str | None = None):
     headers = [(b"if-none-match", etag.encode())] if etag else []
     scope = {"type": "http", "method": "GET", "path": f"/vipmg/geo/countries_{lang}.geojson",
              "path_params": {"lang": lang}, "headers": headers, "query_string": b""}
-    return asyncio.run(geo_route.polygons(Request(scope)))
+    # In a thread of its own: after the browser tests, this thread may already run Playwright's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, geo_route.polygons(Request(scope))).result()
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])

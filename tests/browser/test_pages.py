@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from google.protobuf.message import DecodeError
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset
@@ -34,30 +36,43 @@ def url_of(app_url: str, spec: PageSpec, lang: str = DEFAULT_LANG) -> str:
     return f"{app_url}/{path}{query}"
 
 
+def _finished_runs(page: Page) -> list[int]:
+    """The count of script runs the server has finished for this page, read from its websocket: every run ends
+    with a `script_finished` message. (The app's "running" attribute is no signal: React may set "running"
+    and "notRunning" in one render when a run is quick, and the attribute then never changes.)"""
+    counter = getattr(page, "_vipmg_finished_runs", None)
+    if counter is None:
+        counter = page._vipmg_finished_runs = [0]
+
+        def frame(payload) -> None:
+            if isinstance(payload, (bytes, bytearray)):
+                try:
+                    message = ForwardMsg.FromString(bytes(payload))
+                except DecodeError:
+                    return
+                if message.WhichOneof("type") == "script_finished":
+                    counter[0] += 1
+
+        page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return counter
+
+
 def open_page(page: Page, url: str) -> None:
+    _finished_runs(page)  # listening before the page's websocket opens
     page.goto(url)
     wait_for_app(page)
-
-
-# Counts the app's finished script runs (the attribute going back to "notRunning"), from the first call on.
-_FINISHED_RUNS = """() => {
-    if (window.__finishedRuns === undefined) {
-        window.__finishedRuns = 0;
-        const app = document.querySelector("[data-testid='stApp']");
-        new MutationObserver(() => {
-            if (app.getAttribute("data-test-script-state") === "notRunning") window.__finishedRuns += 1;
-        }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
-    }
-    return window.__finishedRuns;
-}"""
 
 
 def click_and_wait(page: Page, target: Locator) -> None:
     """Click a widget and wait until the run that the click started has finished. (Waiting for the app to
     be "not running" right after a click can return before that run has even begun.)"""
-    before = page.evaluate(_FINISHED_RUNS)
+    runs = _finished_runs(page)
+    before = runs[0]
     target.click()
-    page.wait_for_function("before => window.__finishedRuns > before", arg=before, timeout=APP_RUN_TIMEOUT_MS)
+    deadline = time.monotonic() + APP_RUN_TIMEOUT_MS / 1000
+    while runs[0] <= before:
+        assert time.monotonic() < deadline, f"no script run finished within {APP_RUN_TIMEOUT_MS / 1000:.0f} s of the click"
+        page.wait_for_timeout(50)  # Playwright delivers the websocket's frames while it waits
     wait_for_app(page)
 
 
