@@ -411,8 +411,7 @@ def figure_from(wh: Warehouse, s: Series, period: Period, areas: Sequence[str] |
             value, mark = None, None  # an area's own figure is hidden: the sum would give it away
         if value is not None and set(parts) & hidden_by_crosstab(wh, s, (r["period"] for r in chosen)):
             value, mark = None, None  # the cross-tab of the same cells hides it (a complement, say)
-        return (value, {rid for r in chosen for rid in r["releases"]}, tuple(sorted({r["area"] for r in chosen})),
-                mark)
+        return value, {rid for r in chosen for rid in r["releases"]}, tuple(sorted(parts)), mark
 
     if data_rules.is_stock(ds):  # a stock: each area at its latest date, compared with its date before
         now, then = stock_dates(rows)
@@ -455,7 +454,7 @@ def hidden_by_crosstab(wh: Warehouse, s: Series, periods: Iterable[str]) -> froz
         cells = xt.compute(xt.make_query(ds.id, [area], filters=filters, totals=False), wh).cells
         return frozenset(cells.filter(pl.col("conf") != CONF_FREE)[area].to_list())
 
-    return wh._remembered(("crosstab_gate", s.spec.key, ds.id, read, wh.prefer), compute)
+    return wh.remembered(("crosstab_gate", s.spec.key, ds.id, read, wh.prefer), compute)
 
 
 def _area_sums(rows: list[dict]) -> dict[str, float]:

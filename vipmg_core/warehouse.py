@@ -285,8 +285,9 @@ class Warehouse:
             raise KeyError(f"no release {release_id!r}")
         return Release.from_row(rows[0])
 
-    def _remembered(self, key: tuple, compute):
-        """`compute()`, kept until the catalogue changes (reads of it run on every cross-tab and page rerun)."""
+    def remembered(self, key: tuple, compute):
+        """`compute()`, kept until the catalogue changes (reads of it run on every cross-tab and page rerun);
+        `key` names what is kept (readers of other modules key theirs by their own name, e.g. profiles)."""
         token = self.catalogue.changes()  # read before computing: the value is never older than its token
         with self._memo_lock:
             hit = self._memo.get(key)
@@ -301,7 +302,7 @@ class Warehouse:
         """Releases (the published ones readers see; with a preferred older edition, it in place of the
         published edition of its scope)."""
         prefer = self.prefer if published_only else None
-        return list(self._remembered(("releases", dataset_id, published_only, prefer),
+        return list(self.remembered(("releases", dataset_id, published_only, prefer),
                                      lambda: self._read_releases(dataset_id, published_only)))
 
     def _read_releases(self, dataset_id: str | None, published_only: bool) -> list[Release]:
@@ -335,7 +336,7 @@ class Warehouse:
 
     def _visible(self, dataset_id: str) -> _Visible:
         """The published releases readers see, and, where releases overlap, which one wins each slice."""
-        return self._remembered(("visible", dataset_id, self.prefer), lambda: self._read_visible(dataset_id))
+        return self.remembered(("visible", dataset_id, self.prefer), lambda: self._read_visible(dataset_id))
 
     def _read_visible(self, dataset_id: str) -> _Visible:
         releases = self.releases(dataset_id)
@@ -418,7 +419,7 @@ class Warehouse:
         """Changes whenever a release is staged, published or withdrawn: a cache key for what readers computed.
         Only release entries count: a sign-in or a saved mapping must not empty every page's caches (and restart
         the warm-up) while readers see the same data."""
-        return self._remembered(("state_token",), self._read_state_token)
+        return self.remembered(("state_token",), self._read_state_token)
 
     def _read_state_token(self) -> str:
         (count, last), = self.catalogue.query(
@@ -428,7 +429,7 @@ class Warehouse:
     def year_bounds(self) -> tuple[int, int]:
         """The first and last year with published data in any dataset (this year when there is none); remembered
         until the catalogue changes (every page's sidebar reads it)."""
-        return self._remembered(("year_bounds", self.prefer), self._read_year_bounds)
+        return self.remembered(("year_bounds", self.prefer), self._read_year_bounds)
 
     def _read_year_bounds(self) -> tuple[int, int]:
         years: list[int] = []
@@ -494,7 +495,7 @@ class Warehouse:
     def coverage(self, dataset_id: str) -> pl.DataFrame:
         """Rows (and for aggregates, the summed value) per reporting area and year (remembered until the catalogue
         changes: the Catalogue page reads it for every dataset on every visit)."""
-        return self._remembered(("coverage", dataset_id, self.prefer), lambda: self._read_coverage(dataset_id))
+        return self.remembered(("coverage", dataset_id, self.prefer), lambda: self._read_coverage(dataset_id))
 
     def _read_coverage(self, dataset_id: str) -> pl.DataFrame:
         ds = dataset(dataset_id)
