@@ -173,3 +173,38 @@ def test_darien_flows_into_panama_in_november_2024_agree_with_the_crosstab_of_na
     assert hidden <= set(shown) and all(shown[pair] is None for pair in hidden)
     problems = not_given_by(result, cells)
     assert not problems, problems
+
+
+def test_darien_flows_of_each_month_of_2024_hide_what_the_year_table_of_nationality_by_month_hides(
+        realdata, tmp_path):
+    """The issue's table (`crosstab irregular_transit --rows nationality --cols time_period --countries PAN
+    --years 2024 --totals`) and the flows of each of its months are two tables of the same cells: a flow that
+    table hides (a small count, or a complement protecting one) stays hidden in the flow view, and every figure
+    the flow view shows is one the table gives."""
+    from vipmg_core.importers import import_file
+
+    wh = Warehouse(tmp_path / "wh")
+    import_file(wh, realdata / "iom_gdidata_regional_series/irreg_darien_nat.csv", actor="test")
+    table = xt.crosstab("irregular_transit", ["nationality"], ["time_period"], countries=["PAN"], years=(2024, 2024),
+                        totals=True, warehouse=wh)
+    months = sorted(set(table.cells["time_period"].to_list()) - {TOTAL})
+    assert len(months) == 12
+    checked = 0
+    for month in months:
+        result = fl.flows(wh, "irregular_transit", countries=["PAN"], direction="in", period=month, top=None)
+        column = table.cells.filter(pl.col("time_period").is_in([month, TOTAL]))
+        cells = column.select(pl.col("nationality").alias("o"), pl.when(pl.col("time_period") == TOTAL)
+                              .then(pl.lit(TOTAL)).otherwise(pl.lit("PAN")).alias("d"), "value", "conf")
+        # The year's row totals are cells of the table too, but not of this month's flows: keep the month's own.
+        cells = cells.filter(pl.col("d") != TOTAL)
+        hidden = {o for o, conf in column.filter(pl.col("time_period") == month)
+                  .select("nationality", "conf").iter_rows() if conf != "F" and o != TOTAL}
+        shown = {o: v for o, v in result.flows.select("origin", "value").iter_rows()}
+        leaked = sorted(o for o in hidden if shown.get(o) is not None)
+        assert not leaked, f"{month}: the flow view shows {leaked}, which the year table hides"
+        for o, v in shown.items():
+            if v is not None:
+                expected = cells.filter(pl.col("o") == o)["value"].to_list()
+                assert expected and expected[0] == pytest.approx(v), (month, o)
+        checked += len(hidden)
+    assert checked > 0, "2024 should have hidden cells"

@@ -337,7 +337,10 @@ def flows(
             read = [p for p in (available if available is not None else periods(wh, ds.id, role))
                     if first <= p <= last]
         table = xt.compute(crosstab_query(ds, role, read, checked), wh)
-    everything, totals, selection_total = _publish(everything, ds, role, mask, table)
+        linked = _hidden_by_period_tables(wh, ds, role, everything, read, checked)
+    else:
+        linked = None
+    everything, totals, selection_total = _publish(everything, ds, role, mask, table, linked)
     selected = everything.filter(pl.Series(mask)).sort(
         ["value", "origin", "destination"], descending=[True, False, False], nulls_last=True)
     query = FlowQuery(ds.id, role, chosen, direction, (first, last), tuple(sorted(checked.items())), top)
@@ -373,8 +376,68 @@ def crosstab_query(ds: Dataset, role: int, read: Sequence[str], filters: dict[st
     return xt.make_query(ds.id, [spec.origin], [spec.destination], filters=chosen, totals=True)
 
 
-def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndarray, table: xt.Crosstab | None
-             ) -> tuple[pl.DataFrame, pl.DataFrame, float | None]:
+def period_queries(ds: Dataset, role: int, reporters: Sequence[str], read: Sequence[str],
+                   filters: dict[str, tuple[str, ...]]) -> dict[str, xt.CrosstabQuery]:
+    """Per reporting country, the cross-tab a person makes of the same flows over time: the other end by period,
+    that country alone, the whole years of the periods `read`, the same filters (`crosstab irregular_transit
+    --rows nationality --cols time_period --countries PAN --years 2024`). Empty when neither end of the role is
+    the reporting country."""
+    spec = flow_role(ds, role)
+    if ds.area_column not in (spec.origin, spec.destination) or not read:
+        return {}
+    other = spec.destination if spec.origin == ds.area_column else spec.origin
+    chosen: dict[str, tuple[str, ...]] = {column: (code,) for column, code in spec.when.items()}
+    chosen |= {column: codes for column, codes in filters.items() if column not in (other, ds.area_column)}
+    years = (min(int(p[:4]) for p in read), max(int(p[:4]) for p in read))
+    return {country: xt.make_query(ds.id, [other], [ds.time_column], filters=chosen, countries=(country,),
+                                   years=years, totals=True)
+            for country in reporters}
+
+
+def _hidden_by_period_tables(wh: Warehouse, ds: Dataset, role: int, everything: pl.DataFrame, read: Sequence[str],
+                             filters: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """The flows a reporting country's cross-tab over time (`period_queries`) hides. The flows' own cross-tab
+    (origin by destination) and this one are two tables of the same cells; each protects its small counts with
+    complements of its own, so a flow the first shows may be a complement of the second, and showing it would
+    give away what that table protects (Darién, PAN, November 2024: three such cells). A flow is shown only where
+    both show it. Events: a flow over several periods is hidden if one of its periods is hidden, unless it is the
+    row's total for whole years, shown. A stock: the reporting country's latest period read."""
+    spec = flow_role(ds, role)
+    hidden = np.zeros(everything.height, bool)
+    if not everything.height:
+        return hidden
+    reporting_end = "origin" if spec.origin == ds.area_column else "destination"
+    other_end = "destination" if reporting_end == "origin" else "origin"
+    reporters = sorted(set(everything[reporting_end].to_list()) - {TOTAL_CODE})
+    queries = period_queries(ds, role, reporters, read, filters)
+    if not queries:
+        return hidden
+    other = spec.origin if reporting_end == "destination" else spec.destination  # the column of the other end
+    wanted = set(read)
+    shown: dict[tuple[str, str], bool] = {}  # (reporting country, other end) -> the flow is shown there
+    for country, query in queries.items():
+        table = wh.remembered(("flows.period_table", query, quality.rules()), lambda q=query: xt.compute(q, wh))
+        cells = table.cells.select(pl.col(other).alias("end"), pl.col(ds.time_column).alias("period"),
+                                   "value", "conf")
+        detail = cells.filter(pl.col("period") != TOTAL_CODE)
+        periods = sorted(set(detail["period"].to_list()) & wanted)
+        if is_stock(ds) and periods:
+            periods = periods[-1:]
+        whole = set(detail["period"].to_list()) <= wanted  # every period of the table is read: its row totals
+        visible = {(row["end"], row["period"]) for row in cells.iter_rows(named=True)
+                   if row["value"] is not None and row["conf"] == quality.CONF_FREE}
+        for end in set(detail["end"].to_list()):
+            cell_by_cell = all((end, period) in visible for period in periods)
+            shown[(country, end)] = cell_by_cell or (whole and not is_stock(ds) and (end, TOTAL_CODE) in visible)
+    ends = everything[other_end].replace(TOTAL_CODE, rules.UNSPLIT).to_list()
+    for i, (country, end) in enumerate(zip(everything[reporting_end].to_list(), ends)):
+        if country in queries and not shown.get((country, end), False):
+            hidden[i] = True
+    return hidden
+
+
+def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndarray, table: xt.Crosstab | None,
+             linked: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.DataFrame, float | None]:
     """The pairs with what the cross-tab `table` of the same cells hides hidden (value and n None, `suppressed`),
     the country totals (country, incoming, outgoing, net; None where hidden) and the total of the `selected`
     pairs (None: hidden). No `table`: nothing is hidden (figures published by others).
@@ -398,7 +461,7 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
         hidden = np.zeros(P, bool)
         shown_total = np.ones(len(targets), bool)
     else:
-        hidden, shown_total = _follow_crosstab(everything, ds, role, table, targets)
+        hidden, shown_total = _follow_crosstab(everything, ds, role, table, targets, linked)
     weighted = "n" in everything.columns
     published = everything.with_columns(pl.Series("suppressed", hidden)).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
@@ -419,7 +482,7 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
 
 
 def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt.Crosstab,
-                     targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                     targets: list[np.ndarray], linked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Which pairs to hide (those whose cross-tab cell is not shown) and which totals may be shown (`targets`:
     a mask of the pairs each adds up), from the cross-tab's published cells alone: a cell is shown where it
     has a value, hidden where its CONF_STATUS is not free; a code `_T` marks its margins."""
@@ -447,8 +510,11 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
     opaque = hidden & (unknown_at < 0)  # hidden, and not a cell the cross-tab's totals add up
     shown_total = np.array([not hidden[t].any() for t in targets])
     wanted = [i for i, t in enumerate(targets) if not shown_total[i] and not opaque[t].any()]
+    # Hidden by the table over time too (`linked`): the totals need not change, each is a figure of the flows'
+    # own cross-tab, which shows these flows anyway.
+    also = linked if linked is not None else np.zeros_like(hidden)
     if not wanted:
-        return hidden, shown_total
+        return hidden | also, shown_total
     # The rest: is the sum of its hidden cells a combination of the visible margins (each a sum of hidden cells)?
     lines = []
     for line in margins.filter(pl.col("value").is_not_null()).iter_rows(named=True):
@@ -459,7 +525,7 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
         if member.any():
             lines.append(member)
     if not lines:
-        return hidden, shown_total
+        return hidden | also, shown_total
     spans = np.array(lines, dtype=float).T  # hidden cells x visible margins
     goal = np.zeros((unknown.height, len(wanted)))
     for k, i in enumerate(wanted):
@@ -467,7 +533,7 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
     weights, *_ = np.linalg.lstsq(spans, goal, rcond=None)
     given = np.abs(spans @ weights - goal).max(axis=0) < 1e-6
     shown_total[np.array(wanted)[given]] = True
-    return hidden, shown_total
+    return hidden | also, shown_total
 
 
 def _selection(countries: tuple[str, ...], direction: str) -> pl.Expr:
