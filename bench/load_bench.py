@@ -155,7 +155,9 @@ def _browser_cpu_seconds() -> float:
         name, _, rest = text.partition(" (")[2].partition(")")
         if "chrom" in name:
             fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            # utime + stime, and those of its children already gone (a closed page's renderer, reaped by its
+            # zygote): without them a room's closed sessions would not count
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
     return total
 
 
@@ -253,6 +255,7 @@ async def _change_one(page, main_locator) -> bool:
 
 
 VERBOSE = False  # --verbose: one line per visit, as it happens
+BROWSERS = "shared"  # --browsers
 
 
 def _say(text: str) -> None:
@@ -262,6 +265,9 @@ def _say(text: str) -> None:
 
 async def person(browser, visits: list[Visit], tally: Tally, outside: list[str], timeout_ms: float,
                  server_pid: int | None = None) -> None:
+    owned = callable(browser)  # --browsers each: a chromium of its own, as each participant of a room has
+    if owned:
+        browser = await browser()
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     await context.add_init_script(WATCH)
     context.on("request", lambda request: None if is_local(request.url) else outside.append(request.url))
@@ -308,6 +314,8 @@ async def person(browser, visits: list[Visit], tally: Tally, outside: list[str],
                 _say(tally.errors[-1])
     finally:
         await context.close()
+        if owned:
+            await browser.close()
 
 
 async def room(browser, visits: list[Visit], sessions: int, timeout_ms: float, server_pid: int | None = None
@@ -342,6 +350,11 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
     failures = 0
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        async def launch():
+            return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        per_session = launch if BROWSERS == "each" else browser
         try:
             warm, outside = await room(browser, visits, 1, timeout_ms)  # a server as users meet it: not measured
             if warm.errors or outside:
@@ -368,7 +381,7 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                 total = Tally()
                 server_before, browser_before, wall_before = _cpu_seconds(app.pid), _browser_cpu_seconds(), time.monotonic()
                 for _ in range(rounds):
-                    tally, outside = await room(browser, visits, n, timeout_ms, app.pid)
+                    tally, outside = await room(per_session, visits, n, timeout_ms, app.pid)
                     total.loads += tally.loads
                     total.reruns += tally.reruns
                     total.errors += tally.errors + [f"outside request: {url}" for url in sorted(set(outside))]
@@ -427,9 +440,12 @@ def main() -> int:
     parser.add_argument("--lang", default="en", choices=LANGS)
     parser.add_argument("--timeout", type=float, default=180, help="seconds a page may take before it is an error")
     parser.add_argument("--verbose", action="store_true", help="one line per visit on stderr")
+    parser.add_argument("--browsers", default="shared", choices=["shared", "each"],
+                        help="shared: one chromium, a context per session; each: one chromium per session (its"
+                             " own GPU process; on 2 cores it was slower, 17.5x against 13-14x at 8 sessions)")
     args = parser.parse_args()
-    global VERBOSE
-    VERBOSE = args.verbose
+    global VERBOSE, BROWSERS
+    VERBOSE, BROWSERS = args.verbose, args.browsers
     sessions = sorted({int(part) for part in args.sessions.split(",") if part.strip()})
     if not sessions or min(sessions) < 1:
         parser.error("--sessions needs numbers >= 1, e.g. 1,8,20")
