@@ -64,6 +64,10 @@ def test_the_warm_up_builds_every_cube_and_the_pages_defaults_once_per_publicati
     wh = Warehouse(tmp_path)
     demo.build(wh, scale=0.05)
     cubes.clear()
+    every_area = pr.area_codes(wh)
+    # Three areas stand for all (the first, warmed before the comparisons; one between; the last): a profile
+    # is a second of work, the app warms every one the same way.
+    monkeypatch.setattr(pr, "area_codes", lambda _wh: [*every_area[:2], every_area[-1]])
     warmed = warmup.warm(wh, what="all")
     published = sorted({r.dataset_id for r in wh.releases()})
     assert [w for w in warmed if w.startswith("cube:")] == [f"cube:{d}" for d in published]
