@@ -24,9 +24,12 @@ run: $(VENV)/.runtime
 workshop: $(VENV)/.runtime
 	$(PY) -m vipmg_core workshop --port $(PORT)
 
+# The tests without a browser on two processes (a test file stays on one), then the browser tests one at a time
+# (each drives chromium against its own server; two at once on two cores would time each other out).
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile -m "not browser"
+	$(PY) -m pytest -m browser
 
 demo: $(VENV)/.runtime
 	$(PY) -m vipmg_core demo

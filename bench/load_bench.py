@@ -20,8 +20,10 @@
    p95(1)/floor (target <= 3, with p95(1) <= 2 s), p95(8)/p95(1) (target <= 3) and the errors at the largest N.
 
 5. Prints, per N, the wall time of the room's visits and the CPU seconds the server and the bench's browsers
-   used meanwhile: on a small machine the browsers (software WebGL included) share the server's cores, which a
-   room's participants, each on their own laptop, do not.
+   used meanwhile, and (N > 1) the empty page loaded by N sessions at once, each as many times as the app's
+   pages, for what the N browsers alone do to a page's time on this machine: on a small machine the browsers
+   (software WebGL included) share the server's cores, which a room's participants, each on their own laptop,
+   do not.
 
 Nothing is asserted on times: the numbers are read by people and compared between runs on the same (quiet)
 machine. The exit status is 1 if any error or outside request was seen, so a broken page fails the run.
@@ -377,6 +379,7 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
             print(f"  {'sessions':>8}  {'load p50':>9} {'load p95':>9}  {'rerun p50':>9} {'rerun p95':>9}"
                   f"  {'loads':>5} {'reruns':>6} {'errors':>6}")
             cpu_lines = []
+            floors: dict[int, Tally] = {}
             for n in sessions:
                 total = Tally()
                 server_before, browser_before, wall_before = _cpu_seconds(app.pid), _browser_cpu_seconds(), time.monotonic()
@@ -403,6 +406,11 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                     print(f"            ! {error}")
                 if total.unseen:
                     print(f"            ({total.unseen} reruns too short to see, not timed)")
+                if n > 1:  # what N of the bench's own browsers do to a page with nothing in it, same machine
+                    empty, _ = await room(per_session, floor_visits, n, timeout_ms)
+                    floors[n] = empty
+                    print(f"{'':>12}the empty page at {n} sessions: load p50 {p50(empty.loads):.0f} ms, p95"
+                          f" {p95(empty.loads):.0f} ms ({p95(empty.loads) / p95(floor.loads):.1f}x its 1-session p95)")
         finally:
             await browser.close()
     print(f"\nwhere the time went (CPU seconds over each room's visits; this machine has {os.cpu_count()} cores,"
@@ -425,7 +433,7 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
         for n in sessions:
             if n != 1:
                 print(f"RATIO p95 page load, {n} sessions / 1 session = {p95(results[n].loads) / one:.1f}x"
-                      f"   (target <= 3 at 8)")
+                      f"   (target <= 3 at 8; the empty page, same rooms: {p95(floors[n].loads) / floor_p95:.1f}x)")
     largest = max(sessions)
     print(f"ERRORS at {largest} sessions: {len(results[largest].errors)}   (target 0)")
     return failures

@@ -1,6 +1,8 @@
 """Country profiles: every figure equals an independent computation over the exported data, says what it counts,
 where it comes from and whether it is demo data; periods, totals, small counts and new countries behave."""
 
+import functools
+
 import polars as pl
 import pytest
 
@@ -455,3 +457,45 @@ def test_a_profile_hides_what_the_crosstab_of_the_same_cells_hides_as_a_compleme
     for area in counts:
         fig = pr.profile(empty_wh, area, pr.Period(2020, 2024)).figure("returns")
         assert (fig.value is None) == (area in hidden), area
+
+
+def test_a_trend_point_or_figure_the_crosstab_over_time_hides_is_hidden(demo_wh):
+    """The table a user makes of a profile's trend, rows = country and columns = period (monthly data: one year's
+    months beside their total; yearly data: every year), protects its small cells with complements of its own,
+    a year's total say. A profile's yearly point (and its headline figure, the latest point) is hidden wherever
+    that table hides it: on the old code 22 points of unaccompanied returns were shown that it hides."""
+    from vipmg_core import crosstab as xt
+    from vipmg_core import disclosure
+
+    bounds = demo_wh.year_bounds()
+    period = pr.period_for_years(bounds, bounds)
+    codes = [c for c in pr.area_codes(demo_wh) if c != pr.REGION]
+    leaks, checked = [], 0
+    for spec in pr.FIGURES:
+        s = pr.series(demo_wh, spec, codes)
+        if s is None or disclosure.kind(s.dataset) is None or spec.differ:
+            continue
+        ds = s.dataset
+        area = spec.area_column or ds.area_column
+        filters = {column: list(values) for column, values in spec.where}
+
+        @functools.cache
+        def hidden(year: int) -> set[str]:
+            monthly = ds.time_format == "month"
+            table = xt.crosstab(ds.id, [area], [ds.time_column], filters=filters, totals=True, warehouse=demo_wh,
+                                years=(year, year) if monthly else bounds).cells
+            column = "_T" if monthly else str(year)
+            return set(table.filter((pl.col(ds.time_column) == column) & (pl.col("conf") != "F"))[area].to_list())
+
+        for code in codes:
+            trend = pr.yearly(s, period, [code], wh=demo_wh)
+            for year, value in zip(trend["year"].to_list(), trend["value"].to_list()):
+                checked += 1
+                if value is not None and code in hidden(year):
+                    leaks.append((spec.key, code, year, value))
+            figure = pr.figure_from(demo_wh, s, period, [code])
+            if figure is not None and figure.value is not None and figure.period.isdigit():
+                if code in hidden(int(figure.period)):
+                    leaks.append((spec.key, code, figure.period, figure.value, "figure"))
+    assert checked > 100
+    assert not leaks, leaks

@@ -452,9 +452,35 @@ def hidden_by_crosstab(wh: Warehouse, s: Series, periods: Iterable[str]) -> froz
         filters = {column: list(codes) for column, codes in s.spec.where}
         filters[ds.time_column] = list(read)
         cells = xt.compute(xt.make_query(ds.id, [area], filters=filters, totals=False), wh).cells
-        return frozenset(cells.filter(pl.col("conf") != CONF_FREE)[area].to_list())
+        return frozenset(cells.filter(pl.col("conf") != CONF_FREE)[area].to_list()) | _hidden_over_time(
+            wh, s, area, read)
 
-    return wh.remembered(("crosstab_gate", s.spec.key, ds.id, read, wh.prefer), compute)
+    return wh.remembered(("crosstab_gate", s.spec.key, ds.id, read, wh.prefer, rules()), compute)
+
+
+def _hidden_over_time(wh: Warehouse, s: Series, area: str, read: tuple[str, ...]) -> frozenset[str]:
+    """The areas whose figure over `read` the cross-tab of the same cells over time hides: rows = the area, columns
+    = the period, the figure's filters, every area; for monthly data the whole years of `read` (the months of a
+    year beside their total), for yearly data every year (the page's default). That table protects its small
+    cells with complements of its own (a year's total, another year), so a figure it hides must not be shown
+    either (demo: unaccompanied returns, the yearly points of 2021 and 2023). A figure is shown where each of its
+    periods is shown, or, for events read over the table's every period, where the area's total is."""
+    ds = s.dataset
+    monthly = ds.time_format == "month"
+    years = (min(_year(p) for p in read), max(_year(p) for p in read)) if monthly else wh.year_bounds()
+    filters = {column: list(codes) for column, codes in s.spec.where}
+    cells = xt.compute(xt.make_query(ds.id, [area], [ds.time_column], filters=filters, years=years, totals=True),
+                       wh).cells.select(pl.col(area).alias("area"), pl.col(ds.time_column).alias("period"), "conf")
+    detail = cells.filter((pl.col("period") != data_rules.TOTAL) & (pl.col("area") != data_rules.TOTAL))
+    every_period_read = set(detail["period"].to_list()) <= set(read)
+    closed = {(a, p) for a, p, conf in cells.iter_rows() if conf != CONF_FREE}
+    hidden = set()
+    for (code,), group in detail.filter(pl.col("period").is_in(list(read))).group_by("area"):
+        if any((code, p) in closed for p in group["period"].to_list()):
+            whole = ds.counts_events and every_period_read and (code, data_rules.TOTAL) not in closed
+            if not whole:
+                hidden.add(code)
+    return frozenset(hidden)
 
 
 def _area_sums(rows: list[dict]) -> dict[str, float]:
