@@ -13,6 +13,8 @@ here, so the same rules from `standard/quality.toml` hold everywhere:
 - `sensitive(...)`: whether one figure, on its own, may not be shown.
 - `gate_parts(...)`: a breakdown shown beside its total: the sensitive parts are hidden with enough others that
   the total cannot give them away (`quality.protect` with the protection interval).
+- `hidden_over_periods(...)`: which rows' figures over some periods a cross-tab by period hides (flows and
+  profiles check their figures against the table a person makes of them over time).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import polars as pl
 
 from vipmg_core import quality
 from vipmg_core.datasets import Dataset
@@ -79,3 +82,23 @@ def sum_shown(ds: Dataset, parts: Iterable[float | None], rule: quality.Rules | 
     the hidden one (an attacker picks {A, B} and {B})."""
     kind_ = kind(ds)
     return not any(sensitive(kind_, part, rule=rule) for part in parts if part is not None)
+
+
+def hidden_over_periods(cells: pl.DataFrame, row: str, period: str, read: Iterable[str], events: bool
+                        ) -> frozenset[str]:
+    """The rows of a cross-tab by period (`cells`: its published cells, `row` by `period`, totals `_T`) whose
+    figure over the periods `read` it hides, so that no other surface shows it. Such a figure is shown where each
+    of its periods' cells is, or, for events read over every period of the table, where the row's total is (the
+    figure is that total). An empty cell (no data) hides nothing."""
+    from vipmg_core.rules import TOTAL
+
+    read = set(read)
+    detail = cells.filter((pl.col(period) != TOTAL) & (pl.col(row) != TOTAL))
+    every_period_read = set(detail[period].to_list()) <= read
+    closed = {(r, p) for r, p, conf in cells.select(row, period, "conf").iter_rows() if conf != quality.CONF_FREE}
+    hidden = set()
+    for (code,), group in detail.filter(pl.col(period).is_in(list(read))).group_by(row):
+        if any((code, p) in closed for p in group[period].to_list()):
+            if not (events and every_period_read and (code, TOTAL) not in closed):
+                hidden.add(code)
+    return frozenset(hidden)

@@ -413,27 +413,17 @@ def _hidden_by_period_tables(wh: Warehouse, ds: Dataset, role: int, everything: 
     if not queries:
         return hidden
     other = spec.origin if reporting_end == "destination" else spec.destination  # the column of the other end
-    wanted = set(read)
-    shown: dict[tuple[str, str], bool] = {}  # (reporting country, other end) -> the flow is shown there
+    closed: set[tuple[str, str]] = set()  # (reporting country, other end): the table over time hides the flow
     for country, query in queries.items():
         table = wh.remembered(("flows.period_table", query, quality.rules()), lambda q=query: xt.compute(q, wh))
-        cells = table.cells.select(pl.col(other).alias("end"), pl.col(ds.time_column).alias("period"),
-                                   "value", "conf")
-        detail = cells.filter(pl.col("period") != TOTAL_CODE)
-        periods = sorted(set(detail["period"].to_list()) & wanted)
-        if is_stock(ds) and periods:
-            periods = periods[-1:]
-        whole = set(detail["period"].to_list()) <= wanted  # every period of the table is read: its row totals
-        visible = {(row["end"], row["period"]) for row in cells.iter_rows(named=True)
-                   if row["value"] is not None and row["conf"] == quality.CONF_FREE}
-        for end in set(detail["end"].to_list()):
-            cell_by_cell = all((end, period) in visible for period in periods)
-            shown[(country, end)] = cell_by_cell or (whole and not is_stock(ds) and (end, TOTAL_CODE) in visible)
+        read_here = sorted(set(table.cells[ds.time_column].to_list()) & set(read))
+        if is_stock(ds):  # the flows read a stock at the reporting country's latest period of the range
+            read_here = read_here[-1:]
+        ends = disclosure.hidden_over_periods(table.cells, other, ds.time_column, read_here, not is_stock(ds))
+        closed |= {(country, end) for end in ends}
     ends = everything[other_end].replace(TOTAL_CODE, rules.UNSPLIT).to_list()
-    for i, (country, end) in enumerate(zip(everything[reporting_end].to_list(), ends)):
-        if country in queries and not shown.get((country, end), False):
-            hidden[i] = True
-    return hidden
+    return np.array([(country, end) in closed for country, end in zip(everything[reporting_end].to_list(), ends)],
+                    dtype=bool)
 
 
 def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndarray, table: xt.Crosstab | None,
@@ -461,7 +451,9 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
         hidden = np.zeros(P, bool)
         shown_total = np.ones(len(targets), bool)
     else:
-        hidden, shown_total = _follow_crosstab(everything, ds, role, table, targets, linked)
+        hidden, shown_total = _follow_crosstab(everything, ds, role, table, targets)
+        if linked is not None:  # hidden by the table over time too; the totals are the flows' own table's, which
+            hidden = hidden | linked  # shows these flows anyway, so they stay
     weighted = "n" in everything.columns
     published = everything.with_columns(pl.Series("suppressed", hidden)).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
@@ -482,7 +474,7 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
 
 
 def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt.Crosstab,
-                     targets: list[np.ndarray], linked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Which pairs to hide (those whose cross-tab cell is not shown) and which totals may be shown (`targets`:
     a mask of the pairs each adds up), from the cross-tab's published cells alone: a cell is shown where it
     has a value, hidden where its CONF_STATUS is not free; a code `_T` marks its margins."""
@@ -510,11 +502,8 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
     opaque = hidden & (unknown_at < 0)  # hidden, and not a cell the cross-tab's totals add up
     shown_total = np.array([not hidden[t].any() for t in targets])
     wanted = [i for i, t in enumerate(targets) if not shown_total[i] and not opaque[t].any()]
-    # Hidden by the table over time too (`linked`): the totals need not change, each is a figure of the flows'
-    # own cross-tab, which shows these flows anyway.
-    also = linked if linked is not None else np.zeros_like(hidden)
     if not wanted:
-        return hidden | also, shown_total
+        return hidden, shown_total
     # The rest: is the sum of its hidden cells a combination of the visible margins (each a sum of hidden cells)?
     lines = []
     for line in margins.filter(pl.col("value").is_not_null()).iter_rows(named=True):
@@ -525,7 +514,7 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
         if member.any():
             lines.append(member)
     if not lines:
-        return hidden | also, shown_total
+        return hidden, shown_total
     spans = np.array(lines, dtype=float).T  # hidden cells x visible margins
     goal = np.zeros((unknown.height, len(wanted)))
     for k, i in enumerate(wanted):
@@ -533,7 +522,7 @@ def _follow_crosstab(everything: pl.DataFrame, ds: Dataset, role: int, table: xt
     weights, *_ = np.linalg.lstsq(spans, goal, rcond=None)
     given = np.abs(spans @ weights - goal).max(axis=0) < 1e-6
     shown_total[np.array(wanted)[given]] = True
-    return hidden | also, shown_total
+    return hidden, shown_total
 
 
 def _selection(countries: tuple[str, ...], direction: str) -> pl.Expr:

@@ -470,17 +470,8 @@ def _hidden_over_time(wh: Warehouse, s: Series, area: str, read: tuple[str, ...]
     years = (min(_year(p) for p in read), max(_year(p) for p in read)) if monthly else wh.year_bounds()
     filters = {column: list(codes) for column, codes in s.spec.where}
     cells = xt.compute(xt.make_query(ds.id, [area], [ds.time_column], filters=filters, years=years, totals=True),
-                       wh).cells.select(pl.col(area).alias("area"), pl.col(ds.time_column).alias("period"), "conf")
-    detail = cells.filter((pl.col("period") != data_rules.TOTAL) & (pl.col("area") != data_rules.TOTAL))
-    every_period_read = set(detail["period"].to_list()) <= set(read)
-    closed = {(a, p) for a, p, conf in cells.iter_rows() if conf != CONF_FREE}
-    hidden = set()
-    for (code,), group in detail.filter(pl.col("period").is_in(list(read))).group_by("area"):
-        if any((code, p) in closed for p in group["period"].to_list()):
-            whole = ds.counts_events and every_period_read and (code, data_rules.TOTAL) not in closed
-            if not whole:
-                hidden.add(code)
-    return frozenset(hidden)
+                       wh).cells
+    return disclosure.hidden_over_periods(cells, area, ds.time_column, read, ds.counts_events)
 
 
 def _area_sums(rows: list[dict]) -> dict[str, float]:
