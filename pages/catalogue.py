@@ -3,8 +3,9 @@
 import streamlit as st
 
 from vipmg_core import describe as view
-from vipmg_core.i18n import t
+from vipmg_core import sdmx
 from vipmg_core.datasets import dataset, dataset_ids
+from vipmg_core.i18n import t
 from vipmg_ui import shell
 
 ctx = shell.context()
@@ -68,3 +69,11 @@ st.download_button(
     mime="text/csv",
     on_click="ignore",
 )
+
+st.subheader(t("sdmx.page.structure", lang))
+st.caption(t("sdmx.page.structure_help", lang, structure=sdmx.structure_id(ds.id)))
+xml_col, json_col = st.columns(2)
+xml_col.download_button(t("sdmx.page.structure_xml", lang), lambda: sdmx.structure_xml(ds.id),
+                        f"{ds.id}_sdmx_structure.xml", "application/xml", on_click="ignore", width="stretch")
+json_col.download_button(t("sdmx.page.structure_json", lang), lambda: sdmx.structure_json(ds.id),
+                         f"{ds.id}_sdmx_structure.json", "application/json", on_click="ignore", width="stretch")

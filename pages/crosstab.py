@@ -3,9 +3,9 @@
 import streamlit as st
 
 from vipmg_core import crosstab as xt
-from vipmg_core import guide
+from vipmg_core import guide, sdmx
 from vipmg_core.datasets import dataset
-from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
+from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import t
 from vipmg_ui import shell
 
@@ -207,9 +207,9 @@ b1.download_button(t("crosstab.download_csv", lang), lambda: csv_bytes(result.ex
 b2.download_button(t("crosstab.download_xlsx", lang), lambda: excel_bytes(result.export_frame(lang, view), meta),
                    f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click="ignore", width="stretch")
-b3.download_button(t("crosstab.download_sdmx", lang),
-                   lambda: sdmx_csv_bytes(result.long(view), ds.id, attributes=xt.SDMX_ATTRIBUTES),
-                   f"{name}_sdmx.csv", "text/csv", on_click="ignore", width="stretch")
+b3.download_button(t("crosstab.download_sdmx", lang), lambda: sdmx.data_csv(result, view), f"{name}_sdmx.csv",
+                   "text/csv", on_click="ignore", width="stretch", disabled=bool(sdmx.unwritable(result, lang)),
+                   help=sdmx.unwritable(result, lang) or t("sdmx.page.download_help", lang))
 st.caption(t("crosstab.share_link", lang))
 
 if chart_kind != "none":

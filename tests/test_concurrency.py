@@ -23,11 +23,11 @@ import polars as pl
 import pytest
 
 from vipmg_core import crosstab as xt
-from vipmg_core import cube, demo
+from vipmg_core import cube, demo, sdmx
 from vipmg_core import flows as fl
 from vipmg_core import mapping as mp
 from vipmg_core import profiles as pr
-from vipmg_core.exports import csv_bytes, sdmx_csv_bytes
+from vipmg_core.exports import csv_bytes
 from vipmg_core.readers import read_upload
 from vipmg_core.validation import validate
 from vipmg_core.warehouse import Provenance, Warehouse
@@ -60,7 +60,7 @@ def calls(wh: Warehouse) -> dict[str, Callable[[], object]]:
             result = xt.crosstab(dataset_id, rows, cols, warehouse=wh)
             meta = dataclasses.replace(result.export_meta("en"), generated_at="2026-12-04T00:00:00+00:00")
             return (csv_bytes(result.export_frame("en"), meta),
-                    sdmx_csv_bytes(result.long(), dataset_id))
+                    sdmx.data_csv(result))
         return run
 
     def plausibility() -> object:

@@ -69,9 +69,13 @@ def test_sdmx_is_long_form_with_codes(demo_wh, capsys, tmp_path):
                      "--years", "2020", "--format", "sdmx", "--out", str(out))
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert list(rows[0])[:5] == ["STRUCTURE", "STRUCTURE_ID", "ACTION", "ORIGIN", "SEX"]
+    # The full key of the dataset's structure: the country chosen, the measure and the period read are in it.
+    assert list(rows[0])[:8] == ["STRUCTURE", "STRUCTURE_ID", "ACTION", "DESTINATION", "ORIGIN", "SEX", "MEASURE",
+                                 "TIME_PERIOD"]
+    assert {r["STRUCTURE_ID"] for r in rows} == {"VIPMG:DSD_MIGRANT_STOCK(1.0)"}
+    assert {r["DESTINATION"] for r in rows} == {"CRI"} and {r["TIME_PERIOD"] for r in rows} == {"2020"}
     assert {r["ORIGIN"] for r in rows} >= {"NIC", "VEN"}
-    assert {r["UNIT_MEASURE"] for r in rows} == {"PERSONS"}
+    assert {r["UNIT_MEASURE"] for r in rows} == {"PS"}
 
 
 @pytest.mark.parametrize("argv, fragment", [

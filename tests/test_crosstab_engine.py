@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from vipmg_core import crosstab as xt
-from vipmg_core import quality
+from vipmg_core import quality, sdmx
 from vipmg_core.crosstab import LEVEL_COL, LEVEL_ROW, MISSING, TOTAL, View, crosstab
 from vipmg_core.datasets import dataset, datasets
-from vipmg_core.exports import excel_bytes, sdmx_csv_bytes
+from vipmg_core.exports import excel_bytes
 
 # Rules that flag nothing, so every cell can be compared with the reference.
 OPEN_RULES = quality.Rules(cv_reliable_max=1e9, cv_caution_max=1e9, min_unweighted_n=0, admin_min_count=0)
@@ -288,9 +288,8 @@ def test_admin_tables_say_they_count_events_everywhere(demo_wh):
         assert badge.lower() in result.chart(lang).layout.title.text.lower()
         meta = dict(result.export_meta(lang).rows())
         assert any(badge in v for v in meta.values())
-    sdmx = pl.read_csv(io.BytesIO(sdmx_csv_bytes(result.long(), "arrivals_departures",
-                                                  attributes=xt.SDMX_ATTRIBUTES)))
-    assert set(sdmx["UNIT_MEASURE"]) == {"EVENTS"}
+    sdmx_data = pl.read_csv(io.BytesIO(sdmx.data_csv(result)))
+    assert set(sdmx_data["UNIT_MEASURE"]) == {"EVENTS"}
     census = crosstab("census", ["ref_area"], warehouse=demo_wh)
     assert "Counts persons" in census.unit_label("en")
 

@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 import polars as pl
 
-from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes, neutralise, sdmx_csv_bytes
+from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes, neutralise
 
 META = ExportMeta(dataset_id="returns", lang="es", filters={"País": ["Guatemala"]}, synthetic=True,
                   provenance=("demo generator, seed 2026",))
@@ -34,12 +34,3 @@ def test_excel_keeps_the_layout_and_adds_a_metadata_sheet():
     assert [c.value for c in data[1]] == ["Sexo", "2023", "2024"]
     meta_values = [row[1].value for row in book["Metadatos"].iter_rows(min_row=2)]
     assert any("eventos" in str(v) for v in meta_values) and any("sintéticos" in str(v) for v in meta_values)
-
-
-def test_sdmx_csv_has_the_standard_columns():
-    long = pl.DataFrame({"ref_area": ["GTM"], "sex": ["F"], "OBS_VALUE": [10]})
-    text = sdmx_csv_bytes(long, "returns").decode()
-    header = text.splitlines()[0].split(",")
-    assert header[:3] == ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
-    assert header[3:6] == ["REF_AREA", "SEX", "OBS_VALUE"] and header[-1] == "UNIT_MEASURE"
-    assert "VIPMG:RETURNS(1.0)" in text and "EVENTS" in text

@@ -278,10 +278,28 @@ def _check_crosstab_codes(dataset_id: str, filters: dict[str, list[str]], countr
             raise UserError(t(key, lang, column=column, codes=", ".join(dict.fromkeys(unknown))))
 
 
+def cmd_sdmx_structure(args: argparse.Namespace) -> int:
+    """A dataset's SDMX structure (concepts, codelists, data structure, dataflow), generated from its declaration."""
+    from vipmg_core import sdmx
+
+    data = sdmx.structure_xml(args.dataset) if args.format == "xml" else sdmx.structure_json(args.dataset)
+    if not args.out:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; give a file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"{out}: {sdmx.structure_id(args.dataset)} ({'SDMX-ML 2.1' if args.format == 'xml' else 'SDMX-JSON 2.0'})")
+    return 0
+
+
 def cmd_crosstab(args: argparse.Namespace) -> int:
     """A cross-tab as the Cross-tab page computes it, written as CSV, Excel, JSON or SDMX-CSV."""
     from vipmg_core import crosstab as xt
-    from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
+    from vipmg_core import sdmx
+    from vipmg_core.exports import csv_bytes, excel_bytes
 
     filters = _filters(args.filter)
     _check_crosstab_codes(args.dataset, filters, _codes(args.countries), args.lang)
@@ -308,7 +326,10 @@ def cmd_crosstab(args: argparse.Namespace) -> int:
     elif args.format == "xlsx":
         data = excel_bytes(result.export_frame(lang, view), meta)
     elif args.format == "sdmx":
-        data = sdmx_csv_bytes(result.long(view), result.dataset.id, attributes=xt.SDMX_ATTRIBUTES)
+        try:
+            data = sdmx.data_csv(result, view)
+        except sdmx.SdmxError as exc:
+            raise UserError(exc.message(args.lang)) from None
     else:
         frame = result.export_frame(lang, view)
         payload = {"meta": {"dataset": result.dataset.id, "measure": result.query.measure,
@@ -547,6 +568,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("es", "en"), default="es", help="language of labels and notes (default es)")
     p.add_argument("--out", required=True, help="output file")
     p.set_defaults(func=cmd_crosstab)
+
+    p = sub.add_parser("sdmx-structure", help="the SDMX structure of a dataset (SDMX-ML 2.1 or SDMX-JSON 2.0)",
+                       description="Concept scheme, codelists, data structure definition and dataflow of a dataset, "
+                                   "generated from its declaration; the data files of `crosstab --format sdmx` "
+                                   "follow it (STRUCTURE_ID VIPMG:DSD_<DATASET>(1.0)).")
+    p.add_argument("dataset", type=_dataset_arg, help=f"one of: {', '.join(dataset_ids())}")
+    p.add_argument("--format", choices=("xml", "json"), default="xml", help="SDMX-ML 2.1 (xml) or SDMX-JSON 2.0")
+    p.add_argument("--out", help="output file (default: standard output)")
+    p.set_defaults(func=cmd_sdmx_structure)
 
     p = sub.add_parser("flows", help="origin-destination flows of a dataset (the Flow map's numbers)",
                        description="Flows to, from or between countries, largest first, with the dataset's own "

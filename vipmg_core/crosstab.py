@@ -46,7 +46,6 @@ PERCENTS = ("row", "col", "total")
 LEVEL_ROW = "_rl"  # how many row dimensions a cell keeps (the others are totalled)
 LEVEL_COL = "_cl"
 CELL_COLUMNS = ("value", "base", "n", "cv", "flag", "conf")
-SDMX_ATTRIBUTES = ("UNIT_MEASURE", "CONF_STATUS", "QUALITY", "N_UNWEIGHTED", "CV_PERCENT")
 
 
 class CrosstabError(TranslatedError):
@@ -88,6 +87,12 @@ def measures(ds: Dataset) -> list[str]:
     if not ds.is_microdata:
         return ["count"]
     return ["weighted", "count", *[f"mean:{c.name}" for c in ds.numeric_columns]]
+
+
+def table_decimals(query: CrosstabQuery) -> int:
+    """Decimals a cross-tab's values are shown and exported with: one for percentages and means, none for counts
+    and weighted totals."""
+    return 1 if (query.percent or query.mean_of) else 0
 
 
 def measure_label(ds: Dataset, measure: str, lang: str, percent: str | None = None) -> str:
@@ -176,6 +181,9 @@ class Crosstab:
     # How many hidden cells are complements. Kept here, never in `cells`: the output marks every hidden cell
     # alike (CONF_STATUS "C", the same symbol), so nobody learns which ones are primary.
     complementary: int = 0
+    # The first and last period read, where the table neither shows the period nor was given years (what an
+    # SDMX file says the figures cover); None otherwise.
+    periods: tuple[str, str] | None = None
 
     @property
     def dataset(self) -> Dataset:
@@ -327,7 +335,7 @@ class Crosstab:
         q, ds = self.query, self.dataset
         cells = self.shown_cells(view)
         r = self.rules
-        decimals = 1 if (q.percent or q.mean_of) else 0
+        decimals = table_decimals(q)
         row_headers = [ds.column(d).label(lang) for d in q.rows]
         cells = cells.with_columns(
             _label_expr(ds, q.cols, lang, view.codes, self.measure_label(lang)).alias("_col"),
@@ -376,7 +384,7 @@ class Crosstab:
                      lang=lang, rules=r, marks=marks)
 
     def long(self, view: View | None = None) -> pl.DataFrame:
-        """One row per shown cell, codes only: the SDMX-CSV body (OBS_VALUE plus attributes)."""
+        """One row per shown cell, codes only, with the quality columns (the CLI's JSON cells; SDMX: `vipmg_core.sdmx`)."""
         q = self.query
         cells = self.shown_cells(view)
         measure = q.measure.upper().replace(":", "_")
@@ -543,10 +551,20 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     used, aside = wh.selection_sources(ds.id, query.countries, query.years, latest or None)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in used)
+    periods = (_periods_read(wh, ds, query)
+               if query.years is None and not latest and ds.time_column not in query.dims else None)
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
                     latest=tuple(sorted(latest.items())), source=query.source,
                     set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside),
-                    complementary=complementary)
+                    complementary=complementary, periods=periods)
+
+
+def _periods_read(wh: Warehouse, ds: Dataset, q: CrosstabQuery) -> tuple[str, str] | None:
+    """The first and last period among the rows a query reads."""
+    where, params = _where(ds, q)
+    time = f"CAST({_q(ds.time_column)} AS VARCHAR)"
+    (first, last), = wh.query(ds.id, f"SELECT MIN({time}), MAX({time}) FROM data{where}", params).rows()
+    return (first, last) if first is not None else None
 
 
 def _reads_latest(ds: Dataset, q: CrosstabQuery) -> bool:

@@ -1,4 +1,4 @@
-"""Downloads of what a user sees: CSV, Excel (same layout + a metadata sheet) and SDMX-CSV.
+"""Downloads of what a user sees: CSV and Excel (same layout + a metadata sheet); SDMX is `vipmg_core.sdmx`.
 
 Every export carries its metadata (source, unit, filters, method, flags, date, provenance, and whether the
 data is synthetic) and neutralises cells that a spreadsheet would run as a formula.
@@ -18,8 +18,6 @@ from vipmg_core.i18n import t
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SDMX_AGENCY = "VIPMG"
-SDMX_VERSION = "1.0"
 
 
 @dataclass(frozen=True)
@@ -128,24 +126,3 @@ def excel_bytes(table: pl.DataFrame | pd.DataFrame, meta: ExportMeta, *, index: 
         writer.sheets[info_sheet].set_column(1, 1, 100)
     return buffer.getvalue()
 
-
-def sdmx_csv_bytes(long: pl.DataFrame, dataset_id: str, *, value_column: str = "OBS_VALUE",
-                   attributes: tuple[str, ...] = ()) -> bytes:
-    """SDMX-CSV (v1 layout: STRUCTURE, STRUCTURE_ID, ACTION, dimensions..., OBS_VALUE, attributes...).
-
-    `long` holds one row per observation with dimension columns named as in the dataset declaration, the
-    value in `value_column` and optional attribute columns (e.g. OBS_STATUS, UNIT_MEASURE).
-    """
-    ds = dataset(dataset_id)
-    dims = [c for c in long.columns if c != value_column and c not in attributes]
-    out = long.select(
-        pl.lit("dataflow").alias("STRUCTURE"),
-        pl.lit(f"{SDMX_AGENCY}:{ds.id.upper()}({SDMX_VERSION})").alias("STRUCTURE_ID"),
-        pl.lit("I").alias("ACTION"),
-        *[pl.col(d).cast(pl.String).alias(d.upper()) for d in dims],
-        pl.col(value_column).alias("OBS_VALUE"),
-        *[pl.col(a) for a in attributes],
-    )
-    if "UNIT_MEASURE" not in out.columns:
-        out = out.with_columns(pl.lit(ds.unit.upper()).alias("UNIT_MEASURE"))
-    return out.write_csv().encode("utf-8")
