@@ -54,6 +54,10 @@ def test_template_download_is_offered_for_the_chosen_dataset(demo_dir):
     button = at.get("download_button")[0]
     assert button.label == "Descargar plantilla CSV de Censo de población (muestra)"
     assert button.proto.url.endswith(".csv")
+    # and its SDMX structure, in both formats (tests/test_sdmx.py loads them with sdmx1 and pysdmx)
+    assert [b.label for b in at.get("download_button")[1:]] == ["Estructura SDMX-ML 2.1 (XML)",
+                                                                 "Estructura SDMX-JSON 2.0"]
+    assert any("VIPMG:DSD_CENSUS(1.0)" in c.value for c in at.caption)
 
 
 def test_a_shared_link_reopens_the_chosen_dataset(demo_dir):
