@@ -181,8 +181,8 @@ class Crosstab:
     # How many hidden cells are complements. Kept here, never in `cells`: the output marks every hidden cell
     # alike (CONF_STATUS "C", the same symbol), so nobody learns which ones are primary.
     complementary: int = 0
-    # The first and last period read, where the table neither shows the period nor was given years (what an
-    # SDMX file says the figures cover); None otherwise.
+    # The first and last period read where the table adds periods up without showing them (what an SDMX file says
+    # its figures cover); None where the period is shown or a stock is read at each area's latest period.
     periods: tuple[str, str] | None = None
 
     @property
@@ -551,8 +551,7 @@ def compute(query: CrosstabQuery, wh: Warehouse) -> Crosstab:
     used, aside = wh.selection_sources(ds.id, query.countries, query.years, latest or None)
     provenance = tuple(f"{r.publisher} · {r.edition or ''} · {r.source_file or ''} · v{r.version} · "
                        f"SHA-256 {r.sha256[:16]}…" for r in used)
-    periods = (_periods_read(wh, ds, query)
-               if query.years is None and not latest and ds.time_column not in query.dims else None)
+    periods = _periods_read(wh, ds, query) if not latest and ds.time_column not in query.dims else None
     return Crosstab(query, cells, method, synthetic=any(r.synthetic for r in used), provenance=provenance,
                     latest=tuple(sorted(latest.items())), source=query.source,
                     set_aside=tuple((r.product, f"{r.publisher} · {r.edition or ''}") for r in aside),

@@ -421,7 +421,7 @@ def _time_expr(result, cells: pl.DataFrame) -> pl.Expr:
         if ds.area_column in q.dims:
             return pl.col(ds.area_column).replace_strict(latest, default=pl.lit(whole), return_dtype=pl.String)
         return pl.lit(whole)
-    return pl.lit(period_range(*(_year_periods(ds, q.years) if q.years else result.periods)))
+    return pl.lit(period_range(*(result.periods or _year_periods(ds, q.years))))
 
 
 def _fixed_code(ds: Dataset, q, column: str) -> str:
