@@ -3,9 +3,8 @@ the countries' figures do not compare."""
 
 import streamlit as st
 
-from vipmg_core import charts
+from vipmg_core import charts, links
 from vipmg_core import compare as cp
-from vipmg_core import links
 from vipmg_core import profiles as pr
 from vipmg_core.codelists import country_name
 from vipmg_core.exports import csv_bytes, excel_bytes

@@ -3,10 +3,8 @@
 import streamlit as st
 
 from vipmg_core import bulletins as bl
-from vipmg_core import charts
+from vipmg_core import charts, guide, links, maps
 from vipmg_core import flows as fl
-from vipmg_core import guide, links
-from vipmg_core import maps
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t

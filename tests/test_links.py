@@ -13,6 +13,7 @@ import random
 from urllib.parse import urlencode
 
 import pytest
+from app.conftest import open_page, warm_server  # noqa: F401 (tests/ is on the path; the AppTest runs need both)
 
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
@@ -20,8 +21,6 @@ from vipmg_core import library, links
 from vipmg_core import profiles as pr
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, dataset_ids
-
-from app.conftest import open_page, warm_server  # noqa: F401 (tests/ is on the path; the AppTest runs need both)
 
 SEED = 18
 
@@ -150,17 +149,21 @@ def test_the_pages_show_what_an_article_embeds_for_the_same_link(demo_dir, demo_
     """AppTest on a few random links: the page's table equals the embed's, and the link the page writes back to
     the URL is the link it was opened with (so the page computes from that Link)."""
     rng = random.Random(SEED + 1)
-    cases = [("pages/crosstab.py", crosstab_params(rng, demo_wh, i)) for i in (0, 3, 4, 6)]
+    cases = [("pages/crosstab.py", crosstab_params(rng, demo_wh, i)) for i in (0, 3, 4)]
     cases.append(("pages/flowmap.py", {"fds": "returns", "fct": "GTM,HND", "fdir": "in", "f_sex": "F",
                                        "fper": "2023", "ftop": "10"}))
+    compared = 0
     for page, params in cases:
         at = open_page(page, {"lang": "en", **params})
         written = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
         kind = links.CrosstabLink if page.endswith("crosstab.py") else links.FlowLink
         assert kind.from_params(written, demo_wh) == kind.from_params({"lang": "en", **params}, demo_wh), params
-        embedded = library.embed(demo_wh, f"/{kind.PAGE}?{urlencode(params)}", "en").table
         if not at.dataframe:  # nothing to show (no rows): the page says so, and an article cannot embed it
             continue
-        shown = at.dataframe[0].value
-        assert list(shown.columns[:len(embedded.columns)]) == list(embedded.columns) or kind is links.FlowLink
-        assert shown[list(embedded.columns)].astype(str).values.tolist() == embedded.astype(str).values.tolist()
+        embedded = library.embed(demo_wh, f"/{kind.PAGE}?{urlencode(params)}", "en").table
+        shown, columns = at.dataframe[0].value, list(embedded.columns)
+        if kind is links.CrosstabLink:  # the flow page keeps its code columns for the downloads, unshown
+            assert list(shown.columns) == columns
+        assert shown[columns].astype(str).values.tolist() == embedded.astype(str).values.tolist()
+        compared += 1
+    assert compared >= 3

@@ -269,7 +269,7 @@ class Embed:
     synthetic: bool = False  # demo releases behind a profile (it draws on datasets beyond the article's topics)
 
 
-_VIEWS: dict[str, type[links.CrosstabLink] | type[links.FlowLink] | type[links.ProfileLink]] = {
+_VIEWS: dict[str, type[links.CrosstabLink | links.FlowLink | links.ProfileLink]] = {
     view.PAGE: view for view in (links.CrosstabLink, links.FlowLink, links.ProfileLink)}
 
 

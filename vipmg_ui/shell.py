@@ -120,12 +120,10 @@ def write(params: Mapping[str, str], owns: Callable[[str], bool]) -> None:
 
 
 def url_state(key: str, default: object, parse: Callable[[str], object | None]) -> None:
-    """Seed a widget's session value from the URL on first load, so a shared link reopens the same view.
-
-    Streamlit's own `bind="query-params"` writes the *formatted* label to the URL (a country's name in the
-    current language), which breaks links across languages; we keep codes in the URL instead.
-    A value the URL cannot express (a typo, an unknown code) falls back to the default, never an error.
-    """
+    """Seed a widget's session value from the URL on first load, so a shared link reopens the same view: the
+    single choices of pages whose state has no link in vipmg_core/links.py (board, library, catalogue, upload,
+    submissions; the views' pages use bind and publish). A value the URL cannot express (a typo, an unknown
+    code) falls back to the default, never an error."""
     if key in st.session_state:
         return
     raw = st.query_params.get(key)
