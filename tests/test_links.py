@@ -4,7 +4,8 @@ embedded view shows the cells its page shows for the same link.
 The pages compute from the Link objects: pages/crosstab.py calls `CrosstabLink.query()`, pages/flowmap.py
 `FlowLink.query(wh, ...)` then `links.flows`, pages/profile.py `ProfileLink.query()`; the library reads a saved
 link with `from_params` and calls the same functions. So for the 50 random links the page's cells are computed
-here by those functions, and a few AppTest runs check the pages really build the link their URL states.
+here by those functions; tests/app/test_link_pages.py opens pages with AppTest to check that they show those
+cells and write back the link they were opened with.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import random
 from urllib.parse import urlencode
 
 import pytest
-from app.conftest import open_page, warm_server  # noqa: F401 (tests/ is on the path; the AppTest runs need both)
 
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
@@ -143,27 +143,3 @@ def test_fifty_random_links_embed_the_cells_their_page_shows(demo_wh, random_lin
             code, period, pool = links.ProfileLink.from_params(params, demo_wh).query()
             shown = library.profile_table(pr.kept_profile(demo_wh, code, period, pool), lang)[1]
             assert library.embed(demo_wh, link, lang).numeric.equals(shown), link
-
-
-def test_the_pages_show_what_an_article_embeds_for_the_same_link(demo_dir, demo_wh):
-    """AppTest on a few random links: the page's table equals the embed's, and the link the page writes back to
-    the URL is the link it was opened with (so the page computes from that Link)."""
-    rng = random.Random(SEED + 1)
-    cases = [("pages/crosstab.py", crosstab_params(rng, demo_wh, i)) for i in (0, 3, 4)]
-    cases.append(("pages/flowmap.py", {"fds": "returns", "fct": "GTM,HND", "fdir": "in", "f_sex": "F",
-                                       "fper": "2023", "ftop": "10"}))
-    compared = 0
-    for page, params in cases:
-        at = open_page(page, {"lang": "en", **params})
-        written = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
-        kind = links.CrosstabLink if page.endswith("crosstab.py") else links.FlowLink
-        assert kind.from_params(written, demo_wh) == kind.from_params({"lang": "en", **params}, demo_wh), params
-        if not at.dataframe:  # nothing to show (no rows): the page says so, and an article cannot embed it
-            continue
-        embedded = library.embed(demo_wh, f"/{kind.PAGE}?{urlencode(params)}", "en").table
-        shown, columns = at.dataframe[0].value, list(embedded.columns)
-        if kind is links.CrosstabLink:  # the flow page keeps its code columns for the downloads, unshown
-            assert list(shown.columns) == columns
-        assert shown[columns].astype(str).values.tolist() == embedded.astype(str).values.tolist()
-        compared += 1
-    assert compared >= 3
