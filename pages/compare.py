@@ -3,7 +3,7 @@ the countries' figures do not compare."""
 
 import streamlit as st
 
-from vipmg_core import charts
+from vipmg_core import charts, links
 from vipmg_core import compare as cp
 from vipmg_core import profiles as pr
 from vipmg_core.codelists import country_name
@@ -11,8 +11,8 @@ from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import t
 from vipmg_ui import shell
 
-INDICATOR, COUNTRIES = "ci", "cc"  # widget keys, also the link's parameter names (codes only)
-DEFAULT_INDICATOR = "immigrant_stock"
+Link = links.CompareLink
+INDICATOR, COUNTRIES = Link.PARAMS["indicator"], Link.PARAMS["countries"]  # widget keys, also the link's parameters
 
 ctx = shell.context()
 lang = ctx.lang
@@ -48,22 +48,21 @@ st.title(t("page.compare", lang))
 st.markdown(t("compare.intro", lang))
 
 keys = cp.indicators()
-places, bounds = _places(str(wh.root), wh.state_token())
+places = _places(str(wh.root), wh.state_token())[0]
 top = st.columns([2, 3])
-shell.url_state(INDICATOR, DEFAULT_INDICATOR, shell.parse_choice(keys))
-indicator = top[0].selectbox(t("compare.indicator", lang), keys, key=INDICATOR,
+url = shell.FromUrl(lambda params: Link.from_params(params, wh, ctx))  # what a shared link asks for
+indicator = top[0].selectbox(t("compare.indicator", lang), keys, key=shell.bind(INDICATOR, lambda: url().indicator),
                              format_func=lambda k: pr.figure_label(k, lang))
-shell.url_publish(INDICATOR, indicator, None)
-chosen = [c for c in ctx.countries if c in places]
-shell.url_state(COUNTRIES, chosen, shell.parse_codes(places))
-countries = top[1].multiselect(t("compare.countries", lang), places, key=COUNTRIES,
+countries = top[1].multiselect(t("compare.countries", lang), places,
+                               key=shell.bind(COUNTRIES, lambda: list(url().countries), places),
                                format_func=lambda c: country_name(c, lang))
-shell.url_publish(COUNTRIES, countries, chosen, shell.dump_codes)
+link = Link(ctx, tuple(countries), indicator)
+shell.publish(link)
 if not countries:
     st.info(t("profiles.error.no_countries", lang))
     st.stop()
 
-period = pr.period_for_years(ctx.years, bounds)
+indicator, countries, period = link.query()
 result = _compare(str(wh.root), wh.state_token(), indicator, tuple(countries), period.first_year, period.last_year)
 
 with st.container(border=True):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from vipmg_core import crosstab as xt
-from vipmg_core import guide, sdmx
+from vipmg_core import guide, links, sdmx
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import t
@@ -14,45 +14,21 @@ lang = ctx.lang
 wh = shell.warehouse()
 TOKEN = wh.state_token()
 
-# Query parameter names (short: they travel in links). Each holds codes, never translated labels.
-DS, ROWS, COLS, MEASURE, PERCENT = "xds", "xr", "xc", "xm", "xp"
-TOTALS, SUBTOTALS, SHADING, CODES, QUALITY, TOP, SORT, CHART = "xt", "xs", "xh", "xk", "xq", "xn", "xo", "xg"
-FILTER = "xf_"
-SOURCE = "xsrc"  # where published products overlap, the one to read (a product, or an edition of one)
-PERCENTS = ["none", *xt.PERCENTS]
-CHARTS = ["bar", "stacked", "line", "none"]
-SORTS = ["label", "value"]
+# Widget keys are the link's parameters (codes, never translated labels), declared once in vipmg_core/links.py.
+Link = links.CrosstabLink
+DS, ROWS, COLS, MEASURE, PERCENT, TOTALS, SUBTOTALS, SOURCE, SHADING, CODES, QUALITY, TOP, SORT, CHART = (
+    Link.PARAMS[name] for name in ("dataset", "rows", "cols", "measure", "percent", "totals", "subtotals", "source",
+                                   "shading", "codes", "quality", "top", "sort", "chart"))
 
 
 @st.cache_data(ttl=600, max_entries=256, show_spinner=False)
 def dimension_values(root: str, token: str, dataset_id: str, column: str, countries: tuple, years: tuple) -> list:
-    return xt.dimension_values(wh, dataset_id, column, countries, years)
+    return Link.filter_options(wh, dataset_id, column, countries, years)
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def compute(root: str, token: str, key: str, _query: xt.CrosstabQuery) -> xt.Crosstab:
     return xt.compute(_query, wh)
-
-
-def parse_bool(raw: str) -> bool | None:
-    return {"1": True, "0": False}.get(raw)
-
-
-def dump_bool(value: object) -> str:
-    return "1" if value else "0"
-
-
-def parse_int(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and int(raw) <= 10_000 else None
-
-
-def keep_valid(key: str, allowed: list[str]) -> None:
-    """A value left from another source (or another country choice) keeps only what still applies."""
-    current = st.session_state.get(key)
-    if isinstance(current, list):
-        kept = list(dict.fromkeys(c for c in current if c in allowed))
-        if kept != current:
-            st.session_state[key] = kept
 
 
 def swap() -> None:
@@ -62,118 +38,86 @@ def swap() -> None:
 st.title(t("page.crosstab", lang))
 st.caption(t("crosstab.intro", lang))
 
-sources = ctx.dataset_ids
+sources = list(ctx.dataset_ids)
 if not sources:
     st.info(t("crosstab.no_sources", lang))
     st.stop()
-shell.url_state(DS, sources[0], shell.parse_choice(sources))
-if st.session_state[DS] not in sources:
-    st.session_state[DS] = sources[0]
-ds = dataset(st.selectbox(t("crosstab.dataset", lang), sources, key=DS, format_func=lambda i: dataset(i).title(lang),
+url = shell.FromUrl(lambda params: Link.from_params(params, wh, ctx))  # what a shared link asks for
+key = shell.bind(DS, lambda: url().dataset, sources, Link.defaults(ctx).dataset)
+ds = dataset(st.selectbox(t("crosstab.dataset", lang), sources, key=key, format_func=lambda i: dataset(i).title(lang),
                           help=guide.dataset_help(dataset(st.session_state[DS]), lang)))
-shell.url_publish(DS, ds.id, sources[0])
+first = Link.defaults(ctx, ds.id)  # this dataset's defaults
 
 dims = [d.name for d in ds.dimensions]
 label = {d: ds.column(d).label(lang) for d in dims}
-default_rows, default_cols = xt.default_layout(ds)
-shell.url_state(ROWS, default_rows, shell.parse_codes(dims))
-shell.url_state(COLS, default_cols, shell.parse_codes(dims))
-keep_valid(ROWS, dims)
 left, middle, right = st.columns([5, 5, 2], vertical_alignment="bottom")
-rows = left.multiselect(t("crosstab.rows", lang), dims, key=ROWS, format_func=label.get)
-keep_valid(COLS, [d for d in dims if d not in rows])
-cols = middle.multiselect(t("crosstab.cols", lang), [d for d in dims if d not in rows], key=COLS,
+rows = left.multiselect(t("crosstab.rows", lang), dims, key=shell.bind(ROWS, lambda: list(url().rows), dims),
+                        format_func=label.get)
+col_dims = [d for d in dims if d not in rows]
+cols = middle.multiselect(t("crosstab.cols", lang), col_dims, key=shell.bind(COLS, lambda: list(url().cols), col_dims),
                           format_func=label.get)
 right.button(t("crosstab.swap", lang), on_click=swap, disabled=not cols, width="stretch",
              help=t("crosstab.swap_help", lang))
-shell.url_publish(ROWS, rows, default_rows, shell.dump_codes)
-shell.url_publish(COLS, cols, default_cols, shell.dump_codes)
 
 measure_options = xt.measures(ds)
-shell.url_state(MEASURE, measure_options[0], shell.parse_choice(measure_options))
-if st.session_state[MEASURE] not in measure_options:
-    st.session_state[MEASURE] = measure_options[0]
-shell.url_state(PERCENT, "none", shell.parse_choice(PERCENTS))
-shell.url_state(TOTALS, True, parse_bool)
-shell.url_state(SUBTOTALS, False, parse_bool)
 c1, c2, c3 = st.columns([4, 5, 3])
-measure = c1.selectbox(t("crosstab.measure_label", lang), measure_options, key=MEASURE,
+measure = c1.selectbox(t("crosstab.measure_label", lang), measure_options,
+                       key=shell.bind(MEASURE, lambda: url().measure, measure_options, first.measure),
                        format_func=lambda m: xt.measure_label(ds, m, lang),
                        help=guide.measures_help(ds, measure_options, lang))
 is_mean = measure.startswith("mean:")
-percent = c2.radio(t("crosstab.percent_label", lang), PERCENTS, key=PERCENT, horizontal=True, disabled=is_mean,
-                   format_func=lambda p: t(f"crosstab.percent.{p}", lang))
-totals = c3.toggle(t("crosstab.totals", lang), key=TOTALS)
-subtotals = c3.toggle(t("crosstab.subtotals", lang), key=SUBTOTALS,
+percent = c2.radio(t("crosstab.percent_label", lang), links.PERCENTS, key=shell.bind(PERCENT, lambda: url().percent),
+                   horizontal=True, disabled=is_mean, format_func=lambda p: t(f"crosstab.percent.{p}", lang))
+totals = c3.toggle(t("crosstab.totals", lang), key=shell.bind(TOTALS, lambda: url().totals))
+subtotals = c3.toggle(t("crosstab.subtotals", lang), key=shell.bind(SUBTOTALS, lambda: url().subtotals),
                       disabled=len(rows) < 2 and len(cols) < 2)
-for key, value, default, dump in ((MEASURE, measure, measure_options[0], str), (PERCENT, percent, "none", str),
-                                  (TOTALS, totals, True, dump_bool), (SUBTOTALS, subtotals, False, dump_bool)):
-    shell.url_publish(key, value, default, dump)
 
 filters: dict[str, list[str]] = {}
-filterable = [d for d in dims if d != ds.area_column]
-with st.expander(t("crosstab.filters", lang), expanded=any(st.query_params.get(FILTER + d) for d in filterable)):
+filterable = Link.filterable(ds.id)
+with st.expander(t("crosstab.filters", lang), expanded=any(st.query_params.get(Link.FILTER + d) for d in filterable)):
     st.caption(t("crosstab.filters_help", lang))
     grid = st.columns(3)
     for i, dim in enumerate(filterable):
-        options = dimension_values(str(wh.root), TOKEN, ds.id, dim, tuple(ctx.countries), tuple(ctx.years))
-        key = FILTER + dim
-        shell.url_state(key, [], shell.parse_codes(options))
-        keep_valid(key, options)
+        options = dimension_values(str(wh.root), TOKEN, ds.id, dim, ctx.countries, ctx.years)
+        key = shell.bind(Link.FILTER + dim, lambda d=dim: list(url().filter(d)), options)
         chosen = grid[i % 3].multiselect(label[dim], options, key=key,
                                          format_func=lambda c, d=dim: xt.code_label(ds, d, c, lang, True))
-        shell.url_publish(key, chosen, [], shell.dump_codes)
         if chosen:
             filters[dim] = chosen
-for stale in [k for k in st.query_params if k.startswith(FILTER) and k[len(FILTER):] not in filterable]:
-    del st.query_params[stale]
-sources = dict(wh.sources(ds.id))
+source_options = Link.source_options(wh, ds.id)
 source = ""
-if len({r.release_id for r in sources.values()}) > 1:  # several products or editions: one can be chosen
-    choices = ["", *sources]
-    shell.url_state(SOURCE, "", shell.parse_choice(choices))
-    if st.session_state.get(SOURCE) not in choices:  # left from another dataset
-        st.session_state[SOURCE] = ""
-    source = st.selectbox(t("crosstab.source", lang), choices, key=SOURCE, help=t("crosstab.source_help", lang),
+if len(source_options) > 1:  # several products or editions: one can be chosen
+    sources_of = dict(wh.sources(ds.id))
+    source = st.selectbox(t("crosstab.source", lang), source_options, help=t("crosstab.source_help", lang),
+                          key=shell.bind(SOURCE, lambda: url().source, source_options, first.source),
                           format_func=lambda k: t("crosstab.source_default", lang) if not k else
-                          f"{sources[k].publisher} · {sources[k].edition or ''} ({k})")
-    shell.url_publish(SOURCE, source, "", str)
-elif SOURCE in st.query_params:
-    del st.query_params[SOURCE]
+                          f"{sources_of[k].publisher} · {sources_of[k].edition or ''} ({k})")
 
-shell.url_state(SHADING, False, parse_bool)
-shell.url_state(CODES, False, parse_bool)
-shell.url_state(QUALITY, False, parse_bool)
-shell.url_state(TOP, 0, parse_int)
-shell.url_state(SORT, "label", shell.parse_choice(SORTS))
-shell.url_state(CHART, "bar", shell.parse_choice(CHARTS))
 with st.expander(t("crosstab.display", lang)):
     d1, d2, d3 = st.columns(3)
-    shading = d1.toggle(t("crosstab.shading", lang), key=SHADING)
-    codes = d1.toggle(t("crosstab.codes", lang), key=CODES)
-    show_quality = d1.toggle(t("crosstab.quality", lang), key=QUALITY, disabled=not ds.is_microdata,
-                             help=guide.flags_help(lang))
-    top_n = d2.number_input(t("crosstab.top_n", lang), min_value=0, max_value=10_000, step=5, key=TOP)
-    sort = d2.radio(t("crosstab.sort", lang), SORTS, key=SORT, format_func=lambda s: t(f"crosstab.sort_by.{s}", lang))
-    chart_kind = d3.radio(t("crosstab.chart", lang), CHARTS, key=CHART,
+    shading = d1.toggle(t("crosstab.shading", lang), key=shell.bind(SHADING, lambda: url().shading))
+    codes = d1.toggle(t("crosstab.codes", lang), key=shell.bind(CODES, lambda: url().codes))
+    show_quality = d1.toggle(t("crosstab.quality", lang), key=shell.bind(QUALITY, lambda: url().quality),
+                             disabled=not ds.is_microdata, help=guide.flags_help(lang))
+    top_n = d2.number_input(t("crosstab.top_n", lang), min_value=0, max_value=links.MAX_TOP_ROWS, step=5,
+                            key=shell.bind(TOP, lambda: url().top))
+    sort = d2.radio(t("crosstab.sort", lang), links.SORTS, key=shell.bind(SORT, lambda: url().sort),
+                    format_func=lambda s: t(f"crosstab.sort_by.{s}", lang))
+    chart_kind = d3.radio(t("crosstab.chart", lang), links.CHARTS, key=shell.bind(CHART, lambda: url().chart),
                           format_func=lambda c: t(f"crosstab.chart_kind.{c}", lang))
-for key, value, default, dump in ((SHADING, shading, False, dump_bool), (CODES, codes, False, dump_bool),
-                                  (QUALITY, show_quality, False, dump_bool), (TOP, int(top_n), 0, str),
-                                  (SORT, sort, "label", str), (CHART, chart_kind, "bar", str)):
-    shell.url_publish(key, value, default, dump)
 
+link = Link(ctx, ds.id, tuple(rows), tuple(cols), measure, percent, totals, subtotals, tuple(filters.items()), source,
+            shading, codes, show_quality, int(top_n), sort, chart_kind)
+shell.publish(link)
 if not rows:
     st.info(t("crosstab.no_dimensions", lang))
     st.stop()
 try:
-    query = xt.make_query(ds.id, rows, cols, filters=filters, countries=ctx.countries, years=ctx.years,
-                          measure=measure, percent=None if (percent == "none" or is_mean) else percent,
-                          totals=totals, subtotals=subtotals, source=source or None)
+    query, view, chart_kind = link.query()  # what the library's embedded views show for the same link
 except xt.CrosstabError as error:
     st.error(error.message(lang))
     st.stop()
 result = compute(str(wh.root), TOKEN, repr(query), query)
-view = xt.View(top_n=int(top_n) or None, sort=sort, codes=codes, quality=show_quality)
 
 st.subheader(f"{result.measure_label(lang)} — {ds.title(lang)}")
 (st.warning if ds.counts_events else st.info)(result.unit_label(lang))

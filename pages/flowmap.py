@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from vipmg_core import flows as fl
-from vipmg_core import guide
+from vipmg_core import guide, links
 from vipmg_core.codelists import codelist, country_name, partner_countries, project_countries
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes
@@ -14,12 +14,12 @@ from vipmg_core.maps import picked_country
 from vipmg_ui import shell
 
 MAP_KEY, MAP_CLICKS = "flowmap_map", "_flowmap_clicks"
-TOP_CHOICES = (1, 3, 5, 10, 15, 25, 50, 100, 200)
-# Widget keys are also the URL's parameter names (codes only, see shell.url_state).
-DATASET, ROLE, DIRECTION, COUNTRIES, PERIOD, TOP = "fds", "frl", "fdir", "fct", "fper", "ftop"
+# Widget keys are the link's parameters (codes only), declared once in vipmg_core/links.py.
+Link = links.FlowLink
+DATASET, ROLE, DIRECTION, COUNTRIES, PERIOD, TOP = (
+    Link.PARAMS[name] for name in ("dataset", "role", "direction", "countries", "period", "top"))
 PERIOD_MODE, PERIOD_ONE, PERIOD_RANGE = "_fper_mode", "_fper_one", "_fper_range"
-FILTER_PREFIX = "f_"
-EVERY_COUNTRY = "*"  # in the link, an empty country selection (which means every flow)
+FILTER_PREFIX = Link.FILTER
 
 ctx = shell.context()
 lang = ctx.lang
@@ -35,9 +35,9 @@ def _options(root: str, token: str, dataset_id: str, role: int):
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def _flows(root: str, token: str, dataset_id: str, **query) -> fl.FlowResult:
-    del root, token
-    return fl.flows(shell.warehouse(), dataset_id, **query)
+def _flows(root: str, token: str, key: str, _query: fl.FlowQuery) -> fl.FlowResult:
+    del root, token, key
+    return links.flows(shell.warehouse(), _query)
 
 
 def _forget(*keys: str) -> None:
@@ -64,48 +64,32 @@ def _select_clicked_country(map_key: str) -> None:
         st.session_state[COUNTRIES] = [clicked]
 
 
-def _parse_countries(raw: str) -> list[str] | None:
-    if raw == EVERY_COUNTRY:  # the user emptied the selection on purpose: every flow
-        return []
-    return [c for c in raw.split(",") if c in codelist("country")] or None
-
-
-def _parse_top(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and int(raw) in TOP_CHOICES else None
-
-
 st.title(t("page.flowmap", lang))
 st.markdown(t("flows.intro", lang))
 
-choices = [ds.id for ds in fl.flow_datasets() if ds.id in ctx.dataset_ids] or [ds.id for ds in fl.flow_datasets()]
+choices = links.flow_choices(ctx)
 if not choices:
     st.info(t("flows.no_flow_datasets", lang))
     st.stop()
 
+url = shell.FromUrl(lambda params: Link.from_params(params, wh, ctx))  # what a shared link asks for
 top_row = st.columns([3, 3, 2])
-shell.url_state(DATASET, choices[0], shell.parse_choice(choices))
-if st.session_state[DATASET] not in choices:
-    st.session_state[DATASET] = choices[0]
-dataset_id = top_row[0].selectbox(t("flows.dataset", lang), choices, key=DATASET,
+dataset_id = top_row[0].selectbox(t("flows.dataset", lang), choices,
+                                  key=shell.bind(DATASET, lambda: url().dataset, choices, Link.defaults(ctx).dataset),
                                   format_func=lambda i: dataset(i).title(lang),
                                   help=guide.dataset_help(dataset(st.session_state[DATASET]), lang),
                                   on_change=_forget, args=(ROLE, PERIOD_MODE, PERIOD_ONE, PERIOD_RANGE))
-shell.url_publish(DATASET, dataset_id, choices[0])
 ds = dataset(dataset_id)
+first = Link.defaults(ctx, ds.id)  # this dataset's defaults
 
 roles = [str(i) for i in range(len(ds.flows))]
-shell.url_state(ROLE, "0", shell.parse_choice(roles))
-if st.session_state[ROLE] not in roles:
-    st.session_state[ROLE] = "0"
-role_code = top_row[1].selectbox(t("flows.role", lang), roles, key=ROLE, disabled=len(roles) == 1,
+role_code = top_row[1].selectbox(t("flows.role", lang), roles, disabled=len(roles) == 1,
+                                 key=shell.bind(ROLE, lambda: str(url().role), roles, str(first.role)),
                                  format_func=lambda r: fl.role_label(ds, int(r), lang),
                                  on_change=_forget, args=(PERIOD_MODE, PERIOD_ONE, PERIOD_RANGE))
-shell.url_publish(ROLE, role_code, "0")
 role = int(role_code)
 
-shell.url_state(TOP, fl.DEFAULT_TOP, _parse_top)
-top = top_row[2].select_slider(t("flows.top", lang), TOP_CHOICES, key=TOP)
-shell.url_publish(TOP, top, fl.DEFAULT_TOP)
+top = top_row[2].select_slider(t("flows.top", lang), links.FLOW_TOPS, key=shell.bind(TOP, lambda: url().top))
 
 if ds.counts_events:
     st.warning(f"{t('unit.events_badge', lang)} — {ds.unit_detail(lang)}")
@@ -113,9 +97,10 @@ else:
     st.info(f"{t('unit.persons_badge', lang)} — {ds.unit_detail(lang)}")
 
 available, default_span, codes = _options(str(wh.root), wh.state_token(), ds.id, role)
-in_years = [p for p in available if ctx.years[0] <= int(p[:4]) <= ctx.years[1]]
-periods = in_years or available
+spans = links.FlowPeriods.of(available, default_span, ctx.years)
+periods = list(spans.periods)
 if not periods:
+    shell.publish(Link(ctx, ds.id, first.countries, role=role, top=top))
     st.info(t("shell.no_data", lang))
     st.stop()
 
@@ -123,27 +108,21 @@ if not periods:
 places = project_countries() + [c for c in partner_countries() if c not in project_countries()]
 places += sorted(c for c in codelist("country").codes if c not in places)
 middle = st.columns([3, 2])
-shell.url_state(COUNTRIES, list(ctx.countries), _parse_countries)
-countries = middle[0].multiselect(t("flows.countries", lang), places, key=COUNTRIES,
+countries = middle[0].multiselect(t("flows.countries", lang), places,
+                                  key=shell.bind(COUNTRIES, lambda: list(url().countries)),
                                   format_func=lambda c: country_name(c, lang), help=t("flows.countries_help", lang))
-shell.url_publish(COUNTRIES, countries, list(ctx.countries), lambda codes: shell.dump_codes(codes) or EVERY_COUNTRY)
-shell.url_state(DIRECTION, fl.DEFAULT_DIRECTION, shell.parse_choice(list(fl.DIRECTIONS)))
-direction = middle[1].radio(t("flows.direction", lang), fl.DIRECTIONS, key=DIRECTION, horizontal=True,
+direction = middle[1].radio(t("flows.direction", lang), fl.DIRECTIONS, horizontal=True,
+                            key=shell.bind(DIRECTION, lambda: url().direction),
                             format_func=lambda d: t(f"flows.direction_{d}", lang))
-shell.url_publish(DIRECTION, direction, fl.DEFAULT_DIRECTION)
 
 # Period: one (the slider steps through time) or a range, kept in the URL as "2024" or "2021-01/2024-12".
-default = default_span if default_span and default_span[0] in periods and default_span[1] in periods \
-    else (periods[-1], periods[-1])
+default = spans.default
 if PERIOD_MODE not in st.session_state:
-    raw = st.query_params.get(PERIOD)
-    try:
-        first, last = fl.resolve_period(raw, periods) if raw else default
-    except fl.FlowError:
-        first, last = default
-    st.session_state[PERIOD_MODE] = "range" if first != last else "one"
-    st.session_state[PERIOD_ONE] = last
-    st.session_state[PERIOD_RANGE] = (first, last) if first != last else (periods[0], last)
+    first_period, last_period = spans.span(url().period)
+    st.session_state[PERIOD_MODE] = "range" if first_period != last_period else "one"
+    st.session_state[PERIOD_ONE] = last_period
+    st.session_state[PERIOD_RANGE] = (first_period, last_period) if first_period != last_period \
+        else (periods[0], last_period)
 if st.session_state.get(PERIOD_ONE) not in periods:
     st.session_state[PERIOD_ONE] = default[1]
 if not all(p in periods for p in st.session_state.get(PERIOD_RANGE, ())):
@@ -159,7 +138,6 @@ elif mode == "one":
     span = (one, one)
 else:
     span = tuple(when[1].select_slider(t("flows.period", lang), periods, key=PERIOD_RANGE))
-shell.url_publish(PERIOD, span, default, lambda s: s[0] if s[0] == s[1] else f"{s[0]}{fl.RANGE_SEPARATOR}{s[1]}")
 
 # Sex first (everyone asks for it), the other dimensions folded away.
 chosen_filters: dict[str, list[str]] = {}
@@ -170,11 +148,9 @@ folded = [c for c in filter_cols if c not in visible]
 
 def _filter(area, column: str) -> None:
     col = ds.column(column)
-    key = f"{FILTER_PREFIX}{column}"
-    shell.url_state(key, [], shell.parse_codes(codes[column]))
+    key = shell.bind(f"{FILTER_PREFIX}{column}", lambda: list(url().filter(column)), codes[column])
     picked = area.multiselect(col.label(lang), codes[column], key=key, placeholder=t("flows.filter_all", lang),
                               format_func=lambda c: col.codelist.name(c, lang) if col.codelist else c)
-    shell.url_publish(key, picked, [], shell.dump_codes)
     if picked:
         chosen_filters[column] = picked
 
@@ -186,9 +162,12 @@ if folded:
     for column in folded:
         _filter(more, column)
 
+link = Link(ctx, ds.id, tuple(countries), role=role, top=top, direction=direction, period=spans.chosen(span),
+            filters=tuple(chosen_filters.items()))
+shell.publish(link)
 try:
-    result = _flows(str(wh.root), wh.state_token(), ds.id, role=role, countries=tuple(countries),
-                    direction=direction, period=span, filters=chosen_filters, top=top)
+    query = link.query(wh, spans)  # what the library's embedded views show for the same link
+    result = _flows(str(wh.root), wh.state_token(), repr(query), query)
 except fl.FlowError as exc:
     st.error(exc.message(lang))
     st.stop()

@@ -3,16 +3,15 @@
 import streamlit as st
 
 from vipmg_core import bulletins as bl
-from vipmg_core import charts
+from vipmg_core import charts, guide, links, maps
 from vipmg_core import flows as fl
-from vipmg_core import guide
-from vipmg_core import maps
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
 from vipmg_ui import geo_route, shell
 
-AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
+Link = links.ProfileLink
+AREA, POOL = Link.PARAMS["area"], Link.PARAMS["pool"]  # widget keys, also the link's parameters (codes only)
 COLUMNS = 4
 
 ctx = shell.context()
@@ -72,18 +71,17 @@ def _chart(fig, name: str) -> None:
 st.title(t("page.profile", lang))
 st.caption(t("profiles.intro", lang))
 
-codes, bounds = _codes(str(wh.root), wh.state_token())
-default = next((c for c in ctx.countries if c in codes), codes[0])
+codes = _codes(str(wh.root), wh.state_token())[0]
+url = shell.FromUrl(lambda params: Link.from_params(params, wh, ctx))  # what a shared link asks for
 top = st.columns([3, 2])
-shell.url_state(AREA, default, shell.parse_choice(codes))
-code = top[0].selectbox(t("profiles.choose_area", lang), codes, key=AREA, format_func=lambda c: pr.area(c).name(lang))
-shell.url_publish(AREA, code, None)  # always in the link: a profile link names its country
-shell.url_state(POOL, pr.DEFAULT_POOL, pr.parse_pool)
-pool = top[1].select_slider(t("profiles.pool", lang), pr.POOLS, key=POOL)
-shell.url_publish(POOL, pool, pr.DEFAULT_POOL)
+code = top[0].selectbox(t("profiles.choose_area", lang), codes, format_func=lambda c: pr.area(c).name(lang),
+                        key=shell.bind(AREA, lambda: url().area, codes, Link.defaults(ctx, codes).area))
+pool = top[1].select_slider(t("profiles.pool", lang), pr.POOLS, key=shell.bind(POOL, lambda: url().pool))
+link = Link(ctx, code, pool)
+shell.publish(link)
 
 # The sidebar's years: figures are read at the end of the range; the whole range means "the latest trends".
-period = pr.period_for_years(ctx.years, bounds)
+code, period, pool = link.query()  # what the library's embedded views show for the same link
 area = pr.area(code)
 name = area.name(lang)
 with st.spinner():

@@ -27,10 +27,11 @@ from plotly.offline import get_plotlyjs
 from vipmg_core import charts as ch
 from vipmg_core import crosstab as xt
 from vipmg_core import flows as fl
+from vipmg_core import links
 from vipmg_core import profiles as pr
 from vipmg_core.accounts import Account
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
-from vipmg_core.codelists import codelist, country_name, project_countries
+from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import LANGS, TranslatedError, t
 from vipmg_core.permissions import Action, Forbidden, allowed, require
@@ -38,15 +39,6 @@ from vipmg_core.warehouse import Warehouse
 
 EMBED = re.compile(r"^\s*\[\[\s*view\s*:\s*(\S+?)\s*\]\]\s*$", re.MULTILINE)
 FIELDS = ("title", "summary", "body")
-# The Cross-tab page's query parameters (pages/crosstab.py): short names, codes only.
-_XT = {"dataset": "xds", "rows": "xr", "cols": "xc", "measure": "xm", "percent": "xp", "totals": "xt",
-       "subtotals": "xs", "top": "xn", "sort": "xo", "chart": "xg", "codes": "xk", "filter": "xf_"}
-# The Flow map page's (pages/flowmap.py), with its choices of how many flows to keep.
-_FL = {"dataset": "fds", "role": "frl", "direction": "fdir", "countries": "fct", "period": "fper", "top": "ftop",
-       "filter": "f_"}
-_FL_TOPS = (1, 3, 5, 10, 15, 25, 50, 100, 200)
-# The Country profile page's (pages/profile.py); its years are the shell's `yr`, as for the others.
-_PR = {"area": "pc", "pool": "ppool"}
 # The profile page's charts, in the order the page shows them (names of charts.profile_charts).
 _PR_CHARTS = ("events_trend", "stock_trend", "pyramid", "origins", "destinations", "permits", "labour_status",
               "education", "remittances")
@@ -277,24 +269,31 @@ class Embed:
     synthetic: bool = False  # demo releases behind a profile (it draws on datasets beyond the article's topics)
 
 
+_VIEWS: dict[str, type[links.CrosstabLink | links.FlowLink | links.ProfileLink]] = {
+    view.PAGE: view for view in (links.CrosstabLink, links.FlowLink, links.ProfileLink)}
+
+
 def saved_view(link: str, wh: Warehouse | None = None) -> SavedView:
     """Read a shared link (`http://host/crosstab?xds=...`, `/flowmap?fds=...`, `/profile?pc=GTM`). With `wh`,
     a profile link must name a country or region the Profile page offers now (as at save time)."""
     parts = urlsplit(link.strip())
     page = parts.path.strip("/").rsplit("/", 1)[-1]
-    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    if page not in ("crosstab", "flowmap", "profile"):
+    # Blank values kept: `xc=` (no columns) is a choice the page wrote, not a parameter left out.
+    params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    if page not in _VIEWS:
         raise LibraryError("library.error.view_page", page=page or "/")
     # Rebuilt from the parsed values, percent-encoded: a raw query could close the page's Markdown link and open
     # others (`...&x=)[text](http://elsewhere)`).
     path = f"/{page}?{urlencode(params)}" if params else f"/{page}"
-    if page == "profile":
-        _check_area(params.get(_PR["area"], ""), wh)
+    view = _VIEWS[page]
+    if view is links.ProfileLink:
+        _check_area(params.get(view.PARAMS["area"], ""), wh)
         return SavedView(page, params, path)
-    key = _XT["dataset"] if page == "crosstab" else _FL["dataset"]
-    allowed_ids = dataset_ids() if page == "crosstab" else [d.id for d in fl.flow_datasets()]
-    if (page == "crosstab" or key in params) and params.get(key) not in allowed_ids:
-        raise LibraryError("library.error.view_dataset", dataset=params.get(key, ""))
+    # A dataset the link names must exist (a typo is refused at save time, not shown as another dataset).
+    allowed_ids = dataset_ids() if view is links.CrosstabLink else [d.id for d in fl.flow_datasets()]
+    key = view.PARAMS["dataset"]
+    if key in params and params[key] not in allowed_ids:
+        raise LibraryError("library.error.view_dataset", dataset=params[key])
     return SavedView(page, params, path)
 
 
@@ -308,79 +307,18 @@ def _check_area(code: str, wh: Warehouse | None) -> None:
         raise LibraryError("library.error.view_area", area=code or "–")
 
 
-def _codes(raw: str | None, allowed_: list[str]) -> list[str]:
-    return [c for c in (raw or "").split(",") if c in allowed_]
-
-
 def view_query(wh: Warehouse, view: SavedView) -> tuple[xt.CrosstabQuery, xt.View, str]:
-    """The cross-tab a link shows, with the Cross-tab page's defaults for what the link leaves out."""
-    p = view.params
-    ds = dataset(p[_XT["dataset"]])
-    dims = [d.name for d in ds.dimensions]
-    default_rows, default_cols = xt.default_layout(ds)
-    rows = _codes(p.get(_XT["rows"]), dims) if _XT["rows"] in p else default_rows
-    cols = _codes(p.get(_XT["cols"]), dims) if _XT["cols"] in p else default_cols
-    measure = p.get(_XT["measure"]) if p.get(_XT["measure"]) in xt.measures(ds) else xt.measures(ds)[0]
-    percent = p.get(_XT["percent"]) if p.get(_XT["percent"]) in xt.PERCENTS else None
-    if measure.startswith("mean:"):
-        percent = None
-    countries = _codes(p.get("cty"), project_countries()) or project_countries()
-    years = _years(wh.year_bounds(), p)
-    filters = {k[len(_XT["filter"]):]: v.split(",") for k, v in p.items()
-               if k.startswith(_XT["filter"]) and k[len(_XT["filter"]):] in dims and k[len(_XT["filter"]):] not in
-               rows + cols}
-    query = xt.make_query(ds.id, rows, [c for c in cols if c not in rows], filters=filters, countries=countries,
-                          years=years, measure=measure, percent=percent,
-                          totals=p.get(_XT["totals"], "1") != "0", subtotals=p.get(_XT["subtotals"]) == "1")
-    top = p.get(_XT["top"], "")
-    shown = xt.View(top_n=int(top) if top.isdigit() and 0 < int(top) <= 10_000 else None,
-                    sort=p.get(_XT["sort"]) if p.get(_XT["sort"]) in ("label", "value") else "label",
-                    codes=p.get(_XT["codes"]) == "1")
-    chart = p.get(_XT["chart"]) if p.get(_XT["chart"]) in ("bar", "stacked", "line", "none") else "bar"
-    return query, shown, chart
-
-
-def _years(bounds: tuple[int, int], params: dict[str, str]) -> tuple[int, int]:
-    """The shell's year range: `yr` in the link, within the years that have data (`bounds`, as shell.context
-    does)."""
-    low, high = bounds
-    if params.get("yr"):
-        try:
-            first, last = (int(x) for x in params["yr"].split("-"))
-            first, last = max(first, low), min(last, high)
-            if first <= last:
-                return first, last
-        except ValueError:
-            pass
-    return low, high
+    """The cross-tab a link shows, read as the Cross-tab page reads it (vipmg_core/links.py)."""
+    return links.CrosstabLink.from_params(view.params, wh).query()
 
 
 def flow_view(wh: Warehouse, view: SavedView) -> fl.FlowResult:
-    """The flows a Flow map link shows, with the page's defaults for what the link leaves out."""
-    p = view.params
-    ds = dataset(p.get(_FL["dataset"]) or fl.flow_datasets()[0].id)
-    role = int(p[_FL["role"]]) if p.get(_FL["role"], "").isdigit() and int(p[_FL["role"]]) < len(ds.flows) else 0
-    raw_top = p.get(_FL["top"], "")
-    top = int(raw_top) if raw_top.isdigit() and int(raw_top) in _FL_TOPS else fl.DEFAULT_TOP
-    years = _years(wh.year_bounds(), p)
-    available = fl.periods(wh, ds.id, role)
-    periods = [x for x in available if years[0] <= int(x[:4]) <= years[1]] or available
-    if not periods:
-        raise LibraryError("library.error.view", reason=t("shell.no_data", "en"))
-    span = fl.default_period(wh, ds.id, role)
-    default = span if span and span[0] in periods and span[1] in periods else (periods[-1], periods[-1])
+    """The flows a Flow map link shows, read as the Flow map page reads it (vipmg_core/links.py)."""
     try:
-        period = fl.resolve_period(p[_FL["period"]], periods) if p.get(_FL["period"]) else default
-    except fl.FlowError:
-        period = default
-    raw = p.get(_FL["countries"])
-    places = [c for c in (raw or "").split(",") if c in codelist("country")]
-    countries = [] if raw == "*" else places or _codes(p.get("cty"), project_countries()) or project_countries()
-    direction = p.get(_FL["direction"]) if p.get(_FL["direction"]) in fl.DIRECTIONS else fl.DEFAULT_DIRECTION
-    codes = fl.dimension_codes(wh, ds.id, role)
-    filters = {c: picked for c in codes if (picked := _codes(p.get(_FL["filter"] + c), codes[c]))}
-    return fl.flows(wh, ds.id, role=role, countries=tuple(countries), direction=direction, period=period,
-                    filters=filters, top=top)
+        query = links.FlowLink.from_params(view.params, wh).query(wh)
+    except fl.FlowError:  # no period with data at all
+        raise LibraryError("library.error.view", reason=t("shell.no_data", "en")) from None
+    return links.flows(wh, query)
 
 
 def _flow_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
@@ -401,11 +339,8 @@ def _flow_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
 
 def profile_view(wh: Warehouse, view: SavedView) -> tuple[str, pr.Period, int]:
     """The country (or group, or region), period and pooled survey years a Country profile link shows, read as
-    the page reads them: the shell's years (`yr`, within the years with data) and the page's pooling choices."""
-    p = view.params
-    pool = pr.parse_pool(p.get(_PR["pool"], "")) or pr.DEFAULT_POOL
-    bounds = wh.year_bounds()
-    return p[_PR["area"]], pr.period_for_years(_years(bounds, p), bounds), pool
+    the Profile page reads them (vipmg_core/links.py)."""
+    return links.ProfileLink.from_params(view.params, wh).query()
 
 
 def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -428,7 +363,7 @@ def profile_table(prof: pr.Profile, lang: str) -> tuple[pd.DataFrame, pd.DataFra
 def _profile_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
     code, period, pool = profile_view(wh, view)
     try:
-        prof = pr.profile(wh, code, period, pool)
+        prof = pr.kept_profile(wh, code, period, pool)  # as the page: computed once for both
     except pr.ProfileError as exc:
         raise LibraryError("library.error.view", reason=exc.message(lang)) from None
     name = prof.area.name(lang)

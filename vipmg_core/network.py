@@ -355,8 +355,11 @@ def status_label(status: str, late: bool, lang: str) -> str:
 def open_link(row: dict, reviewer: bool, lang: str) -> str | None:
     """Where a cell opens: the published data in the cross-tab, or the submission's page."""
     if row["status"] == "published":
-        year = row["period"][:4]
-        return f"/crosstab?xds={row['dataset_id']}&cty={row['country']}&yr={year}-{year}&lang={lang}"
+        from vipmg_core import links  # the pages' links (it imports the engines; the board needs them only here)
+
+        year = int(row["period"][:4])
+        context = links.Context.of(lang, (), (row["country"],), (year, year), bounds=None)
+        return links.CrosstabLink.defaults(context, row["dataset_id"]).url()
     if row.get("submission_id"):
         return f"/{'review' if reviewer else 'my_submissions'}?lang={lang}"
     return None

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
 
 import streamlit as st
 
-from vipmg_core import accounts, demo, pack
+from vipmg_core import accounts, demo, links, pack
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.config import data_dir
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, normalise_lang, t
+from vipmg_core.links import Context
 from vipmg_core.warehouse import Warehouse
 
-# Query parameter names: short, since they end up in links people paste into e-mails.
-LANG_KEY = "lang"
-SOURCES_KEY = "src"
-COUNTRIES_KEY = "cty"
-YEARS_KEY = "yr"
+# Widget keys, also the link's parameters (declared in vipmg_core/links.py).
+LANG_KEY, SOURCES_KEY, COUNTRIES_KEY, YEARS_KEY = links.LANG, links.SOURCES, links.COUNTRIES, links.YEARS
 ROUTED_KEY = "_routed"  # set while Home.py runs the chosen page
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -51,16 +49,6 @@ def server_log() -> logging.Logger:
     return log
 
 
-@dataclass(frozen=True)
-class Context:
-    """What the user chose once, kept across pages and in the URL."""
-
-    lang: str
-    dataset_ids: list[str]
-    countries: list[str]
-    years: tuple[int, int]
-
-
 @st.cache_resource(max_entries=4)
 def _warehouse(root: str) -> Warehouse:
     return Warehouse(root)
@@ -74,13 +62,68 @@ def lang() -> str:
     return normalise_lang(st.session_state.get(LANG_KEY, DEFAULT_LANG))
 
 
-def url_state(key: str, default: object, parse: Callable[[str], object | None]) -> None:
-    """Seed a widget's session value from the URL on first load, so a shared link reopens the same view.
+L = TypeVar("L")
 
-    Streamlit's own `bind="query-params"` writes the *formatted* label to the URL (a country's name in the
-    current language), which breaks links across languages; we keep codes in the URL instead.
-    A value the URL cannot express (a typo, an unknown code) falls back to the default, never an error.
-    """
+
+class FromUrl(Generic[L]):
+    """The link the URL holds, as vipmg_core/links.py reads it (its defaults for what the link leaves out or
+    cannot express). Read at most once a run, and only when a widget is new to the session: a first visit, or a
+    widget a new choice brings (another dataset's filters); a rerun keeps what the person chose."""
+
+    def __init__(self, read: Callable[[dict[str, str]], L]) -> None:
+        self._read, self._link = read, None
+
+    def __call__(self) -> L:
+        if self._link is None:
+            self._link = self._read(st.query_params.to_dict())
+        return self._link
+
+
+def bind(key: str, seed: Callable[[], object], options: Sequence | None = None, default: object = None) -> str:
+    """Widget `key` starts from `seed()` (what the link says, see FromUrl) the first time it is drawn in a
+    session. With `options`, a choice no longer offered (left from another dataset or context) goes: a list keeps
+    what still applies (each once), a single value becomes `default` (the link's default now). Returns `key`.
+
+    Streamlit's own `bind="query-params"` writes the *formatted* label to the URL (a country's name in the current
+    language), which breaks links across languages; links hold codes instead."""
+    if key not in st.session_state:
+        st.session_state[key] = seed()
+    elif options is not None:
+        current = st.session_state[key]
+        if isinstance(current, list):
+            kept = list(dict.fromkeys(c for c in current if c in options))
+            if kept != current:
+                st.session_state[key] = kept
+        elif current not in options:
+            st.session_state[key] = default
+    return key
+
+
+class _Published(Protocol):
+    def to_params(self) -> dict[str, str]: ...
+
+    def owns(self, name: str) -> bool: ...
+
+
+def publish(link: _Published) -> None:
+    """Write a view's link to the URL: its parameters that differ from the defaults (links stay short); its own
+    parameters it no longer holds leave the URL."""
+    write(link.to_params(), link.owns)
+
+
+def write(params: Mapping[str, str], owns: Callable[[str], bool]) -> None:
+    for name in [k for k in st.query_params if owns(k) and k not in params]:
+        del st.query_params[name]
+    for name, value in params.items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
+
+
+def url_state(key: str, default: object, parse: Callable[[str], object | None]) -> None:
+    """Seed a widget's session value from the URL on first load, so a shared link reopens the same view: the
+    single choices of pages whose state has no link in vipmg_core/links.py (board, library, catalogue, upload,
+    submissions; the views' pages use bind and publish). A value the URL cannot express (a typo, an unknown
+    code) falls back to the default, never an error."""
     if key in st.session_state:
         return
     raw = st.query_params.get(key)
@@ -117,10 +160,9 @@ def language_switch() -> str:
     """Spanish first; switching reruns the page in the other language and keeps everything else."""
     if _legacy_run():  # before any widget: see _leave_legacy_mode
         _leave_legacy_mode()
-    url_state(LANG_KEY, DEFAULT_LANG, parse_choice(list(LANGS)))
-    chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=LANG_KEY,
-                              horizontal=True)
-    url_publish(LANG_KEY, chosen, DEFAULT_LANG)
+    key = bind(LANG_KEY, lambda: links.lang_of(st.query_params.to_dict()))
+    chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=key, horizontal=True)
+    write(links.lang_params(chosen), lambda name: name == LANG_KEY)
     return lang()
 
 
@@ -155,37 +197,21 @@ def context_sidebar(wh: Warehouse, current_lang: str) -> Context:
     sidebar = st.sidebar
     sidebar.subheader(t("shell.context", current_lang))
     ids, countries_all = dataset_ids(), project_countries()
+    url = FromUrl(lambda params: links.Context.from_params(params, wh))
 
-    url_state(SOURCES_KEY, ids, parse_codes(ids))
-    sources = sidebar.multiselect(t("shell.sources", current_lang), ids, key=SOURCES_KEY,
+    sources = sidebar.multiselect(t("shell.sources", current_lang), ids,
+                                  key=bind(SOURCES_KEY, lambda: list(url().dataset_ids)),
                                   format_func=lambda i: dataset(i).title(current_lang))
-    url_publish(SOURCES_KEY, sources, ids, dump_codes)
-
-    url_state(COUNTRIES_KEY, countries_all, parse_codes(countries_all))
-    countries = sidebar.multiselect(t("shell.countries", current_lang), countries_all, key=COUNTRIES_KEY,
+    countries = sidebar.multiselect(t("shell.countries", current_lang), countries_all,
+                                    key=bind(COUNTRIES_KEY, lambda: list(url().countries)),
                                     format_func=lambda c: country_name(c, current_lang))
-    url_publish(COUNTRIES_KEY, countries, countries_all, dump_codes)
-
-    low, high = wh.year_bounds()  # remembered by the warehouse until a publication
-    years = (low, high)
-    if low < high:
-        url_state(YEARS_KEY, (low, high), _parse_years(low, high))
-        years = sidebar.slider(t("shell.years", current_lang), low, high, key=YEARS_KEY)
-        url_publish(YEARS_KEY, tuple(years), (low, high), lambda v: f"{v[0]}-{v[1]}")
-    return Context(current_lang, list(sources) or ids, list(countries) or countries_all,
-                   (int(years[0]), int(years[1])))
-
-
-def _parse_years(low: int, high: int) -> Callable[[str], tuple[int, int] | None]:
-    def parse(raw: str) -> tuple[int, int] | None:
-        try:
-            first, last = (int(part) for part in raw.split("-"))
-        except ValueError:
-            return None
-        first, last = max(first, low), min(last, high)
-        return (first, last) if first <= last else None
-
-    return parse
+    bounds = wh.year_bounds()  # remembered by the warehouse until a publication
+    years = bounds
+    if bounds[0] < bounds[1]:
+        years = sidebar.slider(t("shell.years", current_lang), *bounds, key=bind(YEARS_KEY, lambda: url().years))
+    chosen = Context.of(current_lang, sources, countries, years, bounds)
+    write(chosen.to_params(), lambda name: name in Context.PARAMS.values())
+    return chosen
 
 
 def context() -> Context:
