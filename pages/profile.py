@@ -10,7 +10,7 @@ from vipmg_core import maps
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
-from vipmg_ui import geo_route, shell
+from vipmg_ui import api_routes, geo_route, shell
 
 AREA, POOL = "pc", "ppool"  # widget keys, also the link's parameter names (codes only)
 COLUMNS = 4
@@ -108,6 +108,8 @@ for start in range(0, len(profile.figures), COLUMNS):
 for key in profile.notes:
     st.caption(t("profiles.not_additive", lang, figure=pr.figure_label(key, lang)))
 st.caption(t("profiles.png_hint", lang))
+if twin := api_routes.data_twin("profile", st.query_params.to_dict()):
+    st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
 st.subheader(t("profiles.trends", lang))
 for unit in ("events", "persons"):
