@@ -166,20 +166,22 @@ def _json(payload: dict) -> Answer:
 
 def view_link(page: str, params: dict[str, str], base_url: str = "") -> str:
     """The page's own link for these parameters: what "copy link" on the page gives."""
-    return f"{base_url}/{page}?{urlencode(params)}" if params else f"{base_url}/{page}"
+    return f"{base_url}/{page}?{urlencode(params, safe=',*')}" if params else f"{base_url}/{page}"
 
 
 def data_url(link_or_page: str, params: dict[str, str] | None = None, fmt: str = downloads.CSV,
              base_url: str = "") -> str:
     """A page's data twin: `/crosstab?xds=...` -> `/api/v1/crosstab.csv?xds=...`."""
-    query = f"?{urlencode(params)}" if params else ""
+    query = f"?{urlencode(params, safe=',*')}" if params else ""
     return f"{base_url}{PREFIX}/{link_or_page}.{fmt}{query}"
 
 
 def view_file(wh: Warehouse, page: str, fmt: str, params: dict[str, str], lang: str, link: str) -> bytes:
     """A view's numbers as the page's download makes them, read from its link parameters."""
     check_parameters(wh, page, params)
-    view = library.saved_view(view_link(page, params), wh)
+    # saved_view checks the dataset or area; its parameters drop blank values, but a blank one means something
+    # on the page (`xc=`: no dimension on columns), so the view reads them as given.
+    view = replace(library.saved_view(view_link(page, params), wh), params=dict(params))
     if page == "crosstab":
         query, shown, _ = library.view_query(wh, view)
         # What the page reads beside view_query's choices: the quality columns and the product chosen.
@@ -202,9 +204,9 @@ def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
             raise ApiError("unknown_parameter", name=name, allowed=", ".join(known))
 
     def choice(name: str, allowed: Sequence[str], many: bool = False) -> None:
-        if name in params:
+        if name in params and (params[name] or not many):  # a blank list is the page's "none chosen"
             values = params[name].split(",") if many else [params[name]]
-            if not params[name] or any(v not in allowed for v in values):
+            if any(v not in allowed for v in values):
                 raise ApiError("bad_value", name=name, value=params[name], allowed=_some(allowed))
 
     choice("lang", LANGS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,7 +39,7 @@ def routes(get_warehouse: Callable[[], Warehouse] = warehouse) -> list[Route]:
     async def answer(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         path = request.path_params.get("path", "")
-        query = list(request.query_params.multi_items())
+        query = parse_qsl(request.url.query, keep_blank_values=True)
         found = await run_in_threadpool(api.respond, get_warehouse(), path, query, base_url=base,
                                         if_none_match=request.headers.get("if-none-match"))
         return Response(found.body, status_code=found.status, media_type=found.media_type or None,
@@ -61,4 +61,4 @@ def page_link(page: str, params: dict[str, str], url: str | None) -> str:
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     path = parts.path.rstrip("/")
     base += path if path.endswith(f"/{page}") else f"/{page}"
-    return f"{base}?{urlencode(params)}" if params else base
+    return f"{base}?{urlencode(params, safe=',*')}" if params else base
