@@ -316,7 +316,7 @@ def index(base_url: str, lang: str, token: str) -> dict:
                       "crosstab": f"{api}/crosstab.csv?xds=returns&xr=ref_area&xc=sex",
                       "flowmap": f"{api}/flowmap.json?fds=returns&fct=GTM&fdir=in",
                       "profile": f"{api}/profile.csv?pc=GTM"},
-            "formats": {page: list(downloads.FORMATS[page][:-1]) for page in VIEWS}}
+            "formats": {page: list(downloads.FORMATS[page]) for page in VIEWS}}
 
 
 def openapi(base_url: str = "") -> dict:
@@ -338,7 +338,7 @@ def openapi(base_url: str = "") -> dict:
             "responses": {"200": {"description": "SDMX structure"}, "404": error}}},
     }
     for page in VIEWS:
-        formats = [f for f in downloads.FORMATS[page] if f != downloads.XLSX]
+        formats = list(downloads.FORMATS[page])
         parameters = [{"name": "format", "in": "path", "required": True, "schema": {"enum": formats}}]
         parameters += [{"name": name, "in": "query", "required": name in ("xds", "pc"), "description": text,
                         "schema": {"type": "string"}} for name, text in PARAMETERS[page].items() if "<" not in name]
