@@ -68,9 +68,10 @@ def cli_file(args: list[str], wh: Warehouse, tmp_path, monkeypatch) -> bytes:
                 "--years", "2023-2024", "--totals"]),
     (SURVEY, ["crosstab", "survey", "--rows", "ref_area,sex", "--cols", "labour_status", "--percent", "row",
               "--quality", "--countries", "GTM,SLV", "--totals", "--lang", "en"]),
-    # The page writes `xc=` when no dimension is left on columns.
-    ("/crosstab?xds=returns&xr=ref_area,sex&xc=&cty=GTM", ["crosstab", "returns", "--rows", "ref_area,sex",
-                                                           "--countries", "GTM", "--totals"]),
+    # The page writes `xc=` when no dimension is left on columns, and filters a dimension shown on rows.
+    ("/crosstab?xds=returns&xr=ref_area,sex&xc=&xf_sex=F&xf_transport=AIR&cty=GTM,HND",
+     ["crosstab", "returns", "--rows", "ref_area,sex", "--filter", "sex=F", "--filter", "transport=AIR",
+      "--countries", "GTM,HND", "--totals"]),
 ])
 def test_a_crosstab_data_url_holds_the_cells_of_the_page_download_and_of_the_cli(client, api_wh, link, cli_args,
                                                                                   tmp_path, monkeypatch):
@@ -121,6 +122,7 @@ def test_answers_say_how_to_cite_them_in_the_language_asked(client):
     ("/api/v1/crosstab.csv?xds=retornos", 400, "xds"),
     ("/api/v1/crosstab.csv?xds=returns&rows=sex", 400, "rows"),
     ("/api/v1/crosstab.csv?xds=returns&xf_sex=Q", 400, "xf_sex"),
+    ("/api/v1/crosstab.csv?xds=returns&xf_ref_area=GTM", 400, "xf_ref_area"),
     ("/api/v1/crosstab.csv?xds=returns&cty=GTM&cty=HND", 400, "cty"),
     ("/api/v1/flowmap.json?fds=returns&fper=1999", 400, "1999"),
     ("/api/v1/flowmap.sdmx.csv?fds=returns", 400, "sdmx.csv"),

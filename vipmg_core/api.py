@@ -184,10 +184,14 @@ def view_file(wh: Warehouse, page: str, fmt: str, params: dict[str, str], lang: 
     view = replace(library.saved_view(view_link(page, params), wh), params=dict(params))
     if page == "crosstab":
         query, shown, _ = library.view_query(wh, view)
-        # What the page reads beside view_query's choices: the quality columns and the product chosen.
+        # What the page reads that view_query leaves out (for the links module to absorb): the quality columns,
+        # the product chosen, and a filter on a dimension that is also on rows or columns (the page applies it).
+        ds = dataset(query.dataset_id)
+        prefix = _PREFIXES[page]
+        filters = tuple((d.name, tuple(dict.fromkeys(params[prefix + d.name].split(",")))) for d in ds.dimensions
+                        if params.get(prefix + d.name) and d.name != ds.area_column)
         shown = replace(shown, quality=params.get("xq") == "1")
-        if params.get("xsrc"):
-            query = replace(query, source=params["xsrc"])
+        query = replace(query, filters=filters, source=params.get("xsrc") or None)
         return downloads.crosstab_file(xt.compute(query, wh), shown, lang, fmt, link)
     if page == "flowmap":
         return downloads.flows_file(library.flow_view(wh, view), wh, lang, fmt, link)
@@ -227,10 +231,11 @@ def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
         choice("xn", [str(n) for n in range(10_001)])
         choice("xo", ("label", "value"))
         choice("xg", ("bar", "stacked", "line", "none"))
+        filterable = [d for d in dims if d != ds.area_column]  # the area is chosen with `cty`
         for name in [n for n in params if n.startswith(prefix)]:
             column = name[len(prefix):]
-            if column not in dims:
-                raise ApiError("bad_value", name=name, value=column, allowed=_some(dims))
+            if column not in filterable:
+                raise ApiError("bad_value", name=name, value=column, allowed=_some(filterable))
             known_codes = ds.column(column).codelist
             if known_codes is not None:
                 choice(name, [*known_codes.codes, xt.MISSING], many=True)
