@@ -4,6 +4,7 @@ import streamlit as st
 
 from vipmg_core import bulletins as bl
 from vipmg_core import charts
+from vipmg_core import downloads as dl
 from vipmg_core import flows as fl
 from vipmg_core import guide
 from vipmg_core import maps
@@ -108,8 +109,6 @@ for start in range(0, len(profile.figures), COLUMNS):
 for key in profile.notes:
     st.caption(t("profiles.not_additive", lang, figure=pr.figure_label(key, lang)))
 st.caption(t("profiles.png_hint", lang))
-if twin := api_routes.data_twin("profile", st.query_params.to_dict()):
-    st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
 st.subheader(t("profiles.trends", lang))
 for unit in ("events", "persons"):
@@ -167,3 +166,10 @@ if bl.pdf_available():
         file_name=f"{t('bulletin.file', lang)}_{stem}_{lang}.pdf", mime="application/pdf", on_click="ignore")
 else:
     buttons[1].info(t("profiles.pdf_unavailable", lang, path=", ".join(bl.CHROMIUM_CANDIDATES)))
+
+# The headline figures as data, with how to cite them (the same file as /api/v1/profile.csv?<this link>).
+link = api_routes.page_link("profile", st.query_params.to_dict(), st.context.url)
+st.download_button(t("downloads.profile_csv", lang), lambda: dl.profile_file(profile, lang, dl.CSV, link),
+                   file_name=f"{stem}_{lang}.csv", mime="text/csv", on_click="ignore")  # made when clicked
+if twin := api_routes.data_twin("profile", st.query_params.to_dict()):
+    st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")

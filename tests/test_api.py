@@ -8,6 +8,7 @@ import json
 import shutil
 import sqlite3
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import polars as pl
@@ -146,6 +147,14 @@ def test_an_answer_is_kept_by_release_and_revalidated_with_its_etag(client):
     unchanged = client.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b""
     assert client.get(url + "&xt=0").headers["etag"] != etag
+
+
+def test_sessions_asking_at_once_get_one_and_the_same_answer(api_wh):
+    api.clear_cache()
+    query = [("xds", "returns"), ("xr", "returned_from"), ("xc", "sex"), ("cty", "HND")]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: api.respond(api_wh, "crosstab.csv", query), range(6)))
+    assert {a.status for a in answers} == {200} and len({a.body for a in answers}) == 1
 
 
 def test_the_index_and_openapi_describe_every_view_and_its_link_parameters(client):

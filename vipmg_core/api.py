@@ -84,12 +84,12 @@ class Answer:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-_ANSWERS: Kept[Answer] = Kept(256)  # computed answers, keyed by the release token among the rest
+_ANSWERS: Kept[Answer] = Kept(128)  # computed answers (bounded), keyed by the release token among the rest
 
 
 def clear_cache() -> None:
     global _ANSWERS
-    _ANSWERS = Kept(256)
+    _ANSWERS = Kept(128)
 
 
 def release_token(wh: Warehouse) -> str:

@@ -362,7 +362,7 @@ def cmd_view(args: argparse.Namespace) -> int:
     page = parts.path.strip("/").rsplit("/", 1)[-1]
     if page not in api.VIEWS:
         raise UserError(f"{args.link!r}: give a link of the {', '.join(api.VIEWS)} page")
-    params = dict(parse_qsl(parts.query))
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))  # `xc=` means something on the page
     lang = args.lang or params.get("lang", "es")
     try:
         data = api.view_file(Warehouse(), page, args.format, params, lang, args.link.strip())
