@@ -308,7 +308,8 @@ def structure(wh: Warehouse, dataset_id: str, fmt: str, base_url: str = "") -> A
     made = sdmx.structure_xml(dataset_id) if fmt == "xml" else sdmx.structure_json(dataset_id)
     body = made if isinstance(made, bytes) else made.encode("utf-8") if isinstance(made, str) else \
         json.dumps(made, ensure_ascii=False, indent=1).encode("utf-8")
-    media = "application/vnd.sdmx.structure+xml; version=2.1" if fmt == "xml" else "application/json"
+    media = ("application/vnd.sdmx.structure+xml; version=2.1" if fmt == "xml"
+             else "application/vnd.sdmx.structure+json; version=2.0")
     return Answer(200, body, media)
 
 

@@ -25,7 +25,7 @@ CSV, JSON, SDMX, XLSX = "csv", "json", "sdmx.csv", "xlsx"
 MEDIA_TYPES = {
     CSV: "text/csv; charset=utf-8",
     JSON: "application/json",
-    SDMX: "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",
+    SDMX: "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",  # 2.0.0 with sdmx.data_csv
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 # What each kind of view can be downloaded as (a profile or flows span no single SDMX dataflow).
