@@ -74,7 +74,8 @@ class ExportMeta:
         rows.append((t("export.generated", lang), self.generated_at))
         if self.link:
             rows.append((t("citation.link", lang), self.link))
-        rows.append((t("citation.label", lang), self.citation()))
+        if self.link or self.sources or self.provenance:  # published figures (not, say, a validation report)
+            rows.append((t("citation.label", lang), self.citation()))
         if self.synthetic:
             rows.append((t("export.warning", lang), t("export.synthetic", lang)))
         return rows
