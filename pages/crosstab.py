@@ -3,11 +3,11 @@
 import streamlit as st
 
 from vipmg_core import crosstab as xt
+from vipmg_core import downloads as dl
 from vipmg_core import guide, links, sdmx
 from vipmg_core.datasets import dataset
-from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import t
-from vipmg_ui import shell
+from vipmg_ui import api_routes, shell
 
 ctx = shell.context()
 lang = ctx.lang
@@ -142,19 +142,21 @@ with st.container(border=True):
         st.caption(f"`{symbol}` — {meaning}")
 
 st.markdown(f"**{t('crosstab.downloads', lang)}**")
-meta = result.export_meta(lang, view)
+link = api_routes.page_link("crosstab", st.query_params.to_dict(), st.context.url)
 name = f"crosstab_{ds.id}"
 b1, b2, b3 = st.columns(3)
-# Files are made when a button is clicked (not on every rerun): the same table, the same metadata.
-b1.download_button(t("crosstab.download_csv", lang), lambda: csv_bytes(result.export_frame(lang, view), meta),
+# Files are made when a button is clicked (not on every rerun), by the same function as the CLI and the API.
+b1.download_button(t("crosstab.download_csv", lang), lambda: dl.crosstab_file(result, view, lang, dl.CSV, link),
                    f"{name}.csv", "text/csv", on_click="ignore", width="stretch")
-b2.download_button(t("crosstab.download_xlsx", lang), lambda: excel_bytes(result.export_frame(lang, view), meta),
-                   f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   on_click="ignore", width="stretch")
-b3.download_button(t("crosstab.download_sdmx", lang), lambda: sdmx.data_csv(result, view), f"{name}_sdmx.csv",
-                   "text/csv", on_click="ignore", width="stretch", disabled=bool(sdmx.unwritable(result, lang)),
+b2.download_button(t("crosstab.download_xlsx", lang), lambda: dl.crosstab_file(result, view, lang, dl.XLSX, link),
+                   f"{name}.xlsx", dl.MEDIA_TYPES[dl.XLSX], on_click="ignore", width="stretch")
+b3.download_button(t("crosstab.download_sdmx", lang), lambda: dl.crosstab_file(result, view, lang, dl.SDMX, link),
+                   f"{name}_sdmx.csv", "text/csv", on_click="ignore", width="stretch",
+                   disabled=bool(sdmx.unwritable(result, lang)),
                    help=sdmx.unwritable(result, lang) or t("sdmx.page.download_help", lang))
 st.caption(t("crosstab.share_link", lang))
+if twin := api_routes.data_twin("crosstab", st.query_params.to_dict()):
+    st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
 if chart_kind != "none":
     st.plotly_chart(result.chart(lang, chart_kind, view), config={"displaylogo": False}, width="stretch")

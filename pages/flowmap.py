@@ -4,14 +4,14 @@ from functools import partial
 
 import streamlit as st
 
+from vipmg_core import downloads as dl
 from vipmg_core import flows as fl
 from vipmg_core import guide, links
 from vipmg_core.codelists import codelist, country_name, partner_countries, project_countries
 from vipmg_core.datasets import dataset
-from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, fmt_percent, t
 from vipmg_core.maps import picked_country
-from vipmg_ui import shell
+from vipmg_ui import api_routes, shell
 
 MAP_KEY, MAP_CLICKS = "flowmap_map", "_flowmap_clicks"
 # Widget keys are the link's parameters (codes only), declared once in vipmg_core/links.py.
@@ -204,15 +204,17 @@ with table_side:
     low = fl.low_sample_count(result)
     if low:
         st.warning(t("flows.low_n", lang, count=low, min=fl.MIN_SAMPLE))
-    meta = fl.export_meta(result, lang, wh.has_synthetic([ds.id]))
+    link = api_routes.page_link("flowmap", st.query_params.to_dict(), st.context.url)
     name = f"flows_{ds.id}_{period_text.replace('–', '_')}"
     buttons = st.columns(2)
-    # Files are made when a button is clicked, not on every rerun.
-    buttons[0].download_button(t("flows.download_csv", lang), lambda: csv_bytes(table, meta), f"{name}.csv",
-                               "text/csv", on_click="ignore")
-    buttons[1].download_button(t("flows.download_excel", lang), lambda: excel_bytes(table, meta), f"{name}.xlsx",
-                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               on_click="ignore")
+    # Files are made when a button is clicked (not on every rerun), by the same function as the API.
+    buttons[0].download_button(t("flows.download_csv", lang), lambda: dl.flows_file(result, wh, lang, dl.CSV, link),
+                               f"{name}.csv", "text/csv", on_click="ignore")
+    buttons[1].download_button(t("flows.download_excel", lang),
+                               lambda: dl.flows_file(result, wh, lang, dl.XLSX, link), f"{name}.xlsx",
+                               dl.MEDIA_TYPES[dl.XLSX], on_click="ignore")
+    if twin := api_routes.data_twin("flowmap", st.query_params.to_dict()):
+        st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
 st.plotly_chart(fl.flows_chart(result, lang), width="stretch")
 

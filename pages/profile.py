@@ -4,11 +4,12 @@ import streamlit as st
 
 from vipmg_core import bulletins as bl
 from vipmg_core import charts, guide, links, maps
+from vipmg_core import downloads as dl
 from vipmg_core import flows as fl
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
-from vipmg_ui import geo_route, shell
+from vipmg_ui import api_routes, geo_route, shell
 
 Link = links.ProfileLink
 AREA, POOL = Link.PARAMS["area"], Link.PARAMS["pool"]  # widget keys, also the link's parameters (codes only)
@@ -163,3 +164,10 @@ if bl.pdf_available():
         file_name=f"{t('bulletin.file', lang)}_{stem}_{lang}.pdf", mime="application/pdf", on_click="ignore")
 else:
     buttons[1].info(t("profiles.pdf_unavailable", lang, path=", ".join(bl.CHROMIUM_CANDIDATES)))
+
+# The headline figures as data, with how to cite them (the same file as /api/v1/profile.csv?<this link>).
+link = api_routes.page_link("profile", st.query_params.to_dict(), st.context.url)
+st.download_button(t("downloads.profile_csv", lang), lambda: dl.profile_file(profile, lang, dl.CSV, link),
+                   file_name=f"{stem}_{lang}.csv", mime="text/csv", on_click="ignore")  # made when clicked
+if twin := api_routes.data_twin("profile", st.query_params.to_dict()):
+    st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")

@@ -203,7 +203,7 @@ def flows_bar(result: fl.FlowResult, lang: str, side: str, area_name: str, synth
     key = "profiles.chart.origins" if side == "in" else "profiles.chart.destinations"
     fig.update_layout(xaxis_title=t("profiles.chart.persons_axis", lang), showlegend=False)
     return _finish(fig, t(key, lang, period=period) + f" — {area_name}",
-                   note(source_text([result.query.dataset_id], synthetic, lang), period, "persons", lang),
+                   note(source_text([result.query.dataset_id], synthetic, lang), period, result.unit, lang),
                    max(260, 30 * len(names) + 110))
 
 

@@ -298,8 +298,7 @@ def cmd_sdmx_structure(args: argparse.Namespace) -> int:
 def cmd_crosstab(args: argparse.Namespace) -> int:
     """A cross-tab as the Cross-tab page computes it, written as CSV, Excel, JSON or SDMX-CSV."""
     from vipmg_core import crosstab as xt
-    from vipmg_core import sdmx
-    from vipmg_core.exports import csv_bytes, excel_bytes
+    from vipmg_core import downloads, sdmx
 
     filters = _filters(args.filter)
     _check_crosstab_codes(args.dataset, filters, _codes(args.countries), args.lang)
@@ -320,25 +319,10 @@ def cmd_crosstab(args: argparse.Namespace) -> int:
     except xt.CrosstabError as exc:
         raise UserError(exc.message(args.lang)) from None
     lang, view = args.lang, xt.View(top_n=args.top, sort=args.sort, codes=args.codes, quality=args.quality)
-    meta = result.export_meta(lang, view)
-    if args.format == "csv":
-        data = csv_bytes(result.export_frame(lang, view), meta)
-    elif args.format == "xlsx":
-        data = excel_bytes(result.export_frame(lang, view), meta)
-    elif args.format == "sdmx":
-        try:
-            data = sdmx.data_csv(result, view)
-        except sdmx.SdmxError as exc:
-            raise UserError(exc.message(args.lang)) from None
-    else:
-        frame = result.export_frame(lang, view)
-        payload = {"meta": {"dataset": result.dataset.id, "measure": result.query.measure,
-                            "percent": result.query.percent, "method": result.method,
-                            **{label: value for label, value in meta.rows()}},
-                   "flags": result.flags_legend(lang),
-                   "table": {"columns": list(frame.columns), "rows": frame.values.tolist()},
-                   "cells": result.long(view).to_dicts()}
-        data = json.dumps(payload, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    try:
+        data = downloads.crosstab_file(result, view, lang, downloads.SDMX if args.format == "sdmx" else args.format)
+    except sdmx.SdmxError as exc:
+        raise UserError(exc.message(args.lang)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"{out}: {result.table(lang, view).numeric.height} rows; {result.measure_label(lang)}; "
@@ -348,6 +332,7 @@ def cmd_crosstab(args: argparse.Namespace) -> int:
 
 def cmd_flows(args: argparse.Namespace) -> int:
     """Origin-destination flows as the Flow map page computes them, as CSV (codes) or JSON (with totals)."""
+    from vipmg_core import downloads
     from vipmg_core import flows as fl
     from vipmg_core.warehouse import Warehouse
 
@@ -356,24 +341,15 @@ def cmd_flows(args: argparse.Namespace) -> int:
     if top == -1:
         raise UserError(f"--top {args.top!r}: write a number of flows (e.g. 25) or 'all'")
     countries = [code for value in args.country or [] for code in _codes(value)]
+    wh = Warehouse()
     try:
-        result = fl.flows(Warehouse(), args.dataset, role=args.role, countries=countries, direction=args.direction,
+        result = fl.flows(wh, args.dataset, role=args.role, countries=countries, direction=args.direction,
                           period=args.period, filters=filters, top=top)
     except fl.FlowError as exc:
         raise UserError(exc.message(args.lang)) from None
     records = fl.records(result)
     if args.format == "json":
-        query = result.query
-        payload = {
-            "dataset": query.dataset_id, "role": query.role, "reading": fl.role_label(result.dataset, query.role,
-                                                                                       args.lang),
-            "unit": result.unit, "weighted": result.weighted, "direction": query.direction,
-            "countries": list(query.countries), "period": {"first": query.period[0], "last": query.period[1]},
-            "filters": {column: list(codes) for column, codes in query.filters}, "top": query.top,
-            "matching_flows": result.matching, "matching_value": result.matching_value,
-            "notes": fl.notes(result, args.lang), "flows": records, "totals": result.totals.to_dicts(),
-        }
-        text = json.dumps(payload, ensure_ascii=False, indent=1)
+        text = downloads.flows_file(result, wh, args.lang, downloads.JSON).decode("utf-8")
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["origin", "destination",
@@ -390,6 +366,33 @@ def cmd_flows(args: argparse.Namespace) -> int:
         print(f"{out}: {len(records)} of {result.matching} flows ({result.unit})")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    """A page's link (`/crosstab?xds=...`, `/flowmap?...`, `/profile?pc=GTM`) as the file its page downloads and
+    `/api/v1/<page>.<format>?...` answers: the same function makes all three."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from vipmg_core import api
+    from vipmg_core.i18n import TranslatedError
+    from vipmg_core.warehouse import Warehouse
+
+    parts = urlsplit(args.link.strip())
+    page = parts.path.strip("/").rsplit("/", 1)[-1]
+    if page not in api.VIEWS:
+        raise UserError(f"{args.link!r}: give a link of the {', '.join(api.VIEWS)} page")
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))  # `xc=` means something on the page
+    lang = args.lang or params.get("lang", "es")
+    try:
+        data = api.view_file(Warehouse(), page, args.format, params, lang, args.link.strip())
+    except TranslatedError as exc:
+        raise UserError(exc.message(lang)) from None
+    if args.out and args.out != "-":
+        Path(args.out).write_bytes(data)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.buffer.write(data)
     return 0
 
 
@@ -596,6 +599,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("es", "en"), default="es", help="language of messages and notes (default es)")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=cmd_flows)
+
+    p = sub.add_parser("view", help="the numbers of a page's link (cross-tab, flow map, profile), as its download",
+                       description="LINK is a Cross-tab, Flow map or Country profile link (what the page's address "
+                                   "bar shows); the file is the page's download and the API's answer for it.")
+    p.add_argument("link", help="e.g. 'http://127.0.0.1:8501/crosstab?xds=returns&xr=ref_area&xc=sex'")
+    p.add_argument("--format", choices=("csv", "json", "sdmx.csv", "xlsx"), default="csv")
+    p.add_argument("--lang", choices=("es", "en"), help="language (default: the link's, else es)")
+    p.add_argument("--out", help="output file (default: standard output)")
+    p.set_defaults(func=cmd_view)
 
     p = sub.add_parser("bulletin", help="a country's or the region's bulletin (offline HTML, or PDF)",
                        description="Headline figures, charts, the main changes in sentences, sources and notes, "

@@ -475,8 +475,13 @@ class Crosstab:
         title = self.measure_label(lang)
         if ds.counts_events:
             title += f" ({t('unit.events_badge', lang).lower()})"
-        fig.update_layout(title=title, yaxis_title=title if len(title) < 60 else None, legend_title_text=None,
-                          margin=dict(l=10, r=10, t=50, b=10), height=420)
+        # The figure itself says its source and unit: a PNG saved from it travels without the page around it.
+        source = f"{ds.title(lang)} ({t('profiles.demo', lang)})" if self.synthetic else ds.title(lang)
+        years = f"{q.years[0]}–{q.years[1]}" if q.years else ""
+        note = " · ".join(x for x in (f"{t('export.source', lang)}: {source}", years, self.unit_label(lang)) if x)
+        fig.update_layout(title={"text": title, "subtitle": {"text": note, "font": {"size": 11, "color": "#555"}}},
+                          yaxis_title=title if len(title) < 60 else None, legend_title_text=None,
+                          margin={"l": 10, "r": 10, "t": 80, "b": 10}, height=440)
         return fig
 
 

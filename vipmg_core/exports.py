@@ -1,7 +1,7 @@
 """Downloads of what a user sees: CSV and Excel (same layout + a metadata sheet); SDMX is `vipmg_core.sdmx`.
 
-Every export carries its metadata (source, unit, filters, method, flags, date, provenance, and whether the
-data is synthetic) and neutralises cells that a spreadsheet would run as a formula.
+Every export carries its metadata (source, unit, filters, method, flags, date, provenance, whether the data is
+synthetic, and how to cite it) and neutralises cells that a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import polars as pl
 
+from vipmg_core import citation
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
 
@@ -22,7 +23,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class ExportMeta:
-    """What a reader of the file needs to know, in the language of the export."""
+    """What a reader of the file needs to know, in the language of the export.
+
+    `dataset_id` may be "" for a view over several datasets (a country profile): `title` then names it and each
+    row of the table says its own source and unit."""
 
     dataset_id: str
     lang: str
@@ -34,20 +38,31 @@ class ExportMeta:
     synthetic: bool = False
     provenance: tuple[str, ...] = ()  # one line per release: publisher, edition, file, SHA-256, version
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    link: str = ""  # the link that reopens the view (what the page's address bar shows)
+    sources: tuple[str, ...] = ()  # releases read, as cited ("publisher (edition, vN)"); default: from provenance
+
+    def citation(self) -> str:
+        """The "how to cite" line: publisher, dataset, edition/version, date, the view's link."""
+        title = dataset(self.dataset_id).title(self.lang) if self.dataset_id else self.title
+        return citation.cite(self.lang, title=title,
+                             sources=self.sources or citation.sources_from_provenance(self.provenance),
+                             link=self.link, accessed=self.generated_at)
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs for the metadata sheet or a CSV preamble."""
-        ds = dataset(self.dataset_id)
         lang = self.lang
-        unit = t(f"unit.{ds.unit}", lang)
-        if ds.counts_events:
-            unit = f"{unit} — {t('unit.events_badge', lang)}"
-        rows = [
-            (t("export.title", lang), self.title or ds.title(lang)),
-            (t("export.source", lang), ds.title(lang)),
-            (t("export.unit", lang), unit),
-            (t("export.definition", lang), ds.definition(lang)),
-        ]
+        rows = [(t("export.title", lang), self.title)]
+        if self.dataset_id:
+            ds = dataset(self.dataset_id)
+            unit = t(f"unit.{ds.unit}", lang)
+            if ds.counts_events:
+                unit = f"{unit} — {t('unit.events_badge', lang)}"
+            rows = [
+                (t("export.title", lang), self.title or ds.title(lang)),
+                (t("export.source", lang), ds.title(lang)),
+                (t("export.unit", lang), unit),
+                (t("export.definition", lang), ds.definition(lang)),
+            ]
         rows += [(f"{t('export.filter', lang)}: {label}", ", ".join(values)) for label, values in self.filters.items()]
         if self.method:
             rows.append((t("export.method", lang), self.method))
@@ -55,6 +70,10 @@ class ExportMeta:
         rows += [(f"{t('export.flag', lang)} {symbol}", meaning) for symbol, meaning in self.flags_legend.items()]
         rows += [(t("export.provenance", lang), line) for line in self.provenance]
         rows.append((t("export.generated", lang), self.generated_at))
+        if self.link:
+            rows.append((t("citation.link", lang), self.link))
+        if self.link or self.sources or self.provenance:  # published figures (not, say, a validation report)
+            rows.append((t("citation.label", lang), self.citation()))
         if self.synthetic:
             rows.append((t("export.warning", lang), t("export.synthetic", lang)))
         return rows

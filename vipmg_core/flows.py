@@ -616,10 +616,14 @@ def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
     axis = t("flows.chart_axis", lang, unit=unit)
     if result.unit == "events":
         axis += f" — {t('unit.events_badge', lang)}"
+    # The figure itself says its source, period and unit: a PNG saved from it travels without the page.
+    note = " · ".join((f"{t('export.source', lang)}: {result.dataset.title(lang)}", period_label(*result.query.period),
+                       t("unit.events_badge" if result.unit == "events" else "unit.persons_badge", lang)))
     figure.update_layout(
-        title=t("flows.chart_title", lang, count=len(labels)),
-        xaxis_title=axis, yaxis_title=None, height=max(260, 32 * len(labels) + 120),
-        margin={"l": 10, "r": 10, "t": 50, "b": 40}, showlegend=False,
+        title={"text": t("flows.chart_title", lang, count=len(labels)),
+               "subtitle": {"text": note, "font": {"size": 11, "color": "#555"}}},
+        xaxis_title=axis, yaxis_title=None, height=max(260, 32 * len(labels) + 150),
+        margin={"l": 10, "r": 10, "t": 80, "b": 40}, showlegend=False,
     )
     return figure
 
