@@ -457,7 +457,7 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
     weighted = "n" in everything.columns
     published = everything.with_columns(pl.Series("suppressed", hidden)).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
-        *([pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("n")).alias("n")] if weighted else []))
+        *([disclosure.public_n_expr(pl.col("n"), pl.col("suppressed")).alias("n")] if weighted else []))
     sums = [float(values[target].sum()) for target in targets]
     value_type = everything.schema["value"]
 
