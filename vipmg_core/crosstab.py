@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import cube as cubes
-from vipmg_core import disclosure, quality, rules
+from vipmg_core import disclosure, palette, quality, rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
@@ -455,11 +455,15 @@ class Crosstab:
             _label_expr(ds, series_dims, lang, view.codes, self.measure_label(lang)).alias("_s"),
         )
         fig = go.Figure()
-        for (series,), part in cells.group_by("_s", maintain_order=True):
+        for i, ((series,), part) in enumerate(cells.group_by("_s", maintain_order=True)):
             hover = [t(f"crosstab.flag_{f}", lang) for f in part["flag"].to_list()]
-            common = dict(x=part["_x"].to_list(), y=part["value"].to_list(), name=str(series), customdata=hover,
-                          hovertemplate="%{x}<br>%{y:,.1f}<br>%{customdata}<extra>%{fullData.name}</extra>")
-            fig.add_trace(go.Scatter(mode="lines+markers", **common) if kind == "line" else go.Bar(**common))
+            colour, dash, hatch = palette.series_style(i)  # past seven series a colour comes back dashed/hatched
+            common = {"x": part["_x"].to_list(), "y": part["value"].to_list(), "name": str(series),
+                      "customdata": hover,
+                      "hovertemplate": "%{x}<br>%{y:,.1f}<br>%{customdata}<extra>%{fullData.name}</extra>"}
+            fig.add_trace(go.Scatter(mode="lines+markers", line={"color": colour, "dash": dash}, **common)
+                          if kind == "line" else
+                          go.Bar(marker={"color": colour, "pattern": {"shape": hatch}}, **common))
         if kind == "stacked":
             fig.update_layout(barmode="stack")
         elif kind == "bar":
@@ -1483,7 +1487,7 @@ def _shades(frame, value_columns: list[str], totals):
             if pd.isna(v):
                 continue
             share = min(float(v) / top, 1.0)
-            r, g, b = (int(255 - share * (255 - x)) for x in (33, 102, 172))
+            r, g, b = palette.heat(share)
             css.loc[i, c] = f"background-color: rgb({r},{g},{b}); color: {'#ffffff' if share > 0.55 else '#000000'}"
     return css
 

@@ -35,7 +35,7 @@ import polars as pl
 import pydeck as pdk
 
 from vipmg_core import crosstab as xt
-from vipmg_core import disclosure, maps, quality, rules
+from vipmg_core import disclosure, maps, palette, quality, rules
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
 from vipmg_core.exports import ExportMeta
@@ -609,7 +609,7 @@ def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
     texts = [fmt_number(v, lang) for v in values]
     figure = go.Figure(go.Bar(
         x=values[::-1], y=labels[::-1], orientation="h", text=texts[::-1], textposition="auto",
-        marker_color="rgb(230, 85, 13)",
+        marker_color=palette.FLOW_BAR,
         hovertext=[f"{label}: {text} {unit}" for label, text in zip(labels[::-1], texts[::-1])],
         hoverinfo="text",
     ))
