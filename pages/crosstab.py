@@ -7,7 +7,7 @@ from vipmg_core import guide
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes, sdmx_csv_bytes
 from vipmg_core.i18n import t
-from vipmg_ui import shell
+from vipmg_ui import alt, shell
 
 ctx = shell.context()
 lang = ctx.lang
@@ -213,5 +213,7 @@ b3.download_button(t("crosstab.download_sdmx", lang),
 st.caption(t("crosstab.share_link", lang))
 
 if chart_kind != "none":
-    st.plotly_chart(result.chart(lang, chart_kind, view), config={"displaylogo": False}, width="stretch")
+    chart = result.chart(lang, chart_kind, view)
+    st.plotly_chart(chart, config={"displaylogo": False}, width="stretch")
+    alt.chart_description(chart, lang)  # its text alternative (issue #20)
     (st.warning if ds.counts_events else st.caption)(result.unit_label(lang))

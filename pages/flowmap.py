@@ -11,7 +11,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, fmt_percent, t
 from vipmg_core.maps import picked_country
-from vipmg_ui import shell
+from vipmg_ui import alt, shell
 
 MAP_KEY, MAP_CLICKS = "flowmap_map", "_flowmap_clicks"
 TOP_CHOICES = (1, 3, 5, 10, 15, 25, 50, 100, 200)
@@ -210,6 +210,7 @@ with map_side:
                     on_select=partial(_select_clicked_country, map_key))
     st.image(fl.legend_svg(result, lang))  # an SVG string, shown as a data: image (st.html drops SVG)
     st.caption(t("flows.map_caption", lang))
+    alt.map_description(fl.describe_map(result, lang), lang)  # its text alternative (issue #20)
     for note in fl.notes(result, lang):
         st.caption(note)
 
@@ -235,7 +236,9 @@ with table_side:
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                on_click="ignore")
 
-st.plotly_chart(fl.flows_chart(result, lang), width="stretch")
+flows_chart = fl.flows_chart(result, lang)
+st.plotly_chart(flows_chart, width="stretch")
+alt.chart_description(flows_chart, lang)
 
 with st.expander(t("flows.totals", lang)):
     st.caption(t("flows.totals_caption", lang))

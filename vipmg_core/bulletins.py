@@ -242,7 +242,10 @@ def to_html(b: Bulletin) -> str:
     for i, (name, fig) in enumerate(b.charts):
         div = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=f"chart-{i}-{name}",
                           config={**charts.plotly_config(f"{b.file_name('png')[:-4]}_{name}"), "responsive": False})
-        figures.append(f"<figure>{div}</figure>")
+        # The chart's text alternative, as its caption and its accessible description (issue #20).
+        caption = f"chart-{i}-{name}-description"
+        figures.append(f"<figure aria-describedby='{caption}'>{div}<figcaption id='{caption}' class='small'>"
+                       f"{_e(charts.describe(fig, lang))}</figcaption></figure>")
     demo = f"<div class='demo'>{_e(t('bulletin.demo_warning', lang))}</div>" if prof.synthetic else ""
     changes = "".join(f"<li>{_e(s)}</li>" for s in b.sentences)
     notes = "".join(f"<li>{_e(n)}</li>" for n in _notes(prof, lang))

@@ -17,8 +17,8 @@ import plotly.io as pio
 import polars as pl
 from plotly.subplots import make_subplots
 
+from vipmg_core import alt, maps, palette
 from vipmg_core import flows as fl
-from vipmg_core import maps, palette
 from vipmg_core.codelists import codelist, country_name, country_point
 from vipmg_core.datasets import dataset
 from vipmg_core.geo import countries_geojson
@@ -293,6 +293,7 @@ def compare_bars(rows: pl.DataFrame, title: str, subtitle: str, axis: str, lang:
         textposition="auto", customdata=[[p, f] for p, f in zip(shown["period"], _flag_text(flags, lang))],
         hovertemplate="%{y}: %{text} (%{customdata[0]}) %{customdata[1]}<extra></extra>"))
     fig.update_layout(xaxis_title=axis, showlegend=False)
+    hide_in_description(fig, [country_name(c, lang) for c in rows.filter(pl.col("value").is_null())["country"]])
     return _finish(fig, title, subtitle, max(280, 34 * len(names) + 120))
 
 
@@ -352,4 +353,10 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
         coloraxis={"colorscale": [list(stop) for stop in palette.CHOROPLETH],  # the lowest still blue, not the
                    "colorbar": {"title": {"text": wrap(unit_title, 14)}, "thickness": 12}},  # land's grey
         showlegend=False)
+    hide_in_description(fig, [country_name(c, lang) for c in rows.filter(pl.col("value").is_null())["country"]])
     return _finish(fig, title, subtitle, 460)
+
+
+
+# Text alternatives (issue #20): `describe(fig, lang)` under every chart; see vipmg_core/alt.py.
+describe, describe_lines, hide_in_description = alt.describe, alt.describe_lines, alt.hide_in_description

@@ -11,7 +11,7 @@ from pydeck.bindings.json_tools import default_serialize
 from vipmg_core import palette
 from vipmg_core.codelists import country_name, country_point
 from vipmg_core.geo import countries_geojson
-from vipmg_core.i18n import fmt_number
+from vipmg_core.i18n import fmt_number, t
 
 # Every colour comes from `palette` (checked for colour-blind readers by tests/test_palettes.py).
 LAND, HIGHLIGHT, BORDER, WATER, BUBBLE = palette.LAND, palette.HIGHLIGHT, palette.BORDER, palette.WATER, palette.BUBBLE
@@ -330,3 +330,16 @@ def legend_samples(values: list[float]) -> list[float]:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def describe_values(values: dict[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
+    """A map of one value per country (Home's circles) in words: what the areas show, then the countries from
+    the largest to the smallest, with their values (its text alternative)."""
+    ranked = sorted(((v, c) for c, v in values.items() if v), reverse=True)
+    shown = "; ".join(f"{country_name(c, lang)}: {fmt_number(v, lang)}" for v, c in ranked[:top])
+    lines = [t("alt.bubble_map", lang, unit=unit_label, period=period, count=len(ranked))]
+    if ranked:
+        more = len(ranked) - top
+        lines.append(t("alt.bubble_order", lang, values=shown if more <= 0 else
+                       t("alt.and_more", lang, labels=shown, count=more)))
+    return lines
