@@ -17,7 +17,7 @@ from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import auth, shell, submission_views
+from vipmg_ui import alt, auth, shell, submission_views
 
 lang = shell.context().lang
 wh = shell.warehouse()
@@ -233,6 +233,7 @@ else:
                                  "value": t("upload.axis_value", lang, unit=unit), "series": ""})
         figure.update_xaxes(type="category")  # periods as labels: 2024-07 is a month, not a date
         st.plotly_chart(figure, width="stretch")
+        alt.chart_description(figure, lang, t("upload.preview_totals", lang))  # its text alternative (issue #20)
     with right:
         st.subheader(t("upload.preview_top", lang))
         dims = [c for c in ds.dimensions if c.type == "code" and c.name != ds.area_column]
@@ -244,6 +245,7 @@ else:
                         labels={"code": "", "value": t("upload.axis_value", lang, unit=unit)})
         figure.update_yaxes(autorange="reversed")
         st.plotly_chart(figure, width="stretch")
+        alt.chart_description(figure, lang, t("upload.preview_top", lang))
 
 # --- 6. send ------------------------------------------------------------------------------------------------
 st.header(t("send.step", lang))

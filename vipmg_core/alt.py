@@ -42,27 +42,32 @@ def hide_in_description(fig: go.Figure, labels: Sequence[str]) -> go.Figure:
     return fig
 
 
+def _list(values) -> list:
+    """A trace's data as a list (plotly keeps tuples, plotly express numpy arrays; None is no data)."""
+    return [] if values is None else list(values)
+
+
 def _points(trace) -> tuple[list[str], list[float | None]]:
     """(labels, values) of a bar, line, choropleth or map-dot trace; a hidden point's value is None."""
     if trace.type in ("choroplethmap", "scattermap"):
-        texts = [str(s).split(":")[0] for s in (trace.text or ())]
-        values = list(trace.z) if trace.type == "choroplethmap" else list(trace.marker.color or ())
-        return texts, [None if v is None else abs(float(v)) for v in values]
-    horizontal = getattr(trace, "orientation", None) == "h"
-    labels, values = (trace.y, trace.x) if horizontal else (trace.x, trace.y)
-    labels = [_plain(v) for v in (labels or ())]
-    values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else abs(float(v)) for v in (values or ())]
-    return labels, values
+        texts = [str(s).split(":")[0] for s in _list(trace.text)]
+        values = _list(trace.z) if trace.type == "choroplethmap" else _list(trace.marker.color)
+    else:
+        horizontal = getattr(trace, "orientation", None) == "h"
+        labels, values = (trace.y, trace.x) if horizontal else (trace.x, trace.y)
+        texts, values = [_plain(v) for v in _list(labels)], _list(values)
+    return texts, [None if v is None or (isinstance(v, float) and math.isnan(v)) else abs(float(v)) for v in values]
 
 
-def describe_lines(fig: go.Figure, lang: str) -> list[str]:
+def describe_lines(fig: go.Figure, lang: str, title: str | None = None) -> list[str]:
     """A text alternative of a chart, built from the figure itself: its title and subtitle (what it counts, the
     source, the period), the values' axis, and per series its highest and lowest value (a line: where it starts,
-    where it ends, and whether it rises or falls), and which points are hidden, never what they would be."""
-    title = fig.layout.title
-    lines = [t("alt.chart", lang, title=_plain(title.text) if title else "")]
-    if title and title.subtitle and title.subtitle.text:
-        lines.append(_plain(title.subtitle.text) + ".")
+    where it ends, and whether it rises or falls), and which points are hidden, never what they would be.
+    `title`: the chart's title where the figure has none of its own (a heading above it says it)."""
+    heading = fig.layout.title
+    lines = [t("alt.chart", lang, title=_plain(heading.text) if heading and heading.text else (title or ""))]
+    if heading and heading.subtitle and heading.subtitle.text:
+        lines.append(_plain(heading.subtitle.text) + ".")
     traces = [tr for tr in fig.data if tr.type in ("bar", "scatter", "choroplethmap", "scattermap")
               and getattr(tr, "hoverinfo", None) != "skip"]
     horizontal = any(getattr(tr, "orientation", None) == "h" for tr in traces)
@@ -109,6 +114,6 @@ def describe_lines(fig: go.Figure, lang: str) -> list[str]:
     return lines
 
 
-def describe(fig: go.Figure, lang: str) -> str:
+def describe(fig: go.Figure, lang: str, title: str | None = None) -> str:
     """`describe_lines` as one paragraph (a figcaption, an aria description)."""
-    return " ".join(describe_lines(fig, lang))
+    return " ".join(describe_lines(fig, lang, title))

@@ -23,9 +23,9 @@ def describe(lines: list[str], title_key: str = "alt.chart_description", lang: s
         st.markdown("\n".join(f"- {_escape(line)}" for line in lines))
 
 
-def chart_description(fig, lang: str) -> None:
-    """The chart's description, right under it."""
-    describe(alt.describe_lines(fig, lang), "alt.chart_description", lang)
+def chart_description(fig, lang: str, title: str | None = None) -> None:
+    """The chart's description, right under it (`title`: the heading above a chart that has no title itself)."""
+    describe(alt.describe_lines(fig, lang, title), "alt.chart_description", lang)
 
 
 def map_description(lines: list[str], lang: str) -> None:

@@ -85,3 +85,17 @@ def test_the_home_map_is_described(demo_dir):
     assert not at.exception
     (text,) = descriptions(at, "alt.map_description", "es")
     assert plain(text).startswith("- Mapa: un círculo por país") and "De mayor a menor:" in plain(text)
+
+
+def test_the_upload_previews_are_described(demo_dir):
+    from pathlib import Path
+
+    at = open_page("pages/upload.py", {"lang": "en", "ds": "arrivals_departures", "country": "CRI"})
+    data = (Path(__file__).resolve().parent.parent / "fixtures" / "upload" / "entradas_enero_cp1252.csv").read_bytes()
+    at.file_uploader[0].set_value(("entradas.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    found = descriptions(at, "alt.chart_description", "en")
+    assert len(found) == len(at.get("plotly_chart")) == 2
+    assert plain(found[0]).startswith(f"- {t('alt.chart', 'en', title=t('upload.preview_totals', 'en'))}")
+    assert plain(found[1]).startswith(f"- {t('alt.chart', 'en', title=t('upload.preview_top', 'en'))}")
