@@ -154,6 +154,13 @@ def test_an_attacker_cannot_read_a_hidden_count_from_the_n_published(demo_wh, me
     protection = quality.structural_floor(quality.count_protection(truth), quality.Lines.of(lines))
     confined, _ = quality.audit(hidden, primary, lines, protection)
     assert confined == []
+    # Both tables together (the count table's values and the n beside the weighted figures): only what both hide
+    # stays unknown, and that still protects every small count.
+    other = _table(demo_wh, "weighted" if measure == "count" else "count").cells
+    assert list(zip(other["country_of_birth"], other["sex"])) == keys
+    both = hidden & (other["conf"] != quality.CONF_FREE).to_numpy()
+    assert not (primary & ~both).any()
+    assert quality.audit(both, primary, lines, protection)[0] == []
     # The attack reads a small count hidden alone (no complement) from its row's total: it can fail.
     lone = np.zeros(len(keys), bool)
     lone[int(np.flatnonzero(primary)[0])] = True
