@@ -17,6 +17,7 @@ import pytest
 from vipmg_core import crosstab as xt
 from vipmg_core import disclosure, quality
 from vipmg_core.cli import main
+from vipmg_core.i18n import t
 
 CENSUS = {"dataset_id": "census", "rows": ["country_of_birth"], "cols": ["sex"], "countries": ["MEX"],
           "years": (2020, 2020)}
@@ -165,3 +166,24 @@ def test_an_attacker_cannot_read_a_hidden_count_from_the_n_published(demo_wh, me
     lone = np.zeros(len(keys), bool)
     lone[int(np.flatnonzero(primary)[0])] = True
     assert quality.audit(lone, lone, lines, protection)[0] == [int(np.flatnonzero(lone)[0])]
+
+
+def test_a_profile_shows_no_n_beside_its_hidden_census_and_survey_figures(demo_wh):
+    """The profile's pyramid (a census), its conditions (a survey), their table and the chart's hover."""
+    from vipmg_core import charts
+    from vipmg_core import profiles as pr
+
+    pyramid = pr.pyramid(demo_wh, ["MEX"], pr.Period())
+    hidden = pyramid.cells.filter(pl.col("flag") == quality.SUPPRESSED)
+    assert hidden.height and hidden["n"].null_count() == hidden.height
+    cond = pr.conditions(demo_wh, ["MEX"], pr.Period())
+    hidden = cond.cells.filter(pl.col("flag") == quality.SUPPRESSED)
+    assert hidden.height and hidden["n"].null_count() == hidden.height
+    table = pr.conditions_table(cond, "en")
+    quality_col, n_col = t("profiles.col.quality", "en"), t("profiles.col.n", "en")
+    suppressed = table[table[quality_col] == t("profiles.flag.suppressed", "en")]
+    assert len(suppressed) and suppressed[n_col].isna().all()
+    fig = charts.condition_chart(cond, "labour_status", "en", "Mexico")
+    for trace in fig.data:
+        for (text, _, n) in trace.customdata:
+            assert n is None or text != "x"
