@@ -255,3 +255,14 @@ def test_cross_tab_shading_darkens_with_the_value(demo_wh):
     ladder = [colour for _, colour in shaded]
     distinct = [c for i, c in enumerate(ladder) if i == 0 or c != ladder[i - 1]]
     assert lightness_failures(distinct) == []
+
+
+def test_the_bulletins_text_colours_read_on_white():
+    """The bulletin's HTML (printed, embedded in the library) keeps its text at WCAG AA contrast."""
+    from vipmg_core import bulletins
+
+    colours = re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", bulletins._CSS)
+    assert len(colours) >= 4
+    for colour in colours:
+        assert palette.contrast(palette.parse(colour)[0], palette.BACKGROUND) >= 4.5, colour
+    assert palette.contrast(palette.parse("#2c7fb8")[0], palette.BACKGROUND) < 4.5  # the old accent failed

@@ -181,3 +181,12 @@ def delta_e(rgb1: Sequence[float], rgb2: Sequence[float], deficiency: str = "nor
 
 
 DEFICIENCIES = ("normal", "protanopia", "deuteranopia", "tritanopia")
+
+
+def contrast(rgb1: Sequence[float], rgb2: Sequence[float]) -> float:
+    """WCAG 2.1 contrast ratio of two 0-255 sRGB colours (text needs 4.5:1 at AA, large text 3:1)."""
+    def luminance(rgb: Sequence[float]) -> float:
+        return float(np.dot([0.2126, 0.7152, 0.0722], _linear(rgb)))
+
+    high, low = sorted((luminance(rgb1), luminance(rgb2)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
