@@ -9,8 +9,8 @@ from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset
 from vipmg_core.headlines import Headline, headline_figures, immigrant_stock_by_country
 from vipmg_core.i18n import fmt_change, t
-from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, offline_deck
-from vipmg_ui import auth, geo_route, shell, workshop
+from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, describe_values, offline_deck
+from vipmg_ui import alt, auth, geo_route, shell, workshop
 from vipmg_ui.navigation import HOME, PAGES
 
 st.set_page_config(page_title="VIPMG Data Lab", page_icon="🌎", layout="wide")
@@ -33,15 +33,17 @@ def _figures(root: str, token: str, countries: tuple[str, ...], years: tuple[int
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _stock_map(root: str, token: str, countries: tuple[str, ...], years: tuple[int, int], lang: str
-               ) -> tuple[str | None, str | None]:
-    """The period and the map's JSON (the world's polygons and a bubble per country), written once."""
+               ) -> tuple[str | None, str | None, list[str]]:
+    """The period, the map's JSON (the world's polygons and a bubble per country), written once, and the map's
+    description (its text alternative)."""
     del root, token
     period, stock = immigrant_stock_by_country(wh, list(countries), years)
     if not stock:
-        return period, None
+        return period, None, []
     layers = [base_layer(lang, set(project_countries()), geo_route.polygons_url(lang)),
               bubble_layer(stock, lang, t("unit.persons", lang), period)]
-    return period, offline_deck(layers, height=420).to_json()
+    return (period, offline_deck(layers, height=420).to_json(),
+            describe_values(stock, lang, t("unit.persons", lang), period))
 
 
 def home() -> None:
@@ -68,11 +70,12 @@ def home() -> None:
         if ds.counts_events:
             column.caption(t("unit.events_badge", lang))
 
-    period, stock_map = _stock_map(*state, tuple(ctx.countries), ctx.years, lang)
+    period, stock_map, description = _stock_map(*state, tuple(ctx.countries), ctx.years, lang)
     if stock_map is not None:
         st.subheader(t("home.map_title", lang, period=period))
         st.pydeck_chart(PreparedDeck(stock_map, height=420), height=420)
         st.caption(t("home.map_caption", lang))
+        alt.map_description(description, lang)  # its text alternative (issue #20)
 
     st.subheader(t("home.pages", lang))
     for spec in visible:

@@ -9,7 +9,7 @@ from vipmg_core import profiles as pr
 from vipmg_core.codelists import country_name
 from vipmg_core.exports import csv_bytes, excel_bytes
 from vipmg_core.i18n import t
-from vipmg_ui import shell
+from vipmg_ui import alt, shell
 
 Link = links.CompareLink
 INDICATOR, COUNTRIES = Link.PARAMS["indicator"], Link.PARAMS["countries"]  # widget keys, also the link's parameters
@@ -81,9 +81,11 @@ left, right = st.columns(2)
 with left:
     st.subheader(t("compare.bars", lang))
     st.plotly_chart(bars, width="stretch", config=charts.plotly_config(f"{name}_bars"))
+    alt.chart_description(bars, lang)  # its text alternative (issue #20)
 with right:
     st.subheader(t("compare.map", lang))
     st.plotly_chart(choropleth, width="stretch", config=charts.plotly_config(f"{name}_map"))
+    alt.map_description(charts.describe_lines(choropleth, lang), lang)
 st.caption(t("profiles.png_hint", lang))
 
 st.subheader(t("compare.table", lang))

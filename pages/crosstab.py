@@ -7,7 +7,7 @@ from vipmg_core import downloads as dl
 from vipmg_core import guide, links, sdmx
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
-from vipmg_ui import api_routes, shell
+from vipmg_ui import alt, api_routes, shell
 
 ctx = shell.context()
 lang = ctx.lang
@@ -159,5 +159,7 @@ if twin := api_routes.data_twin("crosstab", st.query_params.to_dict()):
     st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
 if chart_kind != "none":
-    st.plotly_chart(result.chart(lang, chart_kind, view), config={"displaylogo": False}, width="stretch")
+    chart = result.chart(lang, chart_kind, view)
+    st.plotly_chart(chart, config={"displaylogo": False}, width="stretch")
+    alt.chart_description(chart, lang)  # its text alternative (issue #20)
     (st.warning if ds.counts_events else st.caption)(result.unit_label(lang))

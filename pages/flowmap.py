@@ -11,7 +11,7 @@ from vipmg_core.codelists import codelist, country_name, partner_countries, proj
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import fmt_number, fmt_percent, t
 from vipmg_core.maps import picked_country
-from vipmg_ui import api_routes, shell
+from vipmg_ui import alt, api_routes, shell
 
 MAP_KEY, MAP_CLICKS = "flowmap_map", "_flowmap_clicks"
 # Widget keys are the link's parameters (codes only), declared once in vipmg_core/links.py.
@@ -189,6 +189,7 @@ with map_side:
                     on_select=partial(_select_clicked_country, map_key))
     st.image(fl.legend_svg(result, lang))  # an SVG string, shown as a data: image (st.html drops SVG)
     st.caption(t("flows.map_caption", lang))
+    alt.map_description(fl.describe_map(result, lang), lang)  # its text alternative (issue #20)
     for note in fl.notes(result, lang):
         st.caption(note)
 
@@ -216,7 +217,9 @@ with table_side:
     if twin := api_routes.data_twin("flowmap", st.query_params.to_dict()):
         st.caption(f"{t('api.data_url', lang)} [{twin}]({twin})")
 
-st.plotly_chart(fl.flows_chart(result, lang), width="stretch")
+flows_chart = fl.flows_chart(result, lang)
+st.plotly_chart(flows_chart, width="stretch")
+alt.chart_description(flows_chart, lang)
 
 with st.expander(t("flows.totals", lang)):
     st.caption(t("flows.totals_caption", lang))

@@ -8,7 +8,7 @@ from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import LANGS, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import auth, geo_route, shell
+from vipmg_ui import alt, auth, geo_route, shell
 
 ctx = shell.context()
 lang = ctx.lang
@@ -44,11 +44,13 @@ def show_body(body: str) -> None:
                          height="content" if fig.view.page == "profile" else "auto")  # a profile: every figure
             for chart in fig.charts:
                 st.plotly_chart(chart, config={"displaylogo": False}, width="stretch")
+                alt.chart_description(chart, lang)  # its text alternative (issue #20)
             if fig.flow_map is not None:
                 deck = fl.flow_deck(fig.flow_map, lang, height=420, polygons_url=geo_route.polygons_url(lang))
                 st.pydeck_chart(deck, height=420)
                 st.image(fl.legend_svg(fig.flow_map, lang))
                 st.caption(fig.map_note)
+                alt.map_description(fl.describe_map(fig.flow_map, lang), lang)
             for note in fig.notes:
                 st.caption(note)
             st.markdown(f"[{t('library.open_view', lang)}]({fig.view.link}&lang={lang})")

@@ -9,7 +9,7 @@ from vipmg_core import flows as fl
 from vipmg_core import profiles as pr
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
-from vipmg_ui import api_routes, geo_route, shell
+from vipmg_ui import alt, api_routes, geo_route, shell
 
 Link = links.ProfileLink
 AREA, POOL = Link.PARAMS["area"], Link.PARAMS["pool"]  # widget keys, also the link's parameters (codes only)
@@ -67,6 +67,7 @@ def _figures(root: str, token: str, code: str, first: int | None, last: int, poo
 
 def _chart(fig, name: str) -> None:
     st.plotly_chart(fig, width="stretch", config=charts.plotly_config(name))
+    alt.chart_description(fig, lang)  # its text alternative (issue #20)
 
 
 st.title(t("page.profile", lang))
@@ -132,6 +133,7 @@ if profile.flow_map is not None:
                                                 period.last_year, pool, lang), height=420), height=420)
     st.image(fl.legend_svg(profile.flow_map, lang))
     st.caption(pr.flow_map_note(profile, lang))
+    alt.map_description(fl.describe_map(profile.flow_map, lang), lang)
 
 if profile.permits is not None:
     st.subheader(t("profiles.permits", lang))

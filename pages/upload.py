@@ -9,16 +9,15 @@ from dataclasses import replace
 import plotly.express as px
 import streamlit as st
 
-from vipmg_core import guide
+from vipmg_core import guide, palette, readers
 from vipmg_core import mapping as mp
-from vipmg_core import readers
 from vipmg_core import validation as val
 from vipmg_core.codelists import codelist, country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import auth, shell, submission_views
+from vipmg_ui import alt, auth, shell, submission_views
 
 lang = shell.context().lang
 wh = shell.warehouse()
@@ -229,10 +228,12 @@ else:
     with left:
         st.subheader(t("upload.preview_totals", lang))
         figure = px.line(chart, x="period", y="value", color="series", markers=True,
+                         color_discrete_sequence=list(palette.SERIES),
                          labels={"period": t("upload.axis_period", lang),
                                  "value": t("upload.axis_value", lang, unit=unit), "series": ""})
         figure.update_xaxes(type="category")  # periods as labels: 2024-07 is a month, not a date
         st.plotly_chart(figure, width="stretch")
+        alt.chart_description(figure, lang, t("upload.preview_totals", lang))  # its text alternative (issue #20)
     with right:
         st.subheader(t("upload.preview_top", lang))
         dims = [c for c in ds.dimensions if c.type == "code" and c.name != ds.area_column]
@@ -240,10 +241,11 @@ else:
                            format_func=lambda n: ds.column(n).label(lang))
         top = val.top_categories(report, dim).to_pandas()
         top["code"] = [codelist(ds.column(dim).codelist_id).name(c, lang) for c in top["code"]]
-        figure = px.bar(top, x="value", y="code", orientation="h",
+        figure = px.bar(top, x="value", y="code", orientation="h", color_discrete_sequence=[palette.BAR],
                         labels={"code": "", "value": t("upload.axis_value", lang, unit=unit)})
         figure.update_yaxes(autorange="reversed")
         st.plotly_chart(figure, width="stretch")
+        alt.chart_description(figure, lang, t("upload.preview_top", lang))
 
 # --- 6. send ------------------------------------------------------------------------------------------------
 st.header(t("send.step", lang))

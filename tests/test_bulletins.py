@@ -9,7 +9,7 @@ import pytest
 from vipmg_core import bulletins as bl
 from vipmg_core import cli
 from vipmg_core import profiles as pr
-from vipmg_core.i18n import fmt_number
+from vipmg_core.i18n import fmt_number, t
 from vipmg_core.warehouse import Provenance
 
 
@@ -161,3 +161,20 @@ def test_bad_input_ends_with_one_line_and_a_non_zero_exit(demo_dir, tmp_path, ca
 def test_the_command_line_refuses_an_unknown_file_kind(demo_dir, tmp_path, capsys):
     assert cli.main(["bulletin", "--country", "CRI", "--out", str(tmp_path / "b.docx")]) == cli.EXIT_USAGE
     assert "give a file ending in .html" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_chart_of_the_bulletin_has_its_description_as_caption(pages, lang):
+    """Issue #20: each chart's text alternative is its figure's caption and its accessible description."""
+    import html as html_
+
+    from vipmg_core import charts
+
+    b, html = pages[lang]
+    found = re.findall(r"<figure aria-describedby='([^']+)'>.*?<figcaption id='([^']+)' class='small'>(.*?)</figcaption>",
+                       html, flags=re.DOTALL)
+    assert len(found) == len(b.charts) > 0
+    for (described, caption, text), (_, fig) in zip(found, b.charts):
+        assert described == caption
+        assert text == html_.escape(charts.describe(fig, lang), quote=True)
+        assert text.startswith(t("alt.chart", lang, title="").split(":")[0])

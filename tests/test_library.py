@@ -257,3 +257,13 @@ def test_a_saved_view_line_cannot_add_links_to_the_article():
     assert rendered.count("<a ") == 1 and "elsewhere.example" not in rendered.split('"')[0]
     assert 'href="http' not in rendered
     assert view.params["xds"] == "returns" and view.params["xr"] == "sex"
+
+
+def test_the_offline_html_describes_each_chart_beside_its_table(lib):
+    """Issue #20: a chart in an article's HTML carries its text alternative."""
+    wh, who = lib
+    a = library.save(wh, who["rev"], article("Retornos descritos"), countries=["GTM"], topics=["returns"])
+    html = library.to_html(wh, library.get(wh, who["rev"], a.article_id), "es")
+    charts_drawn = html.count("class=\"plotly-graph-div\"")
+    assert charts_drawn
+    assert html.count("<p class='note description'><strong>Descripción del gráfico:</strong> Gráfico: ") == charts_drawn

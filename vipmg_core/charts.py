@@ -17,27 +17,33 @@ import plotly.io as pio
 import polars as pl
 from plotly.subplots import make_subplots
 
+from vipmg_core import alt, maps, palette
 from vipmg_core import flows as fl
-from vipmg_core import maps
 from vipmg_core.codelists import codelist, country_name, country_point
 from vipmg_core.datasets import dataset
 from vipmg_core.geo import countries_geojson
 from vipmg_core.i18n import fmt_number, fmt_percent, t
-from vipmg_core.profiles import (CONDITIONS, Breakdown, Conditions, Profile, Pyramid, figure_label, period_text,
-                                 source_text, trend_notes, unit_badge)
+from vipmg_core.profiles import (
+    CONDITIONS,
+    Breakdown,
+    Conditions,
+    Profile,
+    Pyramid,
+    figure_label,
+    period_text,
+    source_text,
+    trend_notes,
+    unit_badge,
+)
 from vipmg_core.quality import CAUTION, SUPPRESSED
 from vipmg_core.rules import LOWER_BOUND, LOWER_BOUND_MARK, marked
 
-NATIVE = "rgb(74, 111, 165)"
-FOREIGN = "rgb(217, 95, 2)"
-BAR = "rgb(44, 127, 184)"
-PALE = 0.4
+# Every colour comes from `palette` (checked for colour-blind readers by tests/test_palettes.py).
+NATIVE, FOREIGN, BAR, PALE, SERIES = palette.NATIVE, palette.FOREIGN, palette.BAR, palette.PALE, palette.SERIES
+LAND = palette.LAND_CSS
 HEIGHT = 400
 WIDTH_PRINT = 680  # bulletins fix the width so a printed A4 page holds the chart
-# Seven series colours that stay apart for the common kinds of colour blindness (Okabe-Ito).
-SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-LAND = "rgb(226, 226, 220)"
 REGION_BOX = (-125.0, -60.0, -25.0, 50.0)  # lon/lat box of the polygons a regional map draws
 
 
@@ -50,6 +56,7 @@ def _lean_template(name: str = "plotly_white") -> go.layout.Template:
     layout = {k: v for k, v in full["layout"].items()
               if k in ("font", "paper_bgcolor", "plot_bgcolor", "xaxis", "yaxis", "hoverlabel", "hovermode",
                        "colorway", "title", "autotypenumbers")}
+    layout["colorway"] = list(palette.SERIES)
     data = {k: v for k, v in full["data"].items() if k == "bar"}
     return go.layout.Template(layout=layout, data=data)
 
@@ -115,7 +122,7 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
         where = {"row": i // 2 + 1, "col": i % 2 + 1} if panels else {"row": 1, "col": 1}
         fig.add_trace(go.Scatter(
             x=part["year"].to_list(), y=part["value"].to_list(), name=figure_label(key, lang), mode="lines+markers",
-            line={"color": SERIES[i % len(SERIES)]}, showlegend=not panels,
+            line={"color": palette.series_style(i)[0], "dash": palette.series_style(i)[1]}, showlegend=not panels,
             marker={"symbol": ["circle-open" if p else "circle" for p in part["partial"]], "size": 8},
             customdata=hover, hovertemplate="%{x}: %{y:,.0f} %{customdata}<extra>%{fullData.name}</extra>"), **where)
     years = frame["year"]
@@ -286,6 +293,7 @@ def compare_bars(rows: pl.DataFrame, title: str, subtitle: str, axis: str, lang:
         textposition="auto", customdata=[[p, f] for p, f in zip(shown["period"], _flag_text(flags, lang))],
         hovertemplate="%{y}: %{text} (%{customdata[0]}) %{customdata[1]}<extra></extra>"))
     fig.update_layout(xaxis_title=axis, showlegend=False)
+    hide_in_description(fig, [country_name(c, lang) for c in rows.filter(pl.col("value").is_null())["country"]])
     return _finish(fig, title, subtitle, max(280, 34 * len(names) + 120))
 
 
@@ -342,7 +350,13 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
     view = maps.fit_view(points, width=420, height=380, padding=0.2)  # the plot area beside the colour bar
     fig.update_layout(
         map={"style": "white-bg", "center": {"lat": view.latitude, "lon": view.longitude}, "zoom": view.zoom},
-        coloraxis={"colorscale": [[0, "#c6dbef"], [0.5, "#4292c6"], [1, "#08306b"]],  # the lowest still blue,
-                   "colorbar": {"title": {"text": wrap(unit_title, 14)}, "thickness": 12}},  # not the land's grey
+        coloraxis={"colorscale": [list(stop) for stop in palette.CHOROPLETH],  # the lowest still blue, not the
+                   "colorbar": {"title": {"text": wrap(unit_title, 14)}, "thickness": 12}},  # land's grey
         showlegend=False)
+    hide_in_description(fig, [country_name(c, lang) for c in rows.filter(pl.col("value").is_null())["country"]])
     return _finish(fig, title, subtitle, 460)
+
+
+
+# Text alternatives (issue #20): `describe(fig, lang)` under every chart; see vipmg_core/alt.py.
+describe, describe_lines, hide_in_description = alt.describe, alt.describe_lines, alt.hide_in_description

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import cube as cubes
-from vipmg_core import quality, rules
+from vipmg_core import disclosure, palette, quality, rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError, fmt_number, t
 from vipmg_core.quality import CAUTION, CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED, Constraint
@@ -463,11 +463,15 @@ class Crosstab:
             _label_expr(ds, series_dims, lang, view.codes, self.measure_label(lang)).alias("_s"),
         )
         fig = go.Figure()
-        for (series,), part in cells.group_by("_s", maintain_order=True):
+        for i, ((series,), part) in enumerate(cells.group_by("_s", maintain_order=True)):
             hover = [t(f"crosstab.flag_{f}", lang) for f in part["flag"].to_list()]
-            common = dict(x=part["_x"].to_list(), y=part["value"].to_list(), name=str(series), customdata=hover,
-                          hovertemplate="%{x}<br>%{y:,.1f}<br>%{customdata}<extra>%{fullData.name}</extra>")
-            fig.add_trace(go.Scatter(mode="lines+markers", **common) if kind == "line" else go.Bar(**common))
+            colour, dash, hatch = palette.series_style(i)  # past seven series a colour comes back dashed/hatched
+            common = {"x": part["_x"].to_list(), "y": part["value"].to_list(), "name": str(series),
+                      "customdata": hover,
+                      "hovertemplate": "%{x}<br>%{y:,.1f}<br>%{customdata}<extra>%{fullData.name}</extra>"}
+            fig.add_trace(go.Scatter(mode="lines+markers", line={"color": colour, "dash": dash}, **common)
+                          if kind == "line" else
+                          go.Bar(marker={"color": colour, "pattern": {"shape": hatch}}, **common))
         if kind == "stacked":
             fig.update_layout(barmode="stack")
         elif kind == "bar":
@@ -656,7 +660,7 @@ def _public_marks(cells: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     hidden = pl.col("conf") != CONF_FREE
     return cells.with_columns(
         pl.when(hidden).then(pl.lit(CONF_PRIMARY)).otherwise(pl.col("conf")).alias("conf"),
-        pl.when(hidden).then(None).otherwise(pl.col("n")).alias("n"),
+        disclosure.public_n_expr(pl.col("n"), hidden).alias("n"),
     ), complementary
 
 
@@ -950,6 +954,8 @@ def _finish(ds: Dataset, q: CrosstabQuery, method: str, levels: dict, design: st
         cells = cells.with_columns(quality.estimate_flag(pl.col("cv"), pl.col("n"), rule).alias("flag"))
     elif method == "admin":
         cells = cells.with_columns(quality.small_count_flag(pl.col("total"), rule).alias("flag"))
+    elif method == "unweighted":  # sample records: the n rule (for a census, the n is the count)
+        cells = cells.with_columns(quality.sample_count_flag(pl.col("n"), rule).alias("flag"))
     else:
         cells = cells.with_columns(pl.lit(RELIABLE).alias("flag"))
     # A fixed order, so the same request always gets the same complementary cells (two different patterns
@@ -1006,15 +1012,16 @@ def _suppress(cells: pl.DataFrame, q: CrosstabQuery, method: str, rule: quality.
     coef = "weight_base" if q.mean_of else None
     # Complementary cells are chosen by total, or for means by the size of their domain; the audit works on
     # the values the table's lines add up (totals, or means weighted by their domains).
-    truth = cells["value" if q.mean_of else "total"].to_numpy()
-    hidden = quality.protect(cells["weight_base" if q.mean_of else "total"].to_numpy(), primary,
+    size = "weight_base" if q.mean_of else "n" if method == "unweighted" else "total"
+    truth = cells["value" if q.mean_of else size].to_numpy().astype(float)
+    hidden = quality.protect(cells[size].to_numpy().astype(float), primary,
                              _constraints(cells, q, coef), protection=_protection(method, truth, rule))
     return hidden, primary
 
 
 def _protection(method: str, truth: np.ndarray, rule: quality.Rules) -> quality.Protection:
     """Counts are protected by the small-count threshold, estimates and means by a share of their value."""
-    if method == "admin":
+    if method in ("admin", "unweighted"):  # events, or sample records (persons, for a census)
         return quality.count_protection(truth, rule)
     return quality.estimate_protection(truth, rule)
 
@@ -1157,14 +1164,16 @@ def _dense_cells(cube: cubes.Cube, ds: Dataset, q: CrosstabQuery, method: str, d
         flag = quality.estimate_flag_codes(cv, n, rule)
     elif method == "admin":
         flag = quality.small_count_flag_codes(y, rule)
+    elif method == "unweighted":  # sample records: the n rule (for a census, the n is the count)
+        flag = quality.sample_count_flag_codes(n, rule)
     else:
         flag = np.full(len(n), _F_RELIABLE)
     primary = flag == _F_SUPPRESSED
     ids = np.full(math.prod(layout.shape), -1, np.int64)
     ids[pos] = np.arange(len(pos))
-    size = x if ratio else y
+    size = x if ratio else n.astype(float) if count_rows else y
     hidden = (quality.protect(size, primary, _grid_lines(layout, ids, size if ratio else None),
-                              protection=_protection(method, value if ratio else y, rule))
+                              protection=_protection(method, value if ratio else size, rule))
               if primary.any() else primary)
     conf = np.where(primary, _C_PRIMARY, np.where(hidden, _C_SECONDARY, _C_FREE))
     base = value if (ratio or count_rows) else y
@@ -1500,7 +1509,7 @@ def _shades(frame, value_columns: list[str], totals):
             if pd.isna(v):
                 continue
             share = min(float(v) / top, 1.0)
-            r, g, b = (int(255 - share * (255 - x)) for x in (33, 102, 172))
+            r, g, b = palette.heat(share)
             css.loc[i, c] = f"background-color: rgb({r},{g},{b}); color: {'#ffffff' if share > 0.55 else '#000000'}"
     return css
 

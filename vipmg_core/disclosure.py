@@ -13,6 +13,9 @@ here, so the same rules from `standard/quality.toml` hold everywhere:
 - `sensitive(...)`: whether one figure, on its own, may not be shown.
 - `gate_parts(...)`: a breakdown shown beside its total: the sensitive parts are hidden with enough others that
   the total cannot give them away (`quality.protect` with the protection interval).
+- `public_n(...)` / `public_n_expr(...)`: the unweighted n published beside a figure: never beside a hidden one
+  (primary or complement). For a census the records are the persons counted, so the n of a cell hidden for its
+  small sample is the small count itself; a count of sample records as the value follows `sample_count_flag`.
 - `hidden_over_periods(...)`: which rows' figures over some periods a cross-tab by period hides (flows and
   profiles check their figures against the table a person makes of them over time).
 """
@@ -57,6 +60,17 @@ def shown(ds: Dataset, value: float | None, n: int | None = None, rule: quality.
     """One figure as it may be published on its own: None where the rules hide it (a headline, a point of a
     series)."""
     return None if sensitive(kind(ds), value, n, rule=rule) else value
+
+
+def public_n(n: int | None, hidden: bool) -> int | None:
+    """The unweighted n as it may be published beside its figure: None where the figure is hidden (for small n
+    or as a complement): the n would give the count away, or tell a primary cell from a complement."""
+    return None if hidden or n is None else int(n)
+
+
+def public_n_expr(n: pl.Expr, hidden: pl.Expr) -> pl.Expr:
+    """`public_n` on a column: null where `hidden` is true (or null)."""
+    return pl.when(hidden.fill_null(True)).then(None).otherwise(n)
 
 
 def gate_parts(ds: Dataset, values: np.ndarray, rule: quality.Rules | None = None) -> np.ndarray:

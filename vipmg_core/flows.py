@@ -34,8 +34,8 @@ import plotly.graph_objects as go
 import polars as pl
 import pydeck as pdk
 
+from vipmg_core import alt, disclosure, maps, palette, quality, rules
 from vipmg_core import crosstab as xt
-from vipmg_core import disclosure, maps, quality, rules
 from vipmg_core.codelists import UNKNOWN_COUNTRY, codelist, country_name, country_point
 from vipmg_core.datasets import Dataset, FlowRole, dataset, datasets
 from vipmg_core.exports import ExportMeta
@@ -457,7 +457,7 @@ def _publish(everything: pl.DataFrame, ds: Dataset, role: int, selected: np.ndar
     weighted = "n" in everything.columns
     published = everything.with_columns(pl.Series("suppressed", hidden)).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
-        *([pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("n")).alias("n")] if weighted else []))
+        *([disclosure.public_n_expr(pl.col("n"), pl.col("suppressed")).alias("n")] if weighted else []))
     sums = [float(values[target].sum()) for target in targets]
     value_type = everything.schema["value"]
 
@@ -609,7 +609,7 @@ def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
     texts = [fmt_number(v, lang) for v in values]
     figure = go.Figure(go.Bar(
         x=values[::-1], y=labels[::-1], orientation="h", text=texts[::-1], textposition="auto",
-        marker_color="rgb(230, 85, 13)",
+        marker_color=palette.FLOW_BAR,
         hovertext=[f"{label}: {text} {unit}" for label, text in zip(labels[::-1], texts[::-1])],
         hoverinfo="text",
     ))
@@ -625,7 +625,9 @@ def flows_chart(result: FlowResult, lang: str, limit: int = 15) -> go.Figure:
         xaxis_title=axis, yaxis_title=None, height=max(260, 32 * len(labels) + 150),
         margin={"l": 10, "r": 10, "t": 80, "b": 40}, showlegend=False,
     )
-    return figure
+    hidden = result.flows.filter(pl.col("value").is_null())
+    return alt.hide_in_description(figure, [f"{country_name(o, lang)} → {country_name(d, lang)}"
+                                            for o, d in zip(hidden["origin"], hidden["destination"])])
 
 
 def describe_filters(result: FlowResult, lang: str) -> dict[str, list[str]]:
@@ -759,3 +761,35 @@ def low_sample_count(result: FlowResult) -> int:
     if not result.weighted or not result.flows.height:
         return 0
     return int((result.flows["n"] < MIN_SAMPLE).sum())  # 0 since such flows are hidden; kept for old callers
+
+
+def describe_map(result: FlowResult, lang: str, top: int = 5) -> list[str]:
+    """The flow map in words (its text alternative): how many arcs between how many countries, the largest flows
+    with their values, which countries receive or send more (their totals as the circles show them), and how many
+    flows are hidden or cannot be drawn (never their values)."""
+    unit = t(f"unit.{result.unit}", lang)
+    drawn = result.flows.filter(pl.col("value").is_not_null() & pl.col("origin").map_elements(
+        lambda c: country_point(c) is not None, return_dtype=pl.Boolean) & pl.col("destination").map_elements(
+        lambda c: country_point(c) is not None, return_dtype=pl.Boolean))
+    countries = set(drawn["origin"]) | set(drawn["destination"])
+    periods = sorted(set(drawn["first_period"]) | set(drawn["last_period"])) if drawn.height else []
+    period = period_label(periods[0], periods[-1]) if periods else "–"
+    lines = [t("alt.flow_map", lang, count=drawn.height, countries=len(countries), unit=unit, period=period)]
+    largest = drawn.sort("value", descending=True).head(top)
+    if largest.height:
+        lines.append(t("alt.flow_largest", lang, flows="; ".join(
+            f"{country_name(o, lang)} → {country_name(d, lang)}: {fmt_number(v, lang)}"
+            for o, d, v in largest.select("origin", "destination", "value").iter_rows())))
+    shown = result.totals.filter(pl.col("incoming").is_not_null() & pl.col("outgoing").is_not_null()
+                                 & pl.col("country").is_in(list(countries)))
+    net_in = [country_name(c, lang) for c, n in zip(shown["country"], shown["net"]) if n is not None and n > 0]
+    net_out = [country_name(c, lang) for c, n in zip(shown["country"], shown["net"]) if n is not None and n < 0]
+    none = t("alt.none", lang)
+    lines.append(t("alt.flow_totals", lang, net_in=alt.labels(net_in, lang) or none,
+                   net_out=alt.labels(net_out, lang) or none))
+    hidden = int(result.flows["value"].is_null().sum())
+    if hidden:
+        lines.append(t("alt.flow_hidden", lang, count=hidden))
+    if result.undrawn.height:
+        lines.append(t("alt.flow_undrawn", lang, count=result.undrawn.height))
+    return lines

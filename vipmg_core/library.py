@@ -470,6 +470,9 @@ def to_html(wh: Warehouse, art: ArticleVersion, lang: str) -> str:
             charts += 1
             parts.append(pio.to_html(chart, include_plotlyjs=False, full_html=False,
                                      config={"displaylogo": False}))
+            # The chart's text alternative (issue #20), beside the table the figure holds.
+            parts.append(f"<p class='note description'><strong>{_html.escape(t('alt.chart_description', lang))}"
+                         f":</strong> {_html.escape(ch.describe(chart, lang))}</p>")
         notes = [*fig.notes, *([t("library.flow_map_in_app", lang)] if fig.flow_map is not None else [])]
         parts.append("".join(f"<p class='note'>{_html.escape(n)}</p>" for n in notes) + "</figure>")
     demo = (f"<div class='demo'>{_html.escape(t('export.synthetic', lang))}</div>"

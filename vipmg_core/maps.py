@@ -8,15 +8,13 @@ import math
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from vipmg_core import palette
 from vipmg_core.codelists import country_name, country_point
 from vipmg_core.geo import countries_geojson
-from vipmg_core.i18n import fmt_number
+from vipmg_core.i18n import fmt_number, t
 
-LAND = [226, 226, 220]
-HIGHLIGHT = [189, 208, 230]
-BORDER = [150, 150, 150]
-WATER = [246, 249, 252]
-BUBBLE = [200, 80, 40, 190]
+# Every colour comes from `palette` (checked for colour-blind readers by tests/test_palettes.py).
+LAND, HIGHLIGHT, BORDER, WATER, BUBBLE = palette.LAND, palette.HIGHLIGHT, palette.BORDER, palette.WATER, palette.BUBBLE
 # Mesoamerica and the Caribbean, with room for the USA and South America at the edges.
 REGION_VIEW = pdk.ViewState(latitude=15.5, longitude=-80.0, zoom=3.1, min_zoom=1, max_zoom=8)
 
@@ -127,10 +125,7 @@ def offline_deck(layers: list[pdk.Layer], view: pdk.ViewState = REGION_VIEW, hei
 # -- flow maps -----------------------------------------------------------------------------------------------
 # Arcs fade from the origin's colour to the destination's, so direction reads without arrows; country circles
 # take the colour of the end they mostly are (net in: destination colour, net out: origin colour).
-ORIGIN = [33, 113, 181]
-DESTINATION = [230, 85, 13]
-NEUTRAL = [150, 150, 150]
-SELECTED = [250, 220, 120]
+ORIGIN, DESTINATION, NEUTRAL, SELECTED = palette.ORIGIN, palette.DESTINATION, palette.NEUTRAL, palette.SELECTED
 ARC_MIN_PX, ARC_MAX_PX = 1.0, 14.0
 ARC_MIN_ALPHA, ARC_MAX_ALPHA = 90, 235
 TOTAL_MIN_RADIUS_PX, TOTAL_MAX_RADIUS_PX = 4.0, 30.0
@@ -335,3 +330,16 @@ def legend_samples(values: list[float]) -> list[float]:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def describe_values(values: dict[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
+    """A map of one value per country (Home's circles) in words: what the areas show, then the countries from
+    the largest to the smallest, with their values (its text alternative)."""
+    ranked = sorted(((v, c) for c, v in values.items() if v), reverse=True)
+    shown = "; ".join(f"{country_name(c, lang)}: {fmt_number(v, lang)}" for v, c in ranked[:top])
+    lines = [t("alt.bubble_map", lang, unit=unit_label, period=period, count=len(ranked))]
+    if ranked:
+        more = len(ranked) - top
+        lines.append(t("alt.bubble_order", lang, values=shown if more <= 0 else
+                       t("alt.and_more", lang, labels=shown, count=more)))
+    return lines

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import polars as pl
 
-from vipmg_core import disclosure
 from vipmg_core import crosstab as xt
+from vipmg_core import disclosure
 from vipmg_core import flows as fl
 from vipmg_core import rules as data_rules
 from vipmg_core.codelists import codelist, country_groups, country_name, project_countries
@@ -696,6 +696,7 @@ def _share_from(wh: Warehouse, ds: Dataset, areas: Sequence[str], year: int) -> 
             estimate_flag(pl.col("cv"), pl.col("n"))).item()
     if flag == SUPPRESSED:
         value = None
+    n = disclosure.public_n(n, flag == SUPPRESSED)  # a census's n of a hidden share is its small count
     return Figure(SHARE_KEY, ds.id, "persons", str(year), value, sources=_releases_in(wh, ds, areas, span),
                   percent=True, flag=flag, cv=cv, n=n, areas=tuple(areas))
 

@@ -141,6 +141,15 @@ def small_count_flag(value: pl.Expr, rule: Rules | None = None) -> pl.Expr:
     return pl.when((value > 0) & (value < rule.admin_min_count)).then(pl.lit(SUPPRESSED)).otherwise(pl.lit(RELIABLE))
 
 
+def sample_count_flag(n: pl.Expr, rule: Rules | None = None) -> pl.Expr:
+    """Counts of sample records (a microdata table's unweighted n, whether shown as the value or beside it): more
+    than zero but fewer than `min_unweighted_n` records is suppressed. For a census the records are the persons
+    counted, so a small n is the small count itself (`disclosure.public_n`)."""
+    rule = rule or rules()
+    return (pl.when((n > 0) & (n < rule.min_unweighted_n)).then(pl.lit(SUPPRESSED))
+            .otherwise(pl.lit(RELIABLE)))
+
+
 # The same rules on NumPy arrays, for the cross-tab's dense path (one array per cell, strata along axis 1).
 
 def ultimate_cluster(sy: np.ndarray, syy: np.ndarray, n_h: np.ndarray) -> np.ndarray:
@@ -171,6 +180,11 @@ def small_count_flag_codes(value: np.ndarray, rule: Rules) -> np.ndarray:
     if rule.admin_min_count <= 0:
         return np.full(len(value), FLAGS.index(RELIABLE))
     return np.where((value > 0) & (value < rule.admin_min_count), FLAGS.index(SUPPRESSED), FLAGS.index(RELIABLE))
+
+
+def sample_count_flag_codes(n: np.ndarray, rule: Rules) -> np.ndarray:
+    """`sample_count_flag` on arrays, as positions in FLAGS."""
+    return np.where((n > 0) & (n < rule.min_unweighted_n), FLAGS.index(SUPPRESSED), FLAGS.index(RELIABLE))
 
 
 # --- complementary suppression ---------------------------------------------------------------------------
