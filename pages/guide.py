@@ -35,7 +35,9 @@ for entry in entries:
     if entry.anchor == "first-file":
         shots = guide.screenshots(lang)
         for column, (step, path) in zip(st.columns(2) * len(shots), shots.items()):
-            column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step))
+            column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step),
+                         alt=f"{t('guide.steps.screenshot', lang, step=step)}: "
+                             f"{t(f'guide.steps.s{step}', lang).replace('**', '')}")
     if entry.download:
         file_name, data = entry.download
         st.download_button(t("guide.dataset.example_download", lang, title=entry.title), data=data,

@@ -47,7 +47,7 @@ def show_body(body: str) -> None:
             if fig.flow_map is not None:
                 deck = fl.flow_deck(fig.flow_map, lang, height=420, polygons_url=geo_route.polygons_url(lang))
                 st.pydeck_chart(deck, height=420)
-                st.image(fl.legend_svg(fig.flow_map, lang))
+                shell.svg_image(fl.legend_svg(fig.flow_map, lang))
                 st.caption(fig.map_note)
             for note in fig.notes:
                 st.caption(note)
