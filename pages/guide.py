@@ -33,8 +33,9 @@ for entry in entries:
     if entry.body:
         st.markdown(entry.body)
     if entry.anchor == "first-file":
-        shots = guide.screenshots(lang)
-        for column, (step, path) in zip(st.columns(2) * len(shots), shots.items()):
+        shots = list(guide.screenshots(lang).items())
+        # A row of two per pair: one pair of columns for all would read (and tab) 1, 4, 6, then 3, 5.
+        for column, (step, path) in zip([c for _ in shots[::2] for c in st.columns(2)], shots):
             column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step),
                          alt=f"{t('guide.steps.screenshot', lang, step=step)}: "
                              f"{t(f'guide.steps.s{step}', lang).replace('**', '')}")
