@@ -28,6 +28,7 @@ workshop: $(VENV)/.runtime
 # (each drives chromium against its own server; two at once on two cores would time each other out).
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh
+	@sh tools/install_axe.sh
 	$(PY) -m pytest -n 2 --dist loadfile -m "not browser"
 	$(PY) -m pytest -m browser
 

@@ -187,7 +187,7 @@ with map_side:
     map_key = f"{MAP_KEY}{st.session_state.get(MAP_CLICKS, 0)}"
     st.pydeck_chart(fl.flow_deck(result, lang), height=540, key=map_key, selection_mode="single-object",
                     on_select=partial(_select_clicked_country, map_key))
-    st.image(fl.legend_svg(result, lang))  # an SVG string, shown as a data: image (st.html drops SVG)
+    shell.svg_image(fl.legend_svg(result, lang))  # an SVG string, shown as a data: image (st.html drops SVG)
     st.caption(t("flows.map_caption", lang))
     alt.map_description(fl.describe_map(result, lang), lang)  # its text alternative (issue #20)
     for note in fl.notes(result, lang):

@@ -33,9 +33,12 @@ for entry in entries:
     if entry.body:
         st.markdown(entry.body)
     if entry.anchor == "first-file":
-        shots = guide.screenshots(lang)
-        for column, (step, path) in zip(st.columns(2) * len(shots), shots.items()):
-            column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step))
+        shots = list(guide.screenshots(lang).items())
+        # A row of two per pair: one pair of columns for all would read (and tab) 1, 4, 6, then 3, 5.
+        for column, (step, path) in zip([c for _ in shots[::2] for c in st.columns(2)], shots):
+            column.image(str(path), caption=t("guide.steps.screenshot", lang, step=step),
+                         alt=f"{t('guide.steps.screenshot', lang, step=step)}: "
+                             f"{t(f'guide.steps.s{step}', lang).replace('**', '')}")
     if entry.download:
         file_name, data = entry.download
         st.download_button(t("guide.dataset.example_download", lang, title=entry.title), data=data,

@@ -48,7 +48,7 @@ def show_body(body: str) -> None:
             if fig.flow_map is not None:
                 deck = fl.flow_deck(fig.flow_map, lang, height=420, polygons_url=geo_route.polygons_url(lang))
                 st.pydeck_chart(deck, height=420)
-                st.image(fl.legend_svg(fig.flow_map, lang))
+                shell.svg_image(fl.legend_svg(fig.flow_map, lang))
                 st.caption(fig.map_note)
                 alt.map_description(fl.describe_map(fig.flow_map, lang), lang)
             for note in fig.notes:

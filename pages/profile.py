@@ -131,7 +131,7 @@ if profile.flow_map is not None:
     st.subheader(t("profiles.flow_map", lang))
     st.pydeck_chart(maps.PreparedDeck(_flow_map(str(wh.root), wh.state_token(), code, period.first_year,
                                                 period.last_year, pool, lang), height=420), height=420)
-    st.image(fl.legend_svg(profile.flow_map, lang))
+    shell.svg_image(fl.legend_svg(profile.flow_map, lang))
     st.caption(pr.flow_map_note(profile, lang))
     alt.map_description(fl.describe_map(profile.flow_map, lang), lang)
 

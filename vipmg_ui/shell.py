@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
@@ -163,7 +166,46 @@ def language_switch() -> str:
     key = bind(LANG_KEY, lambda: links.lang_of(st.query_params.to_dict()))
     chosen = st.sidebar.radio("Idioma / Language", LANGS, format_func=LANG_NAMES.get, key=key, horizontal=True)
     write(links.lang_params(chosen), lambda name: name == LANG_KEY)
+    document_language(lang())
     return lang()
+
+
+# Streamlit's page is always `<html lang="en">`: a screen reader then reads the Spanish pages with English
+# pronunciation (WCAG 3.1.1). Set in the browser on every language, and from a change of page or language on.
+# The same script marks Streamlit's metric sparklines as decoration: Streamlit names each one only "Vega
+# visualization" and leaves an empty, unnamed hover layer in it (axe: svg-img-alt); the metric's value and
+# change are its text, and the profile's trend charts below show the same series.
+_DOCUMENT_SCRIPT = """<script>(() => {
+  document.documentElement.lang = %s;
+  const hide = () => document.querySelectorAll("[data-testid='stMetricChart']:not([aria-hidden])")
+    .forEach(chart => chart.setAttribute("aria-hidden", "true"));
+  hide();
+  if (!window.vipmgA11y) {
+    window.vipmgA11y = new MutationObserver(hide);
+    window.vipmgA11y.observe(document.body, {childList: true, subtree: true});
+  }
+})();</script>"""
+
+
+# A script-only st.html draws nothing, but its empty container still took a gap of the sidebar's layout.
+_NO_GAP_FOR_SCRIPTS = """<style>[data-testid='stElementContainer']:has(> [data-testid='stHtml'] > script:only-child)
+{display: none}</style>"""
+
+
+def document_language(current_lang: str) -> None:
+    """`<html lang>` follows the chosen language (assistive technology reads the page in it)."""
+    st.html(_NO_GAP_FOR_SCRIPTS)  # style only: Streamlit puts it in its event container, outside the layout
+    st.sidebar.html(_DOCUMENT_SCRIPT % json.dumps(current_lang), unsafe_allow_javascript=True)
+
+
+def svg_image(svg: str) -> None:
+    """An SVG drawing (a legend) as an image whose text alternative is the drawing's own text, in reading
+    order: a screen reader says what the legend says."""
+    texts = [html.unescape(text).strip(" ●") for text in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+    alt = ""
+    for text in filter(None, texts):
+        alt += ("" if not alt else " " if alt.endswith(":") else ", ") + text
+    st.image(svg, alt=alt)
 
 
 def ensure_data(wh: Warehouse, current_lang: str) -> None:
