@@ -54,7 +54,7 @@ def data_url(link: str, fmt: str = "csv") -> str:
 
 
 def cells(body: bytes) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(body), comment="#", dtype=str)
+    return pd.read_csv(io.BytesIO(body), comment="#", dtype=str)  # the page and CLI files open with `#` lines
 
 
 def cli_file(args: list[str], wh: Warehouse, tmp_path, monkeypatch) -> bytes:
@@ -109,8 +109,12 @@ def test_a_flow_map_data_url_holds_the_page_download_and_the_cli_numbers(client,
 
 
 def test_answers_say_how_to_cite_them_in_the_language_asked(client):
-    csv = client.get(data_url(CROSSTAB)).content.decode("utf-8-sig")
-    assert "# Cómo citar: " in csv and "«Retornos»" in csv and "consultado el" in csv
+    table = client.get(data_url(CROSSTAB))
+    assert table.content.decode("utf-8-sig").startswith("País que recibe a sus nacionales,")  # the header first
+    cite_as, described = table.headers["link"].split(", <")
+    assert cite_as == f'<http://testserver{CROSSTAB}>; rel="cite-as"'
+    spanish = client.get(described.split(">")[0].removeprefix("http://testserver")).json()["citation"]
+    assert "«Retornos»" in spanish and "consultado el" in spanish
     answer = client.get(data_url(CROSSTAB + "&lang=en", "json"))
     payload = answer.json()
     link = "http://testserver" + CROSSTAB + "&lang=en"

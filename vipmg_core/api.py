@@ -161,6 +161,9 @@ def _compute(wh: Warehouse, path: str, params: dict[str, str], lang: str, base_u
     link = view_link(page, params, base_url)
     body = view_file(wh, page, fmt, params, lang, link)
     headers = [("Link", f'<{link}>; rel="cite-as"')]
+    if fmt != downloads.JSON:  # the JSON twin holds the metadata and the citation a table has no room for
+        described = data_url(page, params, downloads.JSON, base_url)
+        headers = [("Link", f'<{link}>; rel="cite-as", <{described}>; rel="describedby"; type="application/json"')]
     if fmt != downloads.JSON:
         headers.append(("Content-Disposition", f'inline; filename="{page}.{fmt}"'))
     return Answer(200, body, downloads.MEDIA_TYPES[fmt], tuple(headers))
@@ -185,17 +188,18 @@ def data_url(link_or_page: str, params: dict[str, str] | None = None, fmt: str =
 
 
 def view_file(wh: Warehouse, page: str, fmt: str, params: dict[str, str], lang: str, link: str) -> bytes:
-    """A view's numbers as the page's download makes them: its link read by the page's own link class."""
+    """A view's numbers as the page's download makes them, its link read by the page's own link class; a CSV
+    without the page file's `#` lines (the header first, as `pandas.read_csv(url)` and spreadsheets expect)."""
     check_parameters(wh, page, params)
     if page == "crosstab":
         query, shown, _ = links.CrosstabLink.from_params(params, wh).query()
-        return downloads.crosstab_file(xt.compute(query, wh), shown, lang, fmt, link)
+        return downloads.crosstab_file(xt.compute(query, wh), shown, lang, fmt, link, preamble=False)
     if page == "flowmap":
         flow = links.FlowLink.from_params(params, wh)
-        return downloads.flows_file(links.flows(wh, flow.query(wh)), wh, lang, fmt, link)
+        return downloads.flows_file(links.flows(wh, flow.query(wh)), wh, lang, fmt, link, preamble=False)
     library.saved_view(view_link(page, params), wh)  # an area the Profile page does not offer is refused
     code, period, pool = links.ProfileLink.from_params(params, wh).query()
-    return downloads.profile_file(pr.kept_profile(wh, code, period, pool), lang, fmt, link)
+    return downloads.profile_file(pr.kept_profile(wh, code, period, pool), lang, fmt, link, preamble=False)
 
 
 def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:

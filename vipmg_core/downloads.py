@@ -2,8 +2,10 @@
 call these, so a page's CSV, `python -m vipmg_core view LINK` and `curl .../api/v1/crosstab.csv?...` hold the same
 cells by construction.
 
-Every file carries the "how to cite" line (exports.ExportMeta) with the view's link; SDMX-CSV has no room for a
-preamble (its readers expect the header on the first line), so there the API sends the citation in headers.
+Every file carries the "how to cite" line (exports.ExportMeta) with the view's link, but two have no room for it:
+SDMX-CSV, and the API's CSV (`preamble=False`), which programs read straight into a table (`pandas.read_csv(url)`,
+Excel's or Power BI's "from web"): their readers expect the header on the first line, so the API says how to cite
+them in its headers (Link rel="cite-as", and rel="describedby" to the JSON twin, which holds the citation).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def crosstab_meta(result: xt.Crosstab, view: xt.View, lang: str, link: str = "")
     return replace(result.export_meta(lang, view), link=link)
 
 
-def crosstab_file(result: xt.Crosstab, view: xt.View, lang: str, fmt: str, link: str = "") -> bytes:
+def crosstab_file(result: xt.Crosstab, view: xt.View, lang: str, fmt: str, link: str = "", *,
+                 preamble: bool = True) -> bytes:
     """The cross-tab as on screen, as CSV (with its metadata), Excel, JSON (table, cells, citation) or SDMX-CSV."""
     _check("crosstab", fmt)
     if fmt == SDMX:
@@ -59,7 +62,7 @@ def crosstab_file(result: xt.Crosstab, view: xt.View, lang: str, fmt: str, link:
     meta = crosstab_meta(result, view, lang, link)
     frame = result.export_frame(lang, view)
     if fmt == CSV:
-        return csv_bytes(frame, meta)
+        return csv_bytes(frame, meta if preamble else None)
     if fmt == XLSX:
         return excel_bytes(frame, meta)
     return _json({"meta": {"dataset": result.dataset.id, "measure": result.query.measure,
@@ -82,12 +85,13 @@ def flows_meta(result: fl.FlowResult, wh: Warehouse, lang: str, link: str = "") 
                    sources=citation.sources_of(used))
 
 
-def flows_file(result: fl.FlowResult, wh: Warehouse, lang: str, fmt: str, link: str = "") -> bytes:
+def flows_file(result: fl.FlowResult, wh: Warehouse, lang: str, fmt: str, link: str = "", *,
+                 preamble: bool = True) -> bytes:
     """The flows shown, as the Flow map's table (CSV, Excel) or as records with totals and notes (JSON)."""
     _check("flowmap", fmt)
     meta = flows_meta(result, wh, lang, link)
     if fmt == CSV:
-        return csv_bytes(fl.flow_table(result, lang), meta)
+        return csv_bytes(fl.flow_table(result, lang), meta if preamble else None)
     if fmt == XLSX:
         return excel_bytes(fl.flow_table(result, lang), meta)
     query = result.query
@@ -125,12 +129,13 @@ def profile_frame(prof: pr.Profile, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def profile_file(prof: pr.Profile, lang: str, fmt: str, link: str = "") -> bytes:
+def profile_file(prof: pr.Profile, lang: str, fmt: str, link: str = "", *,
+                 preamble: bool = True) -> bytes:
     _check("profile", fmt)
     meta = profile_meta(prof, lang, link)
     frame = profile_frame(prof, lang)
     if fmt == CSV:
-        return csv_bytes(frame, meta)
+        return csv_bytes(frame, meta if preamble else None)
     if fmt == XLSX:
         return excel_bytes(frame, meta)
     return _json({"area": prof.area.code, "name": prof.area.name(lang), "period": prof.period.text(lang),
