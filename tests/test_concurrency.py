@@ -38,7 +38,7 @@ UPLOAD = Path(__file__).resolve().parent / "fixtures" / "upload" / "entradas_ene
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def wh(tmp_path_factory: pytest.TempPathFactory, module_catalogue_backend) -> Warehouse:
     """The small demo, plus an office's own returns for Guatemala in 2024 published over the demo's: readers
     see, slice by slice, the newer release (the path of a query that picks winning releases)."""
     wh = Warehouse(tmp_path_factory.mktemp("concurrency"))

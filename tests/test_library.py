@@ -23,7 +23,7 @@ PROFILE = "/profile?pc=GTM&yr=2020-2024&ppool=2&lang=es"  # as the Profile page 
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
+def lib(tmp_path_factory, module_catalogue_backend):
     wh = Warehouse(tmp_path_factory.mktemp("library"))
     demo.build(wh, scale=0.05)
     cat = wh.catalogue
