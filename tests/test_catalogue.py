@@ -1,5 +1,6 @@
-"""Schema migrations of the catalogue, on SQLite and on PostgreSQL: a catalogue made by the code before migrations
-existed (schema version 1, tests/fixtures/catalogue_v1) is upgraded with its data intact, all steps or none."""
+"""The catalogue on SQLite and on PostgreSQL: the same SQL and rows on both, and schema migrations: a catalogue
+made by the code before migrations existed (schema version 1, tests/fixtures/catalogue_v1) is upgraded with its
+data intact, all steps or none."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from vipmg_core import accounts
 from vipmg_core.catalogue import SCHEMA_VERSION, Catalogue, configured_url
-from vipmg_core.catalogue_pg import split_script, split_url
+from vipmg_core.catalogue_pg import split_script, split_url, translate
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "catalogue_v1"
 STEPS = FIXTURE / "migrations"
@@ -106,3 +107,33 @@ def test_code_refuses_a_catalogue_newer_than_itself_and_a_new_one_starts_at_its_
     Catalogue(path, migrations=STEPS)
     with pytest.raises(RuntimeError, match="newer than this code"):
         Catalogue(path)._install()  # a process running the older code opens it
+
+
+def test_placeholders_become_psycopgs_outside_literals_only():
+    assert translate("SELECT '?', \"a?\", ? FROM t WHERE x LIKE '50%' -- why?\n AND y = ?") == \
+        "SELECT '?', \"a?\", %s FROM t WHERE x LIKE '50%%' -- why?\n AND y = %s"
+    assert translate("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
+    assert translate("SELECT x::text FROM t WHERE a = :a AND b = ':b'", named=True) == \
+        "SELECT x::text FROM t WHERE a = %(a)s AND b = ':b'"
+
+
+def test_both_back_ends_take_the_same_sql_and_give_the_same_rows(tmp_path, catalogue_backend):
+    cat = Catalogue(tmp_path / "catalogue.sqlite")
+    with cat.transaction() as con:
+        con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [("a?", "50%"), ("b", "it's")])
+        con.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    ("b", "it's ?"))
+    rows = cat.query("SELECT key, value, '?' AS mark FROM meta WHERE value LIKE '5' || ? ORDER BY key", ("%",))
+    assert [tuple(r) for r in rows] == [("a?", "50%", "?")]
+    (row,) = cat.query("SELECT key AS name, value FROM meta WHERE key = :key", {"key": "b"})
+    assert (row[0], row["NAME"], dict(row), row.keys()) == ("b", "b", {"name": "b", "value": "it's ?"},
+                                                            ["name", "value"])
+    token = cat.changes()
+    assert cat.changes() == token  # reading moves nothing
+    with pytest.raises(ZeroDivisionError), cat.transaction() as con:
+        con.execute("UPDATE meta SET value = 'half' WHERE key = 'b'")
+        raise ZeroDivisionError  # a failure inside the transaction: nothing of it lands
+    assert cat.query("SELECT value FROM meta WHERE key = 'b'")[0][0] == "it's ?"
+    with Catalogue(tmp_path / "catalogue.sqlite").transaction() as con:  # another connection commits
+        con.execute("DELETE FROM meta WHERE key = 'a?'")
+    assert cat.changes() != token
