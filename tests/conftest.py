@@ -135,3 +135,19 @@ def module_catalogue_backend(request: pytest.FixtureRequest):
     """The module's tests run once on each back end (one PostgreSQL schema for the module's shared fixtures)."""
     with pytest.MonkeyPatch.context() as mp:
         yield from _backend(request.param, mp)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: computes from what is stored rather than storing it, so the "
+                            "catalogue's back end does not matter: its PostgreSQL run is deselected")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_pg = "postgresql" in (params.get("catalogue_backend"), params.get("module_catalogue_backend"))
+        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

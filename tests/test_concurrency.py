@@ -140,13 +140,16 @@ def differences(expected: object, got: object, where: str = "") -> list[str]:
 def test_threads_get_the_same_numbers_as_one_caller_alone(wh: Warehouse, module_catalogue_backend):
     named = calls(wh)
     # On PostgreSQL each call's catalogue reads (releases, the change token) go through the connection pool from
-    # eight threads at once; one round of every call proves that, in half the time.
-    rounds = ROUNDS if module_catalogue_backend == "sqlite" else 1
+    # eight threads at once; one round of every call, over the cubes already built, proves that in a third of the
+    # time (building cubes concurrently is DuckDB's work, the same on both back ends).
+    on_sqlite = module_catalogue_backend == "sqlite"
+    rounds = ROUNDS if on_sqlite else 1
     alone = {name: comparable(call()) for name, call in named.items()}
     assert {name: differences(answer, comparable(named[name]())) for name, answer in alone.items()} == \
         {name: [] for name in named}, "a call gives different numbers when simply called again"
 
-    cube.clear()  # the cubes are built again while the threads run, as after a publication
+    if on_sqlite:
+        cube.clear()  # the cubes are built again while the threads run, as after a publication
     wrong: list[str] = []
     failed: list[str] = []
     start = threading.Barrier(THREADS)

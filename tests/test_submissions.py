@@ -237,23 +237,28 @@ def _submit_from_process(root: str, country: str, months: list[int]) -> None:
 
 
 def test_twenty_four_concurrent_submissions_all_land(tmp_path, catalogue_backend):
-    """Six processes (the app, the CLI, imports...), each sending four submissions from threads at once."""
+    """Six processes (the app, the CLI, imports...), each sending four submissions from threads at once (on
+    PostgreSQL three processes: the pool and the lock are the same in each, and a process costs seconds to start)."""
     root = tmp_path / "wh"
     cat = Warehouse(root).catalogue
     for country in ("GTM", "HND", "SLV"):
         add_user(cat, f"fp_{country.lower()}", role="focal_point", country=country, password=PASSWORD, actor="a")
     ctx = multiprocessing.get_context("spawn")
+    halves = ([1, 2, 3, 4], [5, 6, 7, 8]) if catalogue_backend == "sqlite" else ([1, 2, 3, 4],)
     procs = [ctx.Process(target=_submit_from_process, args=(str(root), c, months))
-             for c in ("GTM", "HND", "SLV") for months in ([1, 2, 3, 4], [5, 6, 7, 8])]
+             for c in ("GTM", "HND", "SLV") for months in halves]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
+    sent = 4 * len(procs)
     (count,), = cat.query("SELECT COUNT(*) FROM submissions")
-    assert count == 24
+    assert count == sent
     (staged,), = cat.query("SELECT COUNT(*) FROM releases WHERE status = 'staged'")
-    assert staged == 24
+    assert staged == sent
+    assert {tuple(r) for r in cat.query("SELECT country, COUNT(DISTINCT period) FROM submissions GROUP BY country")} \
+        == {(c, sent // 3) for c in ("GTM", "HND", "SLV")}
 
 
 def test_reviewers_deciding_one_submission_at_the_same_moment_make_exactly_one_decision(store, people):

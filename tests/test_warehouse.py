@@ -85,13 +85,13 @@ def test_a_frame_that_breaks_the_standard_is_refused_and_leaves_nothing_behind(e
     assert not list((empty_wh.root / "warehouse").rglob("*.parquet*"))
 
 
-def test_the_catalogue_runs_in_wal_mode(empty_wh: Warehouse, catalogue_backend):
-    if catalogue_backend != "sqlite":
-        pytest.skip("SQLite's journal mode")
+@pytest.mark.sqlite_only
+def test_the_catalogue_runs_in_wal_mode(empty_wh: Warehouse):
     con = sqlite3.connect(empty_wh.catalogue.path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.sqlite_only
 def test_export_writes_the_published_rows(empty_wh: Warehouse, tmp_path: Path):
     empty_wh.publish("migrant_stock", [STOCK], scope="A", provenance=PROV, actor="a")
     assert empty_wh.export("migrant_stock", "csv", tmp_path / "s.csv") == 3

@@ -190,16 +190,24 @@ def pool(url: str):
     with _pools_lock:
         found = _pools.get(key)
         if found is None:
-            from psycopg_pool import ConnectionPool
+            try:
+                from psycopg_pool import ConnectionPool, PoolTimeout
+            except ImportError:
+                raise RuntimeError("the catalogue is on PostgreSQL (VIPMG_CATALOGUE_URL): install psycopg[binary] and"
+                                   " psycopg-pool (pip install -r requirements.txt)") from None
 
             conninfo, schema = split_url(url)
             kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _row_factory}
+            _prepare(url, conninfo, schema)
             if schema:
-                _create_schema(conninfo, schema)
                 kwargs["options"] = f"-c search_path={_quote(schema)}"
             found = ConnectionPool(conninfo, kwargs=kwargs, min_size=1, max_size=POOL_SIZE, open=True,
                                    name=f"vipmg-catalogue-{len(_pools)}")
-            found.wait(timeout=30)
+            try:
+                found.wait(timeout=30)
+            except PoolTimeout:
+                found.close()
+                raise RuntimeError(f"cannot connect to the catalogue at {redact(url)} (VIPMG_CATALOGUE_URL)") from None
             _pools[key] = found
     return found
 
@@ -223,11 +231,18 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _create_schema(conninfo: str, schema: str) -> None:
+def _prepare(url: str, conninfo: str, schema: str | None) -> None:
+    """Fail at once, saying why, when the server cannot be reached; create the schema when missing."""
     import psycopg
 
-    with psycopg.connect(conninfo, autocommit=True) as con:
-        exists = con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    try:
+        con = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RuntimeError(f"cannot connect to the catalogue at {redact(url)} (VIPMG_CATALOGUE_URL): {reason}"
+                           ) from None
+    with con:
+        exists = not schema or con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
         if not exists:
             try:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
