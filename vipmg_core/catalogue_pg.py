@@ -197,7 +197,9 @@ def pool(url: str):
                                    " psycopg-pool (pip install -r requirements.txt)") from None
 
             conninfo, schema = split_url(url)
-            kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _row_factory}
+            # No server-side prepared statements: the catalogue's queries are small, and no plan is kept across a
+            # migration another process runs (tests/test_catalogue.py reads an altered table from a running one).
+            kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _row_factory, "prepare_threshold": None}
             _prepare(url, conninfo, schema)
             if schema:
                 kwargs["options"] = f"-c search_path={_quote(schema)}"
