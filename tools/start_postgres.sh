@@ -30,12 +30,14 @@ if [ "$(id -u)" = "0" ]; then
         mkdir -p "$DIR" && chown postgres "$DIR"
     fi
 fi
-if [ ! -f "$DIR/data/PG_VERSION" ]; then
-    echo "Creating a PostgreSQL cluster in $DIR/data..." >&2
-    as_owner "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-fi
-if ! as_owner "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
-    # Few connections and little memory: a test server on a shared machine. fsync off: a crash loses test data only.
+# A server already answering on the port (this clone's, or another checkout's on the same machine) is shared:
+# every test works in a schema of its own.
+if ! "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+    if [ ! -f "$DIR/data/PG_VERSION" ]; then
+        echo "Creating a PostgreSQL cluster in $DIR/data..." >&2
+        as_owner "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    # Room for the tests' pools (processes x threads), little memory; fsync off: a crash loses test data only.
     as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start \
         -o "-h 127.0.0.1 -p $PORT -k $DIR -c max_connections=200 -c shared_buffers=32MB -c fsync=off \
             -c synchronous_commit=off -c full_page_writes=off" >/dev/null
