@@ -29,6 +29,7 @@ workshop: $(VENV)/.runtime
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh
 	@sh tools/install_axe.sh
+	sh tools/start_postgres.sh >/dev/null  # a PostgreSQL on 127.0.0.1:55432 for the catalogue tests (VIPMG_TEST_PG_URL)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not browser"
 	$(PY) -m pytest -m browser
 

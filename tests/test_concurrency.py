@@ -38,7 +38,7 @@ UPLOAD = Path(__file__).resolve().parent / "fixtures" / "upload" / "entradas_ene
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def wh(tmp_path_factory: pytest.TempPathFactory, module_catalogue_backend) -> Warehouse:
     """The small demo, plus an office's own returns for Guatemala in 2024 published over the demo's: readers
     see, slice by slice, the newer release (the path of a query that picks winning releases)."""
     wh = Warehouse(tmp_path_factory.mktemp("concurrency"))
@@ -137,19 +137,25 @@ def differences(expected: object, got: object, where: str = "") -> list[str]:
     return [] if expected == got else [f"{where}: {expected!r:.200} != {got!r:.200}"]
 
 
-def test_threads_get_the_same_numbers_as_one_caller_alone(wh: Warehouse):
+def test_threads_get_the_same_numbers_as_one_caller_alone(wh: Warehouse, module_catalogue_backend):
     named = calls(wh)
+    # On PostgreSQL each call's catalogue reads (releases, the change token) go through the connection pool from
+    # several threads at once; four threads, one round of every call, over the cubes already built, prove that in
+    # a fraction of the time (building cubes concurrently is DuckDB's work, the same on both back ends).
+    on_sqlite = module_catalogue_backend == "sqlite"
+    rounds, threads_ = (ROUNDS, THREADS) if on_sqlite else (1, 4)
     alone = {name: comparable(call()) for name, call in named.items()}
     assert {name: differences(answer, comparable(named[name]())) for name, answer in alone.items()} == \
         {name: [] for name in named}, "a call gives different numbers when simply called again"
 
-    cube.clear()  # the cubes are built again while the threads run, as after a publication
+    if on_sqlite:
+        cube.clear()  # the cubes are built again while the threads run, as after a publication
     wrong: list[str] = []
     failed: list[str] = []
-    start = threading.Barrier(THREADS)
+    start = threading.Barrier(threads_)
 
     def worker(seed: int) -> None:
-        order = [name for name in named for _ in range(1 if name.startswith("profile") else ROUNDS)]
+        order = [name for name in named for _ in range(1 if name.startswith("profile") else rounds)]
         random.Random(seed).shuffle(order)
         start.wait()
         for name in order:
@@ -162,13 +168,13 @@ def test_threads_get_the_same_numbers_as_one_caller_alone(wh: Warehouse):
             if found:
                 wrong.append(f"{name}: {found[0]}"[:300])
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(threads_)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    total = THREADS * sum(1 if name.startswith("profile") else ROUNDS for name in named)
-    assert not failed and not wrong, (f"of {total} calls from {THREADS} threads, {len(failed)} failed and "
+    total = threads_ * sum(1 if name.startswith("profile") else rounds for name in named)
+    assert not failed and not wrong, (f"of {total} calls from {threads_} threads, {len(failed)} failed and "
                                       f"{len(wrong)} gave other numbers than alone:\n  "
                                       + "\n  ".join(sorted(set(failed))[:10] + sorted(set(wrong))[:10]))

@@ -23,7 +23,7 @@ PROFILE = "/profile?pc=GTM&yr=2020-2024&ppool=2&lang=es"  # as the Profile page 
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
+def lib(tmp_path_factory, module_catalogue_backend):
     wh = Warehouse(tmp_path_factory.mktemp("library"))
     demo.build(wh, scale=0.05)
     cat = wh.catalogue
@@ -87,6 +87,7 @@ def test_the_public_browses_by_country_topic_and_language(lib):
     assert library.get(wh, None, a.article_id).text("es")["lang"] == "en"
 
 
+@pytest.mark.sqlite_only
 def test_an_embedded_view_has_the_numbers_of_the_same_crosstab(lib):
     wh, _ = lib
     fig = library.embed(wh, VIEW, "en")
@@ -96,6 +97,7 @@ def test_an_embedded_view_has_the_numbers_of_the_same_crosstab(lib):
     assert set(fig.table.iloc[:, 0]) >= {"Guatemala", "Honduras"}
 
 
+@pytest.mark.sqlite_only
 def test_an_embedded_flow_map_view_has_the_numbers_of_the_same_flows(lib):
     wh, _ = lib
     fig = library.embed(wh, "/flowmap?fds=returns&fct=GTM&fdir=in&fper=2024&ftop=5", "en")
@@ -104,6 +106,7 @@ def test_an_embedded_flow_map_view_has_the_numbers_of_the_same_flows(lib):
     assert fig.table.iloc[:, -1].tolist() == same[fig.table.columns[-1]].tolist()
 
 
+@pytest.mark.sqlite_only
 def test_a_view_link_without_countries_or_years_uses_the_crosstab_page_defaults(lib):
     wh, _ = lib
     query, _, _ = library.view_query(wh, library.saved_view("/crosstab?xds=returns"))
@@ -120,6 +123,7 @@ def test_a_broken_view_is_refused_when_saving(lib):
         library.save(wh, who["rev"], article(body="[[view: /crosstab?xds=nothing]]"))
 
 
+@pytest.mark.sqlite_only
 def test_the_offline_html_holds_the_text_and_the_live_table_and_asks_nothing_from_outside(lib):
     wh, who = lib
     a = library.save(wh, who["rev"], article("Retornos <2024>"), countries=["GTM"], topics=["returns"])
@@ -169,6 +173,7 @@ def chart_titles(figures) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.sqlite_only
 def test_an_embedded_profile_view_has_the_headline_figures_and_charts_of_the_same_profile(lib, lang):
     wh, _ = lib
     fig = library.embed(wh, f"http://127.0.0.1:8501{PROFILE}", lang)
@@ -199,6 +204,7 @@ def test_an_embedded_profile_view_has_the_headline_figures_and_charts_of_the_sam
     assert "Guatemala" in fig.title and "2020–2024" in fig.title
 
 
+@pytest.mark.sqlite_only
 def test_a_profile_link_without_years_reads_the_latest_data_as_the_page_does(lib):
     wh, _ = lib
     code, period, pool = library.profile_view(wh, library.saved_view("/profile?pc=REGION&ppool=7"))
@@ -229,6 +235,7 @@ def test_a_broken_profile_link_is_refused_when_saving_with_a_message_in_both_lan
     assert f"«{code}»" in es and f"“{code}”" in en
 
 
+@pytest.mark.sqlite_only
 def test_the_offline_html_holds_the_profile_figures_and_charts_and_no_outside_url(lib):
     wh, who = lib
     a = library.save(wh, who["rev"], article("Perfil de Guatemala", body=f"Cifras.\n\n[[view: {PROFILE}]]"),

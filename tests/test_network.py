@@ -22,7 +22,7 @@ def returns(country: str, period: str, value: int = 100) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def net(tmp_path_factory):
+def net(tmp_path_factory, module_catalogue_backend):
     """GTM and HND report returns monthly, due 30 days after the month, from 2026-01; today is 2026-06-15.
 
     GTM: 01 published 02-20 (on time), 02 published 04-10 (late, due 03-30), 03 submitted, 04 rejected,

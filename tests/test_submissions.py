@@ -29,7 +29,8 @@ def returns_frame(country: str = "GTM", period: str = "2024-05", value: int = 10
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SubmissionStore:
+def store(tmp_path: Path, catalogue_backend) -> SubmissionStore:
+    """A store on each back end of the catalogue (SQLite, PostgreSQL)."""
     return SubmissionStore(Warehouse(tmp_path / "wh"))
 
 
@@ -235,24 +236,61 @@ def _submit_from_process(root: str, country: str, months: list[int]) -> None:
         raise failed[0]
 
 
-def test_twenty_four_concurrent_submissions_all_land(tmp_path):
-    """Six processes (the app, the CLI, imports...), each sending four submissions from threads at once."""
+def test_twenty_four_concurrent_submissions_all_land(tmp_path, catalogue_backend):
+    """Six processes (the app, the CLI, imports...), each sending four submissions from threads at once (on
+    PostgreSQL three processes: the pool and the lock are the same in each, and a process costs seconds to start)."""
     root = tmp_path / "wh"
     cat = Warehouse(root).catalogue
     for country in ("GTM", "HND", "SLV"):
         add_user(cat, f"fp_{country.lower()}", role="focal_point", country=country, password=PASSWORD, actor="a")
     ctx = multiprocessing.get_context("spawn")
+    halves = ([1, 2, 3, 4], [5, 6, 7, 8]) if catalogue_backend == "sqlite" else ([1, 2, 3, 4],)
     procs = [ctx.Process(target=_submit_from_process, args=(str(root), c, months))
-             for c in ("GTM", "HND", "SLV") for months in ([1, 2, 3, 4], [5, 6, 7, 8])]
+             for c in ("GTM", "HND", "SLV") for months in halves]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
+    sent = 4 * len(procs)
     (count,), = cat.query("SELECT COUNT(*) FROM submissions")
-    assert count == 24
+    assert count == sent
     (staged,), = cat.query("SELECT COUNT(*) FROM releases WHERE status = 'staged'")
-    assert staged == 24
+    assert staged == sent
+    assert {tuple(r) for r in cat.query("SELECT country, COUNT(DISTINCT period) FROM submissions GROUP BY country")} \
+        == {(c, sent // 3) for c in ("GTM", "HND", "SLV")}
+
+
+def test_reviewers_deciding_one_submission_at_the_same_moment_make_exactly_one_decision(store, people):
+    """Six reviewers' sessions publish or reject the same submission at once, on each back end: one wins, the
+    others are told it is no longer submitted, and one release is published, once."""
+    sub = submit(store, people["fp_gtm"])
+    start = threading.Barrier(6)
+    won, refused = [], []
+
+    def decide(publish: bool) -> None:
+        store.get(people["reviewer"], sub.submission_id)  # (each session has a connection of its own)
+        start.wait()
+        try:
+            if publish:
+                won.append(store.publish(people["reviewer"], sub.submission_id).status)
+            else:
+                won.append(store.reject(people["reviewer"], sub.submission_id, "totals do not add up").status)
+        except SubmissionError as error:
+            refused.append(str(error))
+
+    threads = [threading.Thread(target=decide, args=(i % 3 != 0,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and len(refused) == 5, (won, refused)
+    decisions = [e for e in store.catalogue.audit_entries("submission", sub.submission_id)
+                 if e["action"] in ("publish", "reject")]
+    assert [e["action"] for e in decisions] == [won[0].replace("published", "publish").replace("rejected", "reject")]
+    published = [e for e in store.catalogue.audit_entries("release", sub.release_id) if e["action"] == "publish"]
+    assert len(published) == (won[0] == "published")
+    assert store.wh.frame("returns").height == (3 if won[0] == "published" else 0)
 
 
 def _slow_submission(root: str) -> None:
@@ -263,7 +301,7 @@ def _slow_submission(root: str) -> None:
                  frame=big, mapping={}, report={"ready": True}, ready=True)
 
 
-def test_a_process_killed_mid_submission_leaves_the_store_consistent(tmp_path):
+def test_a_process_killed_mid_submission_leaves_the_store_consistent(tmp_path, catalogue_backend):
     root = tmp_path / "wh"
     wh = Warehouse(root)
     add_user(wh.catalogue, "fp_gtm", role="focal_point", country="GTM", password=PASSWORD, actor="a")
@@ -274,12 +312,14 @@ def test_a_process_killed_mid_submission_leaves_the_store_consistent(tmp_path):
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.join()
-    con = sqlite3.connect(root / "catalogue.sqlite")
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    for (release_id,) in con.execute("SELECT release_id FROM submissions"):
-        path, status = con.execute("SELECT path, status FROM releases WHERE release_id = ?", (release_id,)).fetchone()
+    if catalogue_backend == "sqlite":
+        con = sqlite3.connect(root / "catalogue.sqlite")
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    cat = wh.catalogue
+    for (release_id,) in cat.query("SELECT release_id FROM submissions"):
+        (path, status), = cat.query("SELECT path, status FROM releases WHERE release_id = ?", (release_id,))
         assert (root / path).exists() and status == "staged"
-    for (path,) in con.execute("SELECT path FROM releases"):
+    for (path,) in cat.query("SELECT path FROM releases"):
         assert (root / path).exists()
     assert wh.frame("returns").height == 0  # nothing half-published
 

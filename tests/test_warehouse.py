@@ -16,6 +16,12 @@ STOCK = pl.DataFrame({
 PROV = Provenance(publisher="test", source_file="stock.csv")
 
 
+@pytest.fixture
+def empty_wh(tmp_path: Path, catalogue_backend) -> Warehouse:
+    """An empty warehouse on each back end of the catalogue (SQLite, PostgreSQL)."""
+    return Warehouse(tmp_path / "empty")
+
+
 def test_publishing_makes_rows_readable_and_logs_who_did_it(empty_wh: Warehouse):
     release = empty_wh.publish("migrant_stock", [STOCK], scope="CRI", provenance=PROV, actor="ana")
     assert release.version == 1 and release.row_count == 3 and len(release.sha256) == 64
@@ -79,11 +85,13 @@ def test_a_frame_that_breaks_the_standard_is_refused_and_leaves_nothing_behind(e
     assert not list((empty_wh.root / "warehouse").rglob("*.parquet*"))
 
 
+@pytest.mark.sqlite_only
 def test_the_catalogue_runs_in_wal_mode(empty_wh: Warehouse):
     con = sqlite3.connect(empty_wh.catalogue.path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.sqlite_only
 def test_export_writes_the_published_rows(empty_wh: Warehouse, tmp_path: Path):
     empty_wh.publish("migrant_stock", [STOCK], scope="A", provenance=PROV, actor="a")
     assert empty_wh.export("migrant_stock", "csv", tmp_path / "s.csv") == 3
@@ -99,7 +107,7 @@ def _publish_many(root: str, worker: int, count: int) -> None:
         wh.publish("migrant_stock", [slice_], scope=f"w{worker}-{i}", provenance=PROV, actor=f"worker{worker}")
 
 
-def test_several_processes_publish_at_once_without_lock_errors_or_losses(tmp_path: Path):
+def test_several_processes_publish_at_once_without_lock_errors_or_losses(tmp_path: Path, catalogue_backend):
     root = tmp_path / "shared"
     Warehouse(root)
     ctx = multiprocessing.get_context("spawn")

@@ -193,6 +193,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate-only: exit 0 when the file is ready, 1 when it has errors, 2 when it cannot be read at all."""
     from vipmg_core import mapping as mp
+    from vipmg_core.catalogue import Catalogue
     from vipmg_core.config import data_dir
     from vipmg_core.countries import is_country
     from vipmg_core.readers import ReadError
@@ -203,7 +204,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not is_country(country):
         raise UserError(f"unknown country {args.country!r}: give an ISO3 code such as HND")
     # Only an existing warehouse is opened: validating never creates or changes anything.
-    wh = Warehouse() if (data_dir() / "catalogue.sqlite").exists() else None
+    wh = Warehouse() if Catalogue.exists(data_dir() / "catalogue.sqlite") else None
     profile = None
     if args.mapping:
         if wh is None:
