@@ -18,7 +18,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset
-from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
+from vipmg_core.i18n import DEFAULT_LANG, LANG_NAMES, t
 from vipmg_ui.navigation import HOME, PAGES, PageSpec
 
 from .conftest import APP_RUN_TIMEOUT_MS, assert_no_exception, is_local, person, running_app, wait_for_app
@@ -112,22 +112,8 @@ def expect_in_language(page: Page, lang: str) -> None:
     expect(page.get_by_test_id("stAlert").filter(has_text=SYNTHETIC_NOTICE[lang])).to_be_visible()
 
 
-@pytest.mark.parametrize("spec", ALL_PAGES, ids=lambda spec: spec.url_path)
-def test_every_page_opens_in_each_language(app_url: str, page: Page, spec: PageSpec):
-    """Each page opens from its link in the first language, then the sidebar's switch turns it into the other
-    without leaving it."""
-    first, *others = LANGS
-    open_page(page, url_of(app_url, spec, first))
-    for lang in (first, *others):
-        if lang != first:
-            click_and_wait(page, sidebar(page).get_by_text(LANG_NAMES[lang], exact=True))
-        title = t(spec.title_key, lang)
-        expect(current_nav_link(page)).to_have_accessible_name(title)  # the menu marks this page, in this language
-        if spec != HOME:  # the home page is headed by the app's name
-            expect(main(page).locator("h1").first).to_have_text(title)
-        expect(main(page).locator("h1").first).to_be_visible()
-        expect_in_language(page, lang)
-        assert_no_exception(page)
+# Each public page opening from its link, in each language, with its title and the menu marking it: the walk of
+# test_accessibility.py, which checks axe-core's rules on the same visit.
 
 
 def test_switching_language_changes_the_texts_and_the_link_and_survives_navigation(app_url: str, page: Page):
