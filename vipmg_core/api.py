@@ -39,7 +39,9 @@ from vipmg_core.warehouse import Warehouse
 VERSION = "v1"
 PREFIX = f"/api/{VERSION}"
 VIEWS = ("crosstab", "flowmap", "profile")
-CACHE_CONTROL = "public, max-age=300, must-revalidate"
+# Kept by any cache, but asked again each time: the ETag answers 304 until a release moves, and a publication is
+# seen at once (a max-age would serve the old figures for its length).
+CACHE_CONTROL = "public, no-cache"
 _VIEW_PATH = re.compile(r"^(crosstab|flowmap|profile)\.(csv|json|sdmx\.csv|xlsx)$")
 _STRUCTURE_PATH = re.compile(r"^datasets/([a-z0-9_]+)/structure\.(xml|json)$")
 _log = logging.getLogger("vipmg")
@@ -226,6 +228,7 @@ def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
     if page == "crosstab":
         choice(n["dataset"], dataset_ids())
         ds = dataset(params.get(n["dataset"]) or first)
+        _published(wh, ds.id)
         dims = [d.name for d in ds.dimensions]
         choice(n["rows"], dims, many=True)
         choice(n["cols"], dims, many=True)
@@ -248,6 +251,7 @@ def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
         flow_ids = [d.id for d in fl.flow_datasets()]
         choice(n["dataset"], flow_ids)
         ds = dataset(params.get(n["dataset"]) or flow_ids[0])
+        _published(wh, ds.id)
         choice(n["role"], [str(i) for i in range(len(ds.flows))])
         role = int(params.get(n["role"]) or 0)
         choice(n["direction"], fl.DIRECTIONS)
@@ -264,6 +268,12 @@ def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
             choice(name, codes[column], many=True)
     else:
         choice(n["pool"], [str(p) for p in pr.POOLS])
+
+
+def _published(wh: Warehouse, dataset_id: str) -> None:
+    """A dataset with nothing published has no numbers to give: say so, rather than answer an empty table."""
+    if not wh.releases(dataset_id):
+        raise ApiError("unknown_dataset", status=404, dataset=dataset_id, catalogue=f"{PREFIX}/catalogue.json")
 
 
 def _some(values: Sequence[str], limit: int = 30) -> str:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from vipmg_core import api
+from vipmg_core import api, demo
 from vipmg_core.config import data_dir
 from vipmg_core.downloads import CSV
 from vipmg_core.warehouse import Warehouse
@@ -40,7 +40,10 @@ def routes(get_warehouse: Callable[[], Warehouse] = warehouse) -> list[Route]:
         base = str(request.base_url).rstrip("/")
         path = request.path_params.get("path", "")
         query = parse_qsl(request.url.query, keep_blank_values=True)
-        found = await run_in_threadpool(api.respond, get_warehouse(), path, query, base_url=base,
+        wh = get_warehouse()
+        if wh.is_empty() and demo.demo_on_empty():  # first start, asked by URL before any page: as the pages do
+            await run_in_threadpool(demo.ensure_demo, wh)
+        found = await run_in_threadpool(api.respond, wh, path, query, base_url=base,
                                         if_none_match=request.headers.get("if-none-match"))
         return Response(found.body, status_code=found.status, media_type=found.media_type or None,
                         headers=dict(found.headers))
