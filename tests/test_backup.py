@@ -22,6 +22,7 @@ from vipmg_core.cli import main
 from vipmg_core.datasets import dataset
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Provenance, Warehouse
+from vipmg_core.web_sessions import issue_grant
 
 PASSWORD = "correct horse battery"
 READS = 100
@@ -211,17 +212,27 @@ def test_cli_backup_and_restore_round_trip(store, tmp_path, monkeypatch, capsys)
 
 def test_a_backup_restores_across_back_ends(tmp_path, catalogue_backend, monkeypatch):
     """The catalogue's back end does not matter: a backup of either restores into either (the tables as JSON lines
-    from PostgreSQL, the SQLite file from SQLite), and a restore can replace a store, keeping nothing of it."""
+    from PostgreSQL, the SQLite file from SQLite), a publication committed once the snapshot is taken is not in it,
+    and a restore can replace a store, keeping nothing of it."""
     source = Store(tmp_path / "source", with_demo=False)
     source.wh.publish("returns", [returns_frame("2023-01", 12)], scope="GTM:2023", actor="rev",
                       provenance=Provenance(publisher="Instituto Guatemalteco de Migración"))
+    pending = source.send("2023-03", 14)
+    issue_grant(source.wh.catalogue, "rev")  # a browser signed in: not in a backup
     before = state(source.wh, tmp_path)
-    made = bk.backup(tmp_path / "backup", source.wh.root)
+
+    def meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "snapshot":
+            source.subs.publish(source.rev, pending.submission_id)
+
+    made = bk.backup(tmp_path / "backup", source.wh.root, progress=meanwhile)
     assert made.manifest["backend"] == catalogue_backend
+    assert source.subs.get(source.rev, pending.submission_id).status == "published"
     url = os.environ.get(URL_VARIABLE)
     monkeypatch.delenv(URL_VARIABLE, raising=False)
     on_sqlite = Warehouse(bk.restore(made.path, tmp_path / "on_sqlite").root)
     assert differences(state(on_sqlite, tmp_path), before) == []
+    assert on_sqlite.catalogue.query("SELECT COUNT(*) FROM web_sessions")[0][0] == 0
     if url:  # and back onto PostgreSQL, over the store there
         second = bk.backup(tmp_path / "second", on_sqlite.root)
         monkeypatch.setenv(URL_VARIABLE, url)

@@ -93,6 +93,8 @@ def backup(target: Path, root: Path | None = None, *, url: str | None = None, ac
         raise BackupError("target_not_empty", path=str(target))
     if target.resolve() == root.resolve() or root.resolve() in target.resolve().parents:
         raise BackupError("inside_store", path=str(target))
+    if url == configured_url():
+        _swept(root)
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     try:
@@ -131,6 +133,15 @@ def backup(target: Path, root: Path | None = None, *, url: str | None = None, ac
         Catalogue.audit(con, actor, "backup", "store", root.name,
                         {"to": str(target), "files": len(files), "taken_at": listed.taken_at, "backend": backend})
     return BackupResult(target, manifest)
+
+
+def _swept(root: Path) -> None:
+    """What killed sends left (staged releases no submission names, their files) is swept first, as every process's
+    first store does, so a sweep does not take a file the snapshot lists while it is being copied."""
+    from vipmg_core.submissions import SubmissionStore
+    from vipmg_core.warehouse import Warehouse
+
+    SubmissionStore(Warehouse(root))
 
 
 @dataclass(frozen=True)
