@@ -240,5 +240,8 @@ def test_a_backup_restores_across_back_ends(tmp_path, catalogue_backend, monkeyp
                           provenance=Provenance(publisher="Instituto Guatemalteco de Migración"))
         with pytest.raises(bk.BackupError, match="already holds a store"):
             bk.restore(second.path, tmp_path / "on_pg")
-        back = Warehouse(bk.restore(second.path, tmp_path / "on_pg", replace=True).root)
+        replaced = bk.restore(second.path, tmp_path / "on_pg", replace=True)
+        back = Warehouse(replaced.root)
         assert differences(state(back, tmp_path), before) == []
+        kept = (replaced.replaced / "catalogue" / "releases.jsonl").read_text(encoding="utf-8")
+        assert "GTM:2023b" in kept  # what was replaced is kept aside

@@ -307,6 +307,10 @@ def restore(folder: Path, into: Path | None = None, *, url: str | None = None, r
             with cat.transaction() as con:
                 _audit_restore(con, actor, root, manifest, replaced)
             return RestoreResult(root, manifest, backend, replaced)
+    elif occupied:  # PostgreSQL: its tables as they were, as JSON lines, before they are emptied
+        replaced = root / f"catalogue.before-restore-{_stamp()}"
+        replaced.mkdir()
+        _snapshot_postgres(url, replaced)
     cat = Catalogue(root / CATALOGUE_FILE, url)
     with cat.transaction() as con:
         if occupied:
@@ -357,7 +361,7 @@ def _set_aside(root: Path) -> Path | None:
     path = root / CATALOGUE_FILE
     if not path.exists():
         return None
-    kept = root / f"catalogue.before-restore-{now_utc().replace(':', '').replace('+0000', 'Z')}.sqlite"
+    kept = root / f"catalogue.before-restore-{_stamp()}.sqlite"
     live = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         dest = sqlite3.connect(kept)
@@ -372,6 +376,10 @@ def _set_aside(root: Path) -> Path | None:
         live.close()
     _remove_empty_catalogue(root)
     return kept
+
+
+def _stamp() -> str:
+    return now_utc().replace(":", "").replace("+0000", "Z")
 
 
 def _remove_empty_catalogue(root: Path) -> None:
