@@ -185,6 +185,12 @@ def test_restore_refuses_a_store_unless_told_to_replace_it_keeping_the_old_catal
         bk.restore(made.path, other.wh.root)
     with pytest.raises(bk.BackupError, match="not empty"):
         bk.backup(made.path, store.wh.root)
+    first = other.wh.releases()[0]
+    (other.wh.root / first.path).write_bytes(b"damaged in the store")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(bk.BackupError, match="the store is damaged") as refused:
+        bk.backup(tmp_path / "empty", other.wh.root)
+    assert first.path in str(refused.value) and not list((tmp_path / "empty").iterdir())
     result = bk.restore(made.path, other.wh.root, replace=True)
     assert result.replaced is not None and result.replaced.exists()
     assert len(Warehouse(other.wh.root).releases()) == len(store.wh.releases())

@@ -19,8 +19,13 @@ Not in a backup: web sessions and login throttling (a restore signs everyone out
 the backup cannot come back), files no record names (left-overs the sweep removes), and caches (derived from
 the data, rebuilt on first use). The public data pack and reference files ship with the code.
 
+Before the snapshot, what killed sends left is swept (as every process's first store does), so no sweep takes a
+listed file mid-copy. A backup that fails (a file missing or not matching its SHA-256 in the store) leaves its
+folder as it found it.
+
 A restore checks every file against the manifest before it writes anything, refuses a target that already
-holds a store unless told to replace it, and records itself in the restored audit log.
+holds a store unless told to replace it (the catalogue replaced is kept aside in the data folder), writes the
+files and then the catalogue (a restore cut short names nothing), and records itself in the restored audit log.
 """
 
 from __future__ import annotations
@@ -113,8 +118,8 @@ def backup(target: Path, root: Path | None = None, *, url: str | None = None, ac
             source = root / _safe_relative(relative)
             if not source.is_file():
                 raise BackupError("source_missing", file=relative)
-            size = _copy_checked(source, target / relative, sha, lambda f=relative: BackupError("source_damaged",
-                                                                                                 file=f))
+            damaged = lambda f=relative: BackupError("source_damaged", file=f)
+            size = _copy_checked(source, target / _safe_relative(relative), sha, damaged)
             files.append({"path": relative, "size": size, "sha256": sha, "kind": kind})
             if progress:
                 progress("files", done, len(wanted))
@@ -124,9 +129,15 @@ def backup(target: Path, root: Path | None = None, *, url: str | None = None, ac
             "counts": listed.counts, "excluded": list(EXCLUDED_TABLES), "files": files,
         }
         _write_atomically(target / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-    except BaseException:
+    except BaseException:  # nothing half-made stays: the folder is as it was (absent or empty)
         if created:
             shutil.rmtree(target, ignore_errors=True)
+        else:
+            for child in target.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
         raise
     cat = Catalogue(root / CATALOGUE_FILE, url)
     with cat.transaction() as con:
