@@ -89,9 +89,11 @@ def differences(a: dict, b: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    os.environ.pop(URL_VARIABLE, None)
-    return Store(tmp_path_factory.mktemp("backup_store"))
+def store(tmp_path_factory: pytest.TempPathFactory):
+    """On SQLite (the back ends are compared by the last test)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(URL_VARIABLE, raising=False)
+        yield Store(tmp_path_factory.mktemp("backup_store"))
 
 
 def test_backup_during_reads_and_a_publication_restores_the_store_of_one_instant(store, tmp_path):
