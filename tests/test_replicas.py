@@ -212,7 +212,8 @@ def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.Popen:
 
 
 def finished(process: subprocess.Popen, what: str, timeout: float = 120) -> str:
-    out, err = process.communicate(timeout=timeout)
+    out, err = process.stdout.read(), process.stderr.read()  # (their standard input is written already)
+    process.wait(timeout=timeout)
     assert process.returncode == 0, f"{what} exited {process.returncode}:\n{err[-3000:]}"
     return out
 

@@ -33,7 +33,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/error.log;
 events {}
 http {
-    log_format upstream '\$remote_addr "\$request" \$status upstream=\$upstream_addr';
+    log_format upstream '\$remote_addr "\$request" host="\$http_host" \$status upstream=\$upstream_addr';
     access_log $WORK/access.log upstream;
     client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy; fastcgi_temp_path $WORK/fastcgi;
     uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
@@ -74,6 +74,10 @@ $C -o /dev/null -w '%{http_code}\n' --max-time 3 --http1.1 -H "Connection: Upgra
     -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
     -H "Origin: $BASE" -H "Sec-WebSocket-Protocol: streamlit" "$BASE/_stcore/stream" > "$WORK/out" || true
 cat "$WORK/out"; grep -q "^101" "$WORK/out" || fail "websocket upgrade"
+echo "== the browser's Host reaches the replica: a sign-out POST from this site passes, one from another is refused"
+same="$($C -o /dev/null -w '%{http_code}' -X POST -H "Origin: $BASE" "$BASE/vipmg/sign-out")"
+other="$($C -o /dev/null -w '%{http_code}' -X POST -H "Origin: https://elsewhere.example" "$BASE/vipmg/sign-out")"
+echo "same site $same, other site $other"; [ "$same" = 204 ] && [ "$other" = 403 ] || fail "Host forwarding"
 echo "== the data by URL through the proxy"
 $C -o /dev/null -w '%{http_code} %{content_type}\n' "$BASE/api/v1/catalogue.json" | tee "$WORK/out"
 grep -q "^200 application/json" "$WORK/out" || fail api
