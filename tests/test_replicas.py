@@ -1,10 +1,10 @@
 """Several app processes on one store (issue #19): two `streamlit run app.py` replicas, command-line processes
 and worker processes share one PostgreSQL catalogue and one data folder, as replicas behind a proxy do.
 
-24 focal points send their files at the same moment from three processes (eight threads each); a reviewer lists
-them with the CLI and publishes them from two other processes at once; both replicas, which had answered (and
-kept) the figures from before, show the new figures on their next request, and the catalogue holds every
-submission once. A sign-in cookie made by one replica is known to the other. Driven over HTTP (the data by URL at
+24 focal points send their files at the same moment from three processes (up to eight threads each) and the
+CLI; a reviewer lists them with the CLI and publishes them from two other processes at once; both replicas, which
+had answered (and kept) the figures from before, show the new figures on their next request, and the catalogue
+holds every submission once. A sign-in cookie made by one replica is known to the other. Driven over HTTP (the data by URL at
 /api/v1 and the session routes): no browser.
 
 Runs on PostgreSQL only (the several-machines set-up); skipped without a server, failed in CI (tests/conftest.py).
@@ -255,19 +255,26 @@ def test_two_replicas_and_the_cli_share_one_store(tmp_path: Path, catalogue_back
         assert post(b, "/vipmg/sign-out", headers={"Cookie": f"{web_sessions.COOKIE_NAME}={cookie}"})[0] == 204
         assert web_sessions.user_of_cookie(wh.catalogue, cookie) is None
 
-        # 24 focal points send at the same moment, from three processes of eight threads.
+        # 24 focal points send at the same moment: 23 from three processes of up to eight threads, one with the
+        # CLI's `submit` (which validates the file as the Validate page does) meanwhile.
         jobs = [{"user": focal[(c, p)], "password": f"pw-{focal[(c, p)]}-1", "country": c,
                  "rows": rows(c, PERIODS[p], k, p)}
                 for k, c in enumerate(countries) for p in range(len(PERIODS))]
         assert len(jobs) == PROCESSES * THREADS
-        workers = [python(WORKER, json.dumps(jobs[i::PROCESSES]), data_dir=store) for i in range(PROCESSES)]
+        by_hand, *threaded = jobs
+        workers = [python(WORKER, json.dumps(threaded[i::PROCESSES]), data_dir=store) for i in range(PROCESSES)]
+        file = tmp_path / "retornos.csv"
+        pl.DataFrame(by_hand["rows"]).write_csv(file)
         for worker in workers:
             assert worker.stdout.readline().strip() == "ready", worker.stderr.read()[-3000:]
+        submit = cli(store, "submit", str(file), "--dataset", "returns", "--country", by_hand["country"],
+                     "--user", by_hand["user"], "--password-stdin", stdin=by_hand["password"] + "\n")
         for worker in workers:
             worker.stdin.write("go\n")
             worker.stdin.flush()
         sent = [result for worker in workers for result in json.loads(finished(worker, "a submitter"))]
         assert [r for r in sent if "error" in r] == []
+        sent.append({"id": finished(submit, "submit (CLI)").split(":")[0].strip()})
         assert len({r["id"] for r in sent}) == 24
 
         # Sent, not published: the public still sees the figures from before, on both.
