@@ -7,6 +7,8 @@ HttpOnly cookie as well, so it survives a reload or a typed URL (vipmg_ui/sessio
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -21,6 +23,7 @@ SESSION_KEY = "_username"
 WEB_SESSION_KEY = "_web_session"  # the id of this sign-in's server-side session
 GRANT_KEY = "_session_grant"  # the one-time grant the page still has to exchange for its cookie
 DROP_COOKIE_KEY = "_drop_session_cookie"  # signed out: the browser still has to delete the cookie
+PROXY_ENV = "VIPMG_BEHIND_PROXY"
 
 
 def oidc_configured() -> bool:
@@ -100,9 +103,25 @@ def sign_out() -> None:
 def _source() -> str:
     """Where a sign-in comes from, for throttling: the browser's address (None when it is this machine)."""
     try:
-        address = st.context.ip_address
+        address, headers = st.context.ip_address, st.context.headers
     except Exception:  # no request behind this run (AppTest)
-        address = None
+        address, headers = None, {}
+    return source_of(address, headers, behind_proxy())
+
+
+def behind_proxy() -> bool:
+    """`VIPMG_BEHIND_PROXY=1`: the app is reached only through a reverse proxy that sets X-Real-IP
+    (docs/operations.md); every connection then comes from the proxy's address."""
+    return os.environ.get(PROXY_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def source_of(address: str | None, headers: Mapping[str, str], proxied: bool) -> str:
+    """The throttling source of a sign-in: behind the proxy, the browser's address the proxy saw (its
+    X-Real-IP, which it overwrites, so a browser cannot choose it), else the connection's own address. Without
+    this, behind a proxy every person would be one source, and one person's wrong passwords would slow all."""
+    if proxied:
+        forwarded = next((value for name, value in headers.items() if name.lower() == "x-real-ip"), "")
+        address = forwarded.strip() or address
     return f"ip:{address}" if isinstance(address, str) and address else "ip:local"
 
 
