@@ -1,6 +1,7 @@
 """Many people at once: page load and rerun times of the app with N browser sessions, next to an empty page.
 
     .venv/bin/python bench/load_bench.py [--sessions 1,8,20] [--data-dir DIR] [--rounds 1] [--lang en]
+    .venv/bin/python bench/load_bench.py --proxy nginx --catalogue-url URL [--rooms 1x10,2x20]   (see below)
 
 1. Builds the demo warehouse in a temporary VIPMG_DATA_DIR (or uses `--data-dir`) and starts, on 127.0.0.1 and
    free ports, `streamlit run app.py` and, as the floor, `streamlit run` of an empty page (one radio, written
@@ -25,6 +26,24 @@
    (software WebGL included) share the server's cores, which a room's participants, each on their own laptop,
    do not.
 
+Replicas behind the proxy (issue #19: "2 replicas behind the proxy serve 20 sessions with p95 no worse than one
+replica with 10"):
+
+    sh tools/start_postgres.sh   # prints postgresql://vipmg_test@127.0.0.1:55432/vipmg_test
+    .venv/bin/python bench/load_bench.py --proxy nginx --catalogue-url postgresql://... [--rooms 1x10,2x20]
+
+starts as many `streamlit run app.py` replicas as the largest room needs, on one data folder (the demo, or
+`--data-dir`) and one PostgreSQL schema (a fresh one, dropped afterwards, unless the URL names one), set up as
+docs/operations.md says (VIPMG_BEHIND_PROXY=1, one server.cookieSecret), and Debian's nginx running the shipped
+docs/nginx-vipmg.conf as tools/check_proxy.sh does (only ports, name, a throw-away certificate and the upstream's
+replicas changed). Every replica is warmed directly; then each room REPLICASxSESSIONS, in order, has nginx
+restarted in front of its first REPLICAS replicas and runs the same visits as above through https. Each bench
+session is a browser context of its own, so nginx gives it its own route cookie and the sessions spread over the
+replicas as a room's browsers would (all from 127.0.0.1, as a room behind one NAT); the bench reports how many
+sessions each replica got and whether any browser was answered by two replicas (an error). It prints each room's
+numbers, the CPU of every replica, of nginx and of the browsers, and the issue's ratio: p95 page load of each room
+with several replicas over that of the first room with one.
+
 Nothing is asserted on times: the numbers are read by people and compared between runs on the same (quiet)
 machine. The exit status is 1 if any error or outside request was seen, so a broken page fails the run.
 """
@@ -34,8 +53,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import secrets
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -117,14 +139,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(script: Path, cwd: Path, data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def serve(script: Path, cwd: Path, data_dir: Path, log: Path, env: dict[str, str] | None = None
+          ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     with log.open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
              "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=cwd, env={**os.environ, "VIPMG_DATA_DIR": str(data_dir)}, stdin=subprocess.DEVNULL,
+            cwd=cwd, env={**os.environ, "VIPMG_DATA_DIR": str(data_dir), **(env or {})}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for our own server
     deadline = time.monotonic() + SERVER_START_S
@@ -190,6 +213,128 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
     except ProcessLookupError:
         pass
+
+
+# --- the proxy (--proxy nginx) ------------------------------------------------------------------------------
+
+NGINX = "/usr/sbin/nginx"
+SITE = PROJECT / "docs" / "nginx-vipmg.conf"
+
+
+class Proxy:
+    """Debian's nginx running the shipped site, docs/nginx-vipmg.conf, as tools/check_proxy.sh runs it: only its
+    ports, name, certificate (a throw-away self-signed one) and the upstream's replicas changed. Its access log
+    records, per request, the sticky key (`$vipmg_route`: the browser's route cookie, or the id it is given) and the
+    replica that answered, so the bench can tell how the sessions spread and that none moved."""
+
+    def __init__(self, root: Path):
+        self.dir = root / "nginx"
+        self.dir.mkdir()
+        for folder in (root, self.dir):  # nginx's workers (user nobody, under root) spool large answers in it
+            folder.chmod(0o755)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=localhost", "-keyout", str(self.dir / "privkey.pem"), "-out",
+                        str(self.dir / "fullchain.pem")], check=True, capture_output=True)
+        self.http_port, self.https_port = _free_port(), _free_port()
+        self.url = f"https://localhost:{self.https_port}"
+        self.stage = 0
+        self.log = self.dir / "access-0.log"
+
+    def start(self, replica_urls: list[str]) -> str:
+        """(Re)starts nginx in front of these replicas (fresh access log); returns the site's address."""
+        self.stop()
+        self.stage += 1
+        self.log = self.dir / f"access-{self.stage}.log"
+        self.write_config(replica_urls)
+        done = subprocess.run([NGINX, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
+                              check=False, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"nginx did not start: {done.stderr.strip()}")
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if opener.open(f"{self.url}/_stcore/health", timeout=5).read() == b"ok":
+                    return self.url
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"nginx answered no health check at {self.url}: "
+                                     + (self.dir / "error.log").read_text(errors="replace")[-2000:]) from None
+                time.sleep(0.25)
+
+    def write_config(self, replica_urls: list[str]) -> None:
+        """nginx.conf and the site, from docs/nginx-vipmg.conf with the upstream's replicas replaced."""
+        site = SITE.read_text()
+        template = re.search(r"^\s*server 127\.0\.0\.1:8501 [^\n]*\n", site, re.MULTILINE)
+        if template is None:
+            raise SystemExit(f"{SITE}: no `server 127.0.0.1:8501 ...;` line in its upstream to replace")
+        servers = "".join(template.group(0).replace("127.0.0.1:8501", urlsplit(url).netloc) for url in replica_urls)
+        site = re.sub(r"^\s*server 127\.0\.0\.1:85\d\d [^\n]*\n", "", site, flags=re.MULTILINE)
+        site = site[:template.start()] + servers + site[template.start():]
+        for old, new in (("/etc/ssl/vipmg/", f"{self.dir}/"), ("lab.example.org", "localhost"),
+                         ("listen 80;", f"listen {self.http_port};"), ("listen [::]:80;", f"listen [::]:{self.http_port};"),
+                         ("listen 443 ", f"listen {self.https_port} "), ("listen [::]:443 ", f"listen [::]:{self.https_port} ")):
+            if old not in site:
+                raise SystemExit(f"{SITE}: {old!r} not found (the bench adapts the shipped file)")
+            site = site.replace(old, new)
+        (self.dir / "vipmg.conf").write_text(site)
+        (self.dir / "nginx.conf").write_text(textwrap.dedent(f"""\
+            pid {self.dir}/nginx.pid;
+            error_log {self.dir}/error.log;
+            worker_processes auto;  # as Debian's /etc/nginx/nginx.conf
+            events {{ worker_connections 1024; }}
+            http {{
+                log_format route '$vipmg_route $upstream_addr $status "$request"';
+                access_log {self.log} route;
+                client_body_temp_path {self.dir}/body; proxy_temp_path {self.dir}/proxy;
+                fastcgi_temp_path {self.dir}/fastcgi; uwsgi_temp_path {self.dir}/uwsgi; scgi_temp_path {self.dir}/scgi;
+                include {self.dir}/vipmg.conf;
+            }}
+        """))
+
+    def stop(self) -> None:
+        pid_file = self.dir / "nginx.pid"
+        if not pid_file.exists():
+            return
+        subprocess.run([NGINX, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-s", "stop"],
+                       check=False, capture_output=True)
+        deadline = time.monotonic() + 15
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of nginx's master and workers (0 when it is not running)."""
+        try:
+            master = int((self.dir / "nginx.pid").read_text())
+        except (OSError, ValueError):
+            return 0.0
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(stat.parent.name) == master or int(fields[1]) == master:  # fields[1]: the parent's pid
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def spread(self) -> tuple[dict[str, int], int]:
+        """From this stage's access log: how many browsers (route ids) opened a websocket on each replica, and
+        how many browsers had requests answered by more than one replica (0 when sessions are sticky)."""
+        replicas: dict[str, set[str]] = {}
+        stream: dict[str, set[str]] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            match = re.fullmatch(r'(\S+) (.+?) (\d{3}) "(.*)"', line)  # an upstream may be "a:1, b:2" (a retry)
+            if match is None or match.group(2) == "-":
+                continue
+            route, upstream, status, request = match.groups()
+            replicas.setdefault(route, set()).update(part.strip() for part in upstream.split(","))
+            if "/_stcore/stream" in request and status == "101":
+                stream.setdefault(upstream, set()).add(route)
+        return ({upstream: len(routes) for upstream, routes in sorted(stream.items())},
+                sum(1 for found in replicas.values() if len(found) > 1))
 
 
 # --- one person ---------------------------------------------------------------------------------------------
@@ -270,7 +415,8 @@ async def person(browser, visits: list[Visit], tally: Tally, outside: list[str],
     owned = callable(browser)  # --browsers each: a chromium of its own, as each participant of a room has
     if owned:
         browser = await browser()
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    # ignore_https_errors: the proxy's throw-away self-signed certificate (--proxy)
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, ignore_https_errors=True)
     await context.add_init_script(WATCH)
     context.on("request", lambda request: None if is_local(request.url) else outside.append(request.url))
     page = await context.new_page()
@@ -343,11 +489,21 @@ def app_visits(base_url: str, lang: str) -> list[Visit]:
     return visits
 
 
-async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int, lang: str,
-                  timeout_ms: float, app: subprocess.Popen) -> int:
+@dataclass(frozen=True)
+class Stage:
+    replicas: int  # app processes the room's sessions reach (through the proxy when there is one)
+    sessions: int
+
+    def __str__(self) -> str:
+        return f"{self.sessions} session{'s' * (self.sessions > 1)} on {self.replicas} replica{'s' * (self.replicas > 1)}"
+
+
+async def measure(app_urls: list[str], empty_url: str, stages: list[Stage], rounds: int, lang: str,
+                  timeout_ms: float, apps: list[subprocess.Popen], proxy: Proxy | None = None,
+                  empty_rooms: bool = True) -> int:
     from playwright.async_api import async_playwright
 
-    visits = app_visits(app_url, lang)
+    visits = app_visits(app_urls[0], lang)
     floor_visits = [Visit("empty", empty_url, EMPTY_CONTENT, True)] * len(visits)
     failures = 0
     async with async_playwright() as playwright:
@@ -358,12 +514,15 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
 
         per_session = launch if BROWSERS == "each" else browser
         try:
-            warm, outside = await room(browser, visits, 1, timeout_ms)  # a server as users meet it: not measured
-            if warm.errors or outside:
-                print("warm-up visit: " + "; ".join(warm.errors + outside))
-            waited = await asyncio.to_thread(wait_until_idle, app)
-            print(f"the app's server was busy (its warm-up after start) for {waited:.0f} s more before measuring",
-                  flush=True)
+            for app_url in app_urls:  # every replica as users meet it, each directly: not measured
+                warm, outside = await room(browser, app_visits(app_url, lang), 1, timeout_ms)
+                if warm.errors or outside:
+                    print("warm-up visit: " + "; ".join(warm.errors + outside))
+            waited = 0.0
+            for app in apps:
+                waited += await asyncio.to_thread(wait_until_idle, app)
+            print(f"the app's server{'s were' if len(apps) > 1 else ' was'} busy (warm-up after start) for"
+                  f" {waited:.0f} s more before measuring", flush=True)
             await room(browser, floor_visits[:1], 1, timeout_ms)  # the empty page's server warmed alike
             floor, floor_outside = await room(browser, floor_visits, 1, timeout_ms)
             print(f"\nempty one-radio page, 1 session, {len(floor.loads)} loads and {len(floor.reruns)} reruns")
@@ -373,18 +532,26 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
             failures += len(floor.errors) + len(floor_outside)
             for error in sorted(set(floor.errors + [f"outside request: {url}" for url in floor_outside]))[:10]:
                 print(f"  ! {error}")
-            results: dict[int, Tally] = {}
+            results: dict[Stage, Tally] = {}
+            where = (f"through nginx ({proxy.url}, docs/nginx-vipmg.conf) to the replicas" if proxy
+                     else "directly to the app")
             print(f"\nthe app, {len(visits)} public pages per session ({', '.join(v.name for v in visits)}),"
-                  f" {rounds} round(s)")
-            print(f"  {'sessions':>8}  {'load p50':>9} {'load p95':>9}  {'rerun p50':>9} {'rerun p95':>9}"
-                  f"  {'loads':>5} {'reruns':>6} {'errors':>6}")
+                  f" {rounds} round(s), {where}")
+            print(f"  {'sessions':>8} {'replicas':>8}  {'load p50':>9} {'load p95':>9}  {'rerun p50':>9}"
+                  f" {'rerun p95':>9}  {'loads':>5} {'reruns':>6} {'errors':>6}")
             cpu_lines = []
             floors: dict[int, Tally] = {}
-            for n in sessions:
+            for stage in stages:
+                n = stage.sessions
+                base = proxy.start(app_urls[:stage.replicas]) if proxy else app_urls[0]
+                stage_visits = app_visits(base, lang)
                 total = Tally()
-                server_before, browser_before, wall_before = _cpu_seconds(app.pid), _browser_cpu_seconds(), time.monotonic()
+                nginx_before = proxy.cpu_seconds() if proxy else 0.0
+                servers_before = [_cpu_seconds(app.pid) for app in apps]
+                browser_before, wall_before = _browser_cpu_seconds(), time.monotonic()
+                one_pid = apps[0].pid if stage.replicas == 1 else None  # per-page server CPU at 1 session
                 for _ in range(rounds):
-                    tally, outside = await room(per_session, visits, n, timeout_ms, app.pid)
+                    tally, outside = await room(per_session, stage_visits, n, timeout_ms, one_pid)
                     total.loads += tally.loads
                     total.reruns += tally.reruns
                     total.errors += tally.errors + [f"outside request: {url}" for url in sorted(set(outside))]
@@ -393,55 +560,110 @@ async def measure(app_url: str, empty_url: str, sessions: list[int], rounds: int
                         total.by_page.setdefault(name, []).extend(times)
                     for name, times in tally.server_cpu.items():
                         total.server_cpu.setdefault(name, []).extend(times)
-                results[n] = total
-                server_used, browser_used = _cpu_seconds(app.pid) - server_before, _browser_cpu_seconds() - browser_before
+                results[stage] = total
                 wall = time.monotonic() - wall_before
-                cpu_lines.append(f"  {n:>8}  {wall:7.1f} s  {server_used:7.1f} s  {browser_used:7.1f} s"
-                                 f"  {(server_used + browser_used) / wall:5.2f}")
+                browser_used = _browser_cpu_seconds() - browser_before
+                servers_used = [_cpu_seconds(app.pid) - before for app, before in zip(apps, servers_before)]
+                server_used = sum(servers_used)
+                nginx_used = proxy.cpu_seconds() - nginx_before if proxy else 0.0
+                cpu_lines.append(
+                    f"  {n:>8} {stage.replicas:>8}  {wall:7.1f} s  {server_used:7.1f} s"
+                    + (f" ({' + '.join(f'{used:.1f}' for used in servers_used[:stage.replicas])})" if proxy else "")
+                    + (f"  nginx {nginx_used:5.1f} s" if proxy else "")
+                    + f"  {browser_used:7.1f} s  {(server_used + nginx_used + browser_used) / wall:5.2f}")
                 failures += len(total.errors)
-                print(f"  {n:>8}  {p50(total.loads):7.0f}ms {p95(total.loads):7.0f}ms  {p50(total.reruns):7.0f}ms"
-                      f" {p95(total.reruns):7.0f}ms  {len(total.loads):>5} {len(total.reruns):>6}"
-                      f" {len(total.errors):>6}")
+                print(f"  {n:>8} {stage.replicas:>8}  {p50(total.loads):7.0f}ms {p95(total.loads):7.0f}ms"
+                      f"  {p50(total.reruns):7.0f}ms {p95(total.reruns):7.0f}ms  {len(total.loads):>5}"
+                      f" {len(total.reruns):>6} {len(total.errors):>6}")
                 for error in sorted(set(total.errors))[:10]:
                     print(f"            ! {error}")
                 if total.unseen:
                     print(f"            ({total.unseen} reruns too short to see, not timed)")
-                if n > 1:  # what N of the bench's own browsers do to a page with nothing in it, same machine
+                if proxy:
+                    await asyncio.sleep(1)  # nginx logs a websocket when it closes
+                    spread, moved = proxy.spread()
+                    print(f"{'':>12}sessions (browsers with a websocket) per replica: "
+                          + ", ".join(f"{upstream} {count}" for upstream, count in spread.items())
+                          + f"; browsers answered by more than one replica: {moved}", flush=True)
+                    if moved:
+                        failures += moved
+                if n > 1 and empty_rooms and n not in floors:  # what N of the bench's browsers do to an empty page
                     empty, _ = await room(per_session, floor_visits, n, timeout_ms)
                     floors[n] = empty
                     print(f"{'':>12}the empty page at {n} sessions: load p50 {p50(empty.loads):.0f} ms, p95"
-                          f" {p95(empty.loads):.0f} ms ({p95(empty.loads) / p95(floor.loads):.1f}x its 1-session p95)")
+                          f" {p95(empty.loads):.0f} ms ({p95(empty.loads) / p95(floor.loads):.1f}x its 1-session p95)",
+                          flush=True)
         finally:
             await browser.close()
+            if proxy:
+                proxy.stop()
     print(f"\nwhere the time went (CPU seconds over each room's visits; this machine has {os.cpu_count()} cores,"
-          " shared by the server and the bench's own browsers)")
-    print(f"  {'sessions':>8}  {'wall':>9}  {'server':>9}  {'browsers':>9}  cores busy")
+          " shared by the server" + ("s, nginx" if proxy else "") + " and the bench's own browsers)")
+    print(f"  {'sessions':>8} {'replicas':>8}  {'wall':>9}  {'server':>9}" + ("  (per replica)  nginx" if proxy else "")
+          + f"  {'browsers':>9}  cores busy")
     print("\n".join(cpu_lines))
-    if 1 in results:
-        slowest = sorted(results[1].by_page.items(), key=lambda item: -p95(item[1]))
+    single = Stage(1, 1)
+    if single in results:
+        slowest = sorted(results[single].by_page.items(), key=lambda item: -p95(item[1]))
         print("\npage load at 1 session, slowest first: "
               + ", ".join(f"{name} {p95(times):.0f} ms" for name, times in slowest))
-        cpu = results[1].server_cpu
+        cpu = results[single].server_cpu
         if cpu:  # the rest of a load is the browser's (drawing) and the network's
             print("server CPU per page load at 1 session: "
                   + ", ".join(f"{name} {1000 * p50(cpu[name]):.0f} ms" for name, _ in slowest if name in cpu))
     floor_p95 = p95(floor.loads)
-    if 1 in results:
-        one = p95(results[1].loads)
-        print(f"\nRATIO p95 page load, 1 session / empty page = {one / floor_p95:.1f}x   (target <= 3;"
+    print()
+    if single in results:
+        one = p95(results[single].loads)
+        print(f"RATIO p95 page load, 1 session / empty page = {one / floor_p95:.1f}x   (target <= 3;"
               f" p95 {one / 1000:.2f} s, target <= 2 s)")
-        for n in sessions:
-            if n != 1:
-                print(f"RATIO p95 page load, {n} sessions / 1 session = {p95(results[n].loads) / one:.1f}x"
-                      f"   (target <= 3 at 8; the empty page, same rooms: {p95(floors[n].loads) / floor_p95:.1f}x)")
-    largest = max(sessions)
-    print(f"ERRORS at {largest} sessions: {len(results[largest].errors)}   (target 0)")
+        for stage in stages:
+            if stage != single and stage.replicas == 1:
+                empty = (f"; the empty page, same rooms: {p95(floors[stage.sessions].loads) / floor_p95:.1f}x"
+                         if stage.sessions in floors else "")
+                print(f"RATIO p95 page load, {stage.sessions} sessions / 1 session = {p95(results[stage].loads) / one:.1f}x"
+                      f"   (target <= 3 at 8{empty})")
+    baseline = next((stage for stage in stages if stage.replicas == 1 and stage != single), None)
+    for stage in stages:
+        if baseline and stage.replicas > 1:
+            ratio = p95(results[stage].loads) / p95(results[baseline].loads)
+            rerun_ratio = p95(results[stage].reruns) / p95(results[baseline].reruns)
+            empty = ""
+            if stage.sessions in floors and baseline.sessions in floors:
+                empty = (f"; the empty page, {stage.sessions} / {baseline.sessions} sessions:"
+                         f" {p95(floors[stage.sessions].loads) / p95(floors[baseline.sessions].loads):.2f}x")
+            print(f"RATIO p95 page load, {stage} / {baseline} = {ratio:.2f}x   (target <= 1: "
+                  f"{'met' if ratio <= 1 else 'NOT met'}; p95 {p95(results[stage].loads) / 1000:.1f} s against"
+                  f" {p95(results[baseline].loads) / 1000:.1f} s; reruns {rerun_ratio:.2f}x{empty})")
+    largest = max(stages, key=lambda stage: (stage.sessions, stage.replicas))
+    print(f"ERRORS at {largest}: {len(results[largest].errors)}   (target 0)")
     return failures
+
+
+def _stages(text: str) -> list[Stage]:
+    stages = []
+    for part in text.split(","):
+        replicas, _, sessions = part.strip().lower().partition("x")
+        stages.append(Stage(int(replicas), int(sessions)))
+    if not stages or min(min(stage.replicas, stage.sessions) for stage in stages) < 1:
+        raise ValueError(text)
+    return stages
+
+
+def _drop_schema(url: str) -> None:
+    import psycopg
+
+    from vipmg_core.catalogue_pg import close_pool, split_url
+
+    close_pool(url)
+    conninfo, schema = split_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="1,8,20", help="comma-separated numbers of sessions at once")
+    parser.add_argument("--sessions", help="comma-separated numbers of sessions at once (default 1,8,20)")
     parser.add_argument("--data-dir", type=Path, help="an existing warehouse (default: the demo, built in a"
                                                       " temporary directory)")
     parser.add_argument("--rounds", type=int, default=1, help="visits of every page per session and N")
@@ -451,42 +673,99 @@ def main() -> int:
     parser.add_argument("--browsers", default="shared", choices=["shared", "each"],
                         help="shared: one chromium, a context per session; each: one chromium per session (its"
                              " own GPU process; on 2 cores it was slower, 17.5x against 13-14x at 8 sessions)")
+    parser.add_argument("--proxy", choices=["nginx"],
+                        help="nginx: replicas on one data folder and one PostgreSQL schema behind docs/nginx-vipmg.conf"
+                             " (TLS, sticky cookie); the rooms are --rooms")
+    parser.add_argument("--rooms", default="1x10,2x20",
+                        help="with --proxy: comma-separated REPLICASxSESSIONS, measured in this order; each room with"
+                             " several replicas is compared with the first with one (default 1x10,2x20)")
+    parser.add_argument("--catalogue-url", help="with --proxy: the PostgreSQL (default VIPMG_CATALOGUE_URL; without a"
+                                                " ?schema= a fresh one is made and dropped afterwards)")
+    parser.add_argument("--no-empty-rooms", action="store_true",
+                        help="skip the empty page loaded by N sessions at once (saves minutes at large N)")
     args = parser.parse_args()
     global VERBOSE, BROWSERS
     VERBOSE, BROWSERS = args.verbose, args.browsers
-    sessions = sorted({int(part) for part in args.sessions.split(",") if part.strip()})
-    if not sessions or min(sessions) < 1:
-        parser.error("--sessions needs numbers >= 1, e.g. 1,8,20")
+    if args.proxy:
+        if args.sessions:
+            parser.error("with --proxy the rooms are --rooms REPLICASxSESSIONS, e.g. 1x10,2x20")
+        try:
+            stages = _stages(args.rooms)
+        except ValueError:
+            parser.error("--rooms needs REPLICASxSESSIONS items >= 1, e.g. 1x10,2x20")
+        if not Path(NGINX).exists():
+            raise SystemExit(f"{NGINX} is missing: apt-get install nginx")
+    else:
+        sessions = sorted({int(part) for part in (args.sessions or "1,8,20").split(",") if part.strip()})
+        if not sessions or min(sessions) < 1:
+            parser.error("--sessions needs numbers >= 1, e.g. 1,8,20")
+        stages = [Stage(1, n) for n in sessions]
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: sh tools/install_chromium.sh")
-    with tempfile.TemporaryDirectory(prefix="vipmg-load-") as tmp:
-        root = Path(tmp)
-        data_dir = args.data_dir
-        if data_dir is None:
-            from vipmg_core import demo
-            from vipmg_core.warehouse import Warehouse
+    env: dict[str, str] = {}
+    made_schema = None
+    if args.proxy:
+        from vipmg_core.catalogue import URL_VARIABLE
+        from vipmg_core.catalogue_pg import is_postgres_url, split_url
 
-            start = time.perf_counter()
-            data_dir = root / "data"
-            demo.build(Warehouse(data_dir))
-            print(f"demo warehouse built in {time.perf_counter() - start:.1f} s", flush=True)
-        empty = root / "empty_app.py"
-        empty.write_text(textwrap.dedent(f"""\
-            import streamlit as st
-            st.radio("Show", {EMPTY_OPTIONS!r}, horizontal=True)
-        """))
-        app, app_url = serve(PROJECT / "app.py", PROJECT, data_dir, root / "app.log")
-        bare, empty_url = serve(empty, root, data_dir, root / "empty.log")
-        try:
-            failures = asyncio.run(measure(app_url, empty_url, sessions, args.rounds, args.lang,
-                                           args.timeout * 1000, app))
-        finally:
-            stop(app)
-            stop(bare)
-        if failures:
-            log = (root / "app.log").read_text(errors="replace")
-            if log.strip():
-                print("\nthe app server's stderr ends with:\n" + log[-3000:])
+        url = args.catalogue_url or os.environ.get(URL_VARIABLE)
+        if not is_postgres_url(url):
+            raise SystemExit("--proxy runs the replicas on PostgreSQL: give --catalogue-url postgresql://... or set"
+                             f" {URL_VARIABLE} (sh tools/start_postgres.sh prints a local one)")
+        if split_url(url)[1] is None:
+            made_schema = url = f"{url}{'&' if '?' in url else '?'}schema=load_{secrets.token_hex(6)}"
+        os.environ[URL_VARIABLE] = url  # the demo built below, and the replicas
+        # as docs/operations.md sets replicas up: the proxy's X-Real-IP, one cookie secret for all
+        env = {URL_VARIABLE: url, "VIPMG_BEHIND_PROXY": "1", "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
+    replicas = max(stage.replicas for stage in stages)
+    apps: list[subprocess.Popen] = []
+    bare = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="vipmg-load-") as tmp:
+            root = Path(tmp)
+            data_dir = args.data_dir
+            if data_dir is None:
+                from vipmg_core import demo
+                from vipmg_core.warehouse import Warehouse
+
+                start = time.perf_counter()
+                data_dir = root / "data"
+                demo.build(Warehouse(data_dir))
+                print(f"demo warehouse built in {time.perf_counter() - start:.1f} s"
+                      + (f" (catalogue on PostgreSQL, schema {split_url(os.environ[URL_VARIABLE])[1]})"
+                         if args.proxy else ""), flush=True)
+            empty = root / "empty_app.py"
+            empty.write_text(textwrap.dedent(f"""\
+                import streamlit as st
+                st.radio("Show", {EMPTY_OPTIONS!r}, horizontal=True)
+            """))
+            try:
+                app_urls = []
+                for i in range(replicas):
+                    app, app_url = serve(PROJECT / "app.py", PROJECT, data_dir, root / f"app-{i + 1}.log", env)
+                    apps.append(app)
+                    app_urls.append(app_url)
+                if replicas > 1:
+                    print(f"{replicas} replicas: {', '.join(app_urls)}", flush=True)
+                bare, empty_url = serve(empty, root, data_dir, root / "empty.log")
+                proxy = Proxy(root) if args.proxy else None
+                failures = asyncio.run(measure(app_urls, empty_url, stages, args.rounds, args.lang,
+                                               args.timeout * 1000, apps, proxy, not args.no_empty_rooms))
+            finally:
+                for process in apps + ([bare] if bare else []):
+                    stop(process)
+            if failures:
+                for i in range(replicas):
+                    log = (root / f"app-{i + 1}.log").read_text(errors="replace")
+                    if log.strip():
+                        print(f"\nreplica {i + 1}'s stderr ends with:\n" + log[-3000:])
+                if args.proxy:
+                    errors = (root / "nginx" / "error.log").read_text(errors="replace")
+                    if errors.strip():
+                        print("\nnginx's error log ends with:\n" + errors[-3000:])
+    finally:
+        if made_schema:
+            _drop_schema(made_schema)
     return 1 if failures else 0
 
 

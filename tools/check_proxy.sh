@@ -2,7 +2,8 @@
 # Tries docs/nginx-vipmg.conf for real: two replicas of the app on the current VIPMG_DATA_DIR / VIPMG_CATALOGUE_URL,
 # Debian's nginx in front of them on high ports with a throw-away self-signed certificate, then checks through the
 # proxy: `nginx -t`, the HTTP->HTTPS redirect, health, a websocket upgrade on /_stcore/stream, the data by URL, and
-# that one client address always reaches the same replica while another address may reach the other.
+# stickiness: each new browser (a cookie jar) is given a route cookie, and with it always reaches the same replica
+# whatever its address, while browsers from one address may reach either.
 # Everything runs from a temporary folder and is stopped at the end. Needs nginx, openssl and curl.
 #   VIPMG_DATA_DIR=... VIPMG_CATALOGUE_URL=... sh tools/check_proxy.sh
 # KEEP=1 leaves it running (prints the address) until Ctrl+C.
@@ -81,14 +82,23 @@ echo "same site $same, other site $other"; [ "$same" = 204 ] && [ "$other" = 403
 echo "== the data by URL through the proxy"
 $C -o /dev/null -w '%{http_code} %{content_type}\n' "$BASE/api/v1/catalogue.json" | tee "$WORK/out"
 grep -q "^200 application/json" "$WORK/out" || fail api
-echo "== stickiness: 5 requests from 127.0.0.1, then 5 from each of 127.0.0.2 .. 127.0.0.9"
-for src in 1 2 3 4 5 6 7 8 9; do
-    for _ in 1 2 3 4 5; do $C --interface "127.0.0.$src" -o /dev/null "$BASE/_stcore/health"; done
+echo "== stickiness: 9 browsers (a cookie jar each) from one address, each then moving between addresses"
+# The proxy routes by the cookie it gives each browser, not by the address: a room behind one NAT shares one.
+for n in 1 2 3 4 5 6 7 8 9; do
+    jar="$WORK/jar$n"
+    $C -c "$jar" -D "$WORK/head" -o /dev/null "$BASE/_stcore/health?browser=$n"
+    grep -qi '^set-cookie: vipmg_route=[0-9a-f]\{32\}; Path=/; Secure; HttpOnly; SameSite=Lax' "$WORK/head" \
+        || fail "a new browser was given no sticky cookie: $(cat "$WORK/head")"
+    for src in 1 1 2 3 4; do
+        $C --interface "127.0.0.$src" -b "$jar" -c "$jar" -D "$WORK/head" -o /dev/null "$BASE/_stcore/health?browser=$n"
+        if grep -qi '^set-cookie: vipmg_route' "$WORK/head"; then fail "a browser with its cookie was given another"; fi
+    done
 done
-grep '_stcore/health' "$WORK/access.log" | awk '{print $1, $NF}' | sort | uniq -c | tee "$WORK/sticky"
+sed -n 's/.*health?browser=\([0-9]*\) .*upstream=\(.*\)$/\1 \2/p' "$WORK/access.log" | sort | uniq -c | tee "$WORK/sticky"
 [ "$(wc -l < "$WORK/sticky")" -eq 9 ] && [ "$(awk '{print $2}' "$WORK/sticky" | sort -u | wc -l)" -eq 9 ] \
-    || fail "a client address reached two replicas"
-echo "every client address reached one replica; replicas used: $(awk '{print $3}' "$WORK/sticky" | sort -u | tr '\n' ' ')"
+    && [ "$(awk '{s += $1} END {print s}' "$WORK/sticky")" -eq 54 ] || fail "a browser reached two replicas"
+echo "every browser (6 requests, from 4 addresses) reached one replica; replicas used:" \
+    "$(awk '{print $3}' "$WORK/sticky" | sort -u | tr '\n' ' ')"
 if [ "${KEEP:-0}" = "1" ]; then
     echo "running at $BASE (Ctrl+C stops)"; while :; do sleep 3600; done
 fi
