@@ -599,7 +599,7 @@ async def measure(app_urls: list[str], empty_url: str, stages: list[Stage], roun
                 proxy.stop()
     print(f"\nwhere the time went (CPU seconds over each room's visits; this machine has {os.cpu_count()} cores,"
           " shared by the server" + ("s, nginx" if proxy else "") + " and the bench's own browsers)")
-    print(f"  {'sessions':>8} {'replicas':>8}  {'wall':>9}  {'server':>9}" + ("  (per replica)  nginx" if proxy else "")
+    print(f"  {'sessions':>8} {'replicas':>8}  {'wall':>9}  {'server':>9}" + ("  (per replica)  and nginx" if proxy else "")
           + f"  {'browsers':>9}  cores busy")
     print("\n".join(cpu_lines))
     single = Stage(1, 1)
