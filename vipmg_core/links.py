@@ -11,6 +11,7 @@ article shows what the page shows for the same link.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -135,7 +136,7 @@ class Context:
             (YEARS, self.years, self.bounds, f"{self.years[0]}-{self.years[1]}")])
 
 
-class _Link:
+class _Link(ABC):
     """What every view's link shares: its page, its own parameters, its context."""
 
     PAGE: ClassVar[str]
@@ -148,8 +149,9 @@ class _Link:
         """Whether a URL parameter is this view's own (the context's are the shell's)."""
         return name in cls.PARAMS.values() or bool(cls.FILTER and name.startswith(cls.FILTER))
 
+    @abstractmethod
     def own_params(self) -> dict[str, str]:
-        raise NotImplementedError
+        """The view's own parameters that differ from its defaults (each link class says which)."""
 
     def to_params(self) -> dict[str, str]:
         """The link's parameters that differ from the defaults: the context's, then the view's own."""
