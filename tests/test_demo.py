@@ -240,3 +240,37 @@ def test_documented_scale_gives_ten_million_census_rows_in_bounded_chunks():
     assert 150_000 <= demo.planned_rows("survey") <= 250_000
     first = next(demo.generate_chunks("census", scale=demo.CENSUS_10M_SCALE))
     assert first.height <= demo.MAX_CHUNK_ROWS
+
+
+def test_two_first_starts_at_once_build_one_whole_demo(tmp_path, monkeypatch):
+    """Two app processes starting together on one empty data directory: one builds the demo while the other waits
+    for it (the lock, portalocker's on every platform), then finds it there. Threads here, each with its own
+    Warehouse and lock file handle as a process would have."""
+    import threading
+
+    from vipmg_core.demo import publish
+    from vipmg_core.warehouse import Warehouse
+
+    monkeypatch.setenv("VIPMG_PACK", "0")
+    real_build, builds = publish.build, []
+
+    def small_build(wh, *, progress=None, pack_dir=None):
+        builds.append(threading.current_thread().name)
+        return real_build(wh, scale=0.02, progress=progress, pack_dir=pack_dir)
+
+    monkeypatch.setattr(publish, "build", small_build)
+    root, start, results = tmp_path / "fresh", threading.Barrier(2), {}
+
+    def first_start(name):
+        start.wait()
+        results[name] = demo.ensure_demo(Warehouse(root))
+
+    threads = [threading.Thread(target=first_start, args=(name,), name=name) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results.values()) == [False, True] and len(builds) == 1
+    releases = Warehouse(root).releases(published_only=False)
+    assert sorted(r.dataset_id for r in releases) == sorted(dataset_ids())  # each dataset once, all of them
+    assert {r.version for r in releases} == {1}
