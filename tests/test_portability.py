@@ -34,7 +34,7 @@ print(json.dumps({{"imported": imported, "failed": failed}}))
 
 
 def test_every_core_and_ui_module_imports_without_posix_only_modules():
-    done = subprocess.run([sys.executable, "-c", _IMPORT_ALL.format(blocked=POSIX_ONLY)], cwd=PROJECT_DIR,
+    done = subprocess.run([sys.executable, "-c", _IMPORT_ALL.format(blocked=POSIX_ONLY)], cwd=PROJECT_DIR, check=False,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

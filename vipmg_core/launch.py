@@ -129,8 +129,9 @@ def run_tests(pytest_args: Sequence[str] = (), *, install: bool = False) -> int:
     # The scripts install with Debian's apt: not on Windows, even where Git brings a `sh`.
     shell = shutil.which("sh") if os.name != "nt" else None
     if not pytest_args and shell is None:
-        print(f"{', '.join(SHELL_STEPS)} skipped here: the browser tests need chromium (VIPMG_SKIP_BROWSER=1 skips "
-              "them); without a PostgreSQL the catalogue tests on it skip.", flush=True)
+        os.environ.setdefault("VIPMG_SKIP_BROWSER", "1")  # the browser tests drive Debian's chromium
+        print(f"{', '.join(SHELL_STEPS)} skipped here: the browser tests skip (VIPMG_SKIP_BROWSER="
+              f"{os.environ['VIPMG_SKIP_BROWSER']}), and so do the catalogue tests on PostgreSQL.", flush=True)
     elif not pytest_args and shell is not None:
         for script in SHELL_STEPS:
             quiet = script.endswith("start_postgres.sh")  # it prints the server's URL, the tests' default
