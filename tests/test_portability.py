@@ -41,3 +41,19 @@ def test_every_core_and_ui_module_imports_without_posix_only_modules():
     assert result["failed"] == []
     # the walk reached the packages' modules, the demo's split ones included
     assert {"vipmg_core.demo.publish", "vipmg_core.warehouse", "vipmg_ui.shell"} <= set(result["imported"])
+
+
+def test_bulletins_print_with_edge_where_windows_installs_it(tmp_path, monkeypatch):
+    """Windows has no chromium on the PATH, but Edge (Chromium) in Program Files prints the PDF bulletin as well."""
+    from vipmg_core import bulletins
+
+    edge = tmp_path / "Microsoft" / "Edge" / "Application" / "msedge.exe"
+    monkeypatch.delenv("VIPMG_CHROMIUM", raising=False)
+    monkeypatch.setattr(bulletins, "CHROMIUM_CANDIDATES", ())  # none on the PATH, as on Windows
+    for folder in bulletins.WINDOWS_FOLDERS:
+        monkeypatch.delenv(folder, raising=False)
+    monkeypatch.setenv("PROGRAMFILES(X86)", str(tmp_path))
+    assert bulletins.chromium_path() is None  # not installed yet
+    edge.parent.mkdir(parents=True)
+    edge.write_bytes(b"MZ")
+    assert bulletins.chromium_path() == str(edge) and bulletins.pdf_available()

@@ -42,6 +42,10 @@ FLAT = 0.005  # a change smaller than half a percent reads as "stable"
 MAX_CHANGES = 6
 PDF_TIMEOUT_S = 180
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Windows: Chrome, or Edge (Chromium, on every Windows 10 and 11), where their installers put them: not on the PATH.
+WINDOWS_FOLDERS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
+WINDOWS_BROWSERS = (("Google", "Chrome", "Application", "chrome.exe"),
+                    ("Microsoft", "Edge", "Application", "msedge.exe"))
 # The same offline flags as the browser tests: nothing of Chromium's own may go out either.
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-extensions", "--no-first-run",
@@ -282,7 +286,8 @@ def to_html(b: Bulletin) -> str:
 # --- PDF ----------------------------------------------------------------------------------------------------
 
 def chromium_path() -> str | None:
-    """Chromium for headless printing: $VIPMG_CHROMIUM, or the first of the usual names on the PATH."""
+    """Chromium for headless printing: $VIPMG_CHROMIUM, the first of the usual names on the PATH, or on Windows
+    Chrome or Edge where they are installed."""
     configured = os.environ.get("VIPMG_CHROMIUM")
     if configured:
         return configured if Path(configured).exists() else None
@@ -290,6 +295,10 @@ def chromium_path() -> str | None:
         found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
         if found:
             return found
+    for folder in filter(None, map(os.environ.get, WINDOWS_FOLDERS)):
+        for parts in WINDOWS_BROWSERS:
+            if Path(folder, *parts).is_file():
+                return str(Path(folder, *parts))
     return None
 
 
