@@ -25,9 +25,10 @@ so on first start when the data directory is empty, with the real series of the 
 
 One module per concept: `countries` (country profiles), `frames` (seeded generators, code orders, cubes to
 declared frames), `stock` (the migrant stock every origin is drawn from), one module per aggregate dataset
-(`arrivals`, `permits`, `returns`, `transit`, `stand_ins` for refugees, encounters and stock totals), `persons`
-(ages, education and labour for) `census` and `survey`, `generators` (dataset -> generator, chunks, row
-counts) and `publish` (into a warehouse, once, on first start). This module re-exports what callers use.
+(`arrivals`, `permits`, `returns`, `transit`, `stand_ins` for refugees, encounters and stock totals), `census`
+and `survey` with the person-level blocks they share (`persons`: ages, education, labour status), `generators`
+(dataset -> generator, chunks, row counts) and `publish` (into a warehouse; once, on first start). This module
+re-exports what callers use.
 """
 
 from vipmg_core.demo.census import CENSUS_10M_SCALE, MAX_CHUNK_ROWS
