@@ -15,6 +15,7 @@ from vipmg_core import quality
 from vipmg_core.crosstab import LEVEL_COL, LEVEL_ROW, TOTAL, crosstab
 from vipmg_core.datasets import dataset
 from vipmg_core.quality import CAUTION, RELIABLE, SUPPRESSED, Constraint
+from vipmg_core.quality.recovery import _determined
 from vipmg_core.warehouse import Provenance, Warehouse
 
 OPEN_RULES = quality.Rules(cv_reliable_max=1e9, cv_caution_max=1e9, min_unweighted_n=0, admin_min_count=0)
@@ -259,7 +260,7 @@ def test_the_exact_check_finds_the_same_determined_cells_as_a_rank_test(weighted
         rank = np.linalg.matrix_rank(matrix)
         unit = np.eye(len(cells))
         expected = [np.linalg.matrix_rank(np.vstack([matrix, unit[j]])) == rank for j in range(len(cells))]
-        assert quality._determined(matrix).tolist() == expected
+        assert _determined(matrix).tolist() == expected
         seen |= set(expected)
     assert seen == {True, False}
 

@@ -158,15 +158,15 @@ def test_suppressed_counts_are_marked_not_zero(demo_wh):
 
 
 def test_the_structure_follows_a_changed_declaration(monkeypatch):
-    """A new column, a renamed label and a new code reach the structure without touching vipmg_core/sdmx.py."""
+    """A new column, a renamed label and a new code reach the structure without touching vipmg_core/sdmx/."""
     ds = dataset("returns")
     border = Column("border_type", "code", "dimension", {"es": "Tipo de frontera", "en": "Border type"}, "border_type")
     changed = dataclasses.replace(ds, columns=tuple(
         dataclasses.replace(c, labels={"es": "Sexo declarado", "en": "Declared sex"}) if c.name == "sex" else c
         for c in ds.columns) + (border,))
     extended = Codelist("sex", {**codelist("sex").codes, "X": Code("X", {"es": "Otro", "en": "Other"})})
-    monkeypatch.setattr(sdmx, "dataset", lambda _: changed)
-    monkeypatch.setattr(sdmx, "codelist", lambda cid: extended if cid == "sex" else codelist(cid))
+    monkeypatch.setattr(sdmx.model, "dataset", lambda _: changed)  # where the structure reads the declarations
+    monkeypatch.setattr(sdmx.model, "codelist", lambda cid: extended if cid == "sex" else codelist(cid))
     dsd = _sdmx1_structure(sdmx.structure_xml("returns"), "returns")
     assert "BORDER_TYPE" in [d.id for d in dsd.dimensions.components]
     sex = dsd.dimensions.get("SEX")

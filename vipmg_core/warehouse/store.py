@@ -1,125 +1,30 @@
-"""The warehouse: published data as immutable Parquet files, listed in the catalogue, queried by DuckDB.
-
-A release is written under a temporary name, fsynced and renamed, and only then recorded (with the
-previous version of the same scope marked superseded) in one catalogue transaction. Readers take the list
-of published files in one catalogue read, so they see the old data or the new, never half.
-
-A scope is one product: an import's is its publisher, series and coverage (`importers`), so a new edition
-replaces its own older edition and nothing else. Two products holding the same slice (reporting area and
-period) are both kept; readers see one of them by an explicit precedence (`precedence`): real data before the
-synthetic demo, then the one covering more parts of the slice (a dataset's `coverage_columns`), then the most
-recent edition (an import is dated by the last period it covers, a submission by the day it was published),
-then the one published last. `Warehouse.preferring(source)` reads another
-product first, or an older edition of one (`sources` lists the choices).
-"""
+"""The Warehouse: publishing releases (staged, published, withdrawn, in catalogue transactions) and reading what
+readers see, with the catalogue's reads remembered until it changes and the data queried through DuckDB."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
-import pyarrow.parquet as pq
 
-from vipmg_core import rules as data_rules
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.config import data_dir
-from vipmg_core.datasets import Dataset, dataset
-
-_duck_lock = threading.Lock()
-_duck: duckdb.DuckDBPyConnection | None = None
-
-
-def duck() -> duckdb.DuckDBPyConnection:
-    """A cursor on the process-wide in-memory DuckDB; one per query, so Streamlit sessions never collide."""
-    global _duck
-    with _duck_lock:
-        if _duck is None:
-            _duck = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                           "autoload_known_extensions": False})
-        return _duck.cursor()
-
-
-@dataclass(frozen=True)
-class Provenance:
-    publisher: str
-    source_file: str | None = None
-    edition: str | None = None
-    synthetic: bool = False
-    notes: dict[str, str] | None = None
+from vipmg_core.datasets import dataset
+from vipmg_core.warehouse.release_files import write_release_file
+from vipmg_core.warehouse.releases import Provenance, Release, precedence
+from vipmg_core.warehouse.sql import duck, literal, quote
 
 
 @dataclass(frozen=True)
 class _Visible:
     releases: list[Release]
     winners: pl.DataFrame | None  # (area, period, release_id) where published releases overlap
-
-
-@dataclass(frozen=True)
-class Release:
-    release_id: str
-    dataset_id: str
-    scope: str
-    version: int
-    status: str
-    path: str
-    sha256: str
-    row_count: int
-    synthetic: bool
-    publisher: str
-    source_file: str | None
-    edition: str | None
-    provenance: dict
-    created_by: str
-    created_at: str
-    published_at: str | None
-    published_seq: str | None
-
-    @classmethod
-    def from_row(cls, row) -> Release:
-        data = dict(row)
-        data["synthetic"] = bool(data["synthetic"])
-        data["provenance"] = json.loads(data["provenance"])
-        return cls(**data)
-
-    @property
-    def notes(self) -> dict:
-        return self.provenance.get("notes") or {}
-
-    @property
-    def product(self) -> str:
-        """What a reader may choose by (`Warehouse.preferring`): an import's series, else the scope."""
-        return self.notes.get("series") or self.scope
-
-    @property
-    def edition_key(self) -> str:
-        """One edition of a product: `<series>@<last period it covers>` (e.g. `undesa-tidy@2020`)."""
-        dated = self.notes.get("edition_date")
-        return f"{self.product}@{dated}" if dated else self.product
-
-    @property
-    def dated(self) -> str:
-        """How recent the edition is: the last period an import covers; for others, the day published."""
-        return self.notes.get("edition_date") or (self.published_at or self.created_at or "")[:10]
-
-    def chosen_by(self, source: str | None) -> bool:
-        return bool(source) and source in (self.product, self.edition_key, self.release_id, self.scope)
-
-
-def precedence(release: Release, source: str | None = None) -> tuple:
-    """Where published products hold the same slice, the one with the highest key is read: the one chosen,
-    then real data before the synthetic demo, then the one covering more parts of the slice (a dataset's
-    `coverage_columns`: border regions, say), then the most recent edition, then the one published last."""
-    return (release.chosen_by(source), not release.synthetic, len(release.provenance.get("parts") or ()),
-            release.dated, release.published_seq or "")
 
 
 class Warehouse:
@@ -179,45 +84,12 @@ class Warehouse:
         """Write `frames` as an immutable release file, recorded but not visible to readers until published."""
         ds = dataset(dataset_id)
         release_id = new_id()
-        rel_path = Path("warehouse") / ds.id / f"{release_id}.parquet"
-        final = self.root / rel_path
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{release_id}.parquet.tmp")
-        rows, slices, parts = 0, set(), set()
-        try:
-            writer = None
-            schema = ds.polars_schema
-            for frame in frames:
-                conformed = conform(frame, ds, schema)
-                if not ds.is_microdata:  # every path (submissions, importers, the API): a total never beside its parts
-                    conformed = data_rules.without_covered_totals(ds, conformed)
-                slices |= set(conformed.select(ds.area_column, pl.col(ds.time_column).cast(pl.String))
-                              .unique().iter_rows())
-                if ds.coverage_columns:
-                    parts |= {"|".join(str(v) for v in row)
-                              for row in conformed.select(ds.coverage_columns).unique().iter_rows()}
-                table = conformed.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table, row_group_size=1_000_000)
-                rows += table.num_rows
-                if on_rows:
-                    on_rows(rows)
-            if writer is None:
-                pl.DataFrame(schema=schema).write_parquet(tmp)
-            else:
-                writer.close()
-            with tmp.open("rb+") as handle:
-                os.fsync(handle.fileno())
-            digest = _sha256(tmp)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        written = write_release_file(self.root, ds, release_id, frames, on_rows)
 
         provenance_json = json.dumps(
             {"publisher": provenance.publisher, "source_file": provenance.source_file,
              "edition": provenance.edition, "notes": provenance.notes or {},
-             **({"parts": sorted(parts)} if ds.coverage_columns else {})},
+             **({"parts": sorted(written.parts)} if ds.coverage_columns else {})},
             ensure_ascii=False, sort_keys=True,
         )
         with self.catalogue.transaction() as con:
@@ -229,14 +101,14 @@ class Warehouse:
                 "INSERT INTO releases (release_id, dataset_id, scope, version, status, path, sha256, row_count,"
                 " synthetic, publisher, source_file, edition, provenance, created_by, created_at)"
                 " VALUES (?, ?, ?, ?, 'staged', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (release_id, ds.id, scope, previous + 1, rel_path.as_posix(), digest, rows,
+                (release_id, ds.id, scope, previous + 1, written.path.as_posix(), written.sha256, written.rows,
                  int(provenance.synthetic), provenance.publisher, provenance.source_file, provenance.edition,
                  provenance_json, actor, now_utc()),
             )
             con.executemany("INSERT INTO release_coverage (release_id, area, period) VALUES (?, ?, ?)",
-                            [(release_id, area, period) for area, period in sorted(slices)])
+                            [(release_id, area, period) for area, period in sorted(written.slices)])
             Catalogue.audit(con, actor, "stage", "release", release_id,
-                            {"dataset_id": ds.id, "scope": scope, "version": previous + 1, "rows": rows})
+                            {"dataset_id": ds.id, "scope": scope, "version": previous + 1, "rows": written.rows})
         return self.release(release_id)
 
     def publish_release(self, release_id: str, *, actor: str) -> Release:
@@ -435,7 +307,7 @@ class Warehouse:
         years: list[int] = []
         for dataset_id in sorted({r.dataset_id for r in self.releases()}):
             ds = dataset(dataset_id)
-            year = f"CAST(SUBSTR(CAST({_q(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER)"
+            year = f"CAST(SUBSTR(CAST({quote(ds.time_column)} AS VARCHAR), 1, 4) AS INTEGER)"
             (low, high), = self.query(ds.id, f"SELECT MIN({year}), MAX({year}) FROM data").rows()
             years += [y for y in (low, high) if y is not None]
         if not years:
@@ -459,7 +331,7 @@ class Warehouse:
         ds = dataset(dataset_id)
         visible = self._visible(ds.id)
         files = [str(self.root / r.path) for r in visible.releases]
-        columns = ", ".join(_q(c) for c in ds.column_names)
+        columns = ", ".join(quote(c) for c in ds.column_names)
         # Every name made here is a TEMP object of this query's own cursor. A cursor is its own connection to
         # the one in-memory database: objects in its schema `main` are shared with every other cursor (one
         # query's view would replace another's under Streamlit's thread per session), TEMP ones are not.
@@ -471,7 +343,7 @@ class Warehouse:
                     empty = empty.with_columns(pl.lit(None, pl.String).alias("release_id"))
                 cur.register("data", empty.to_arrow())
             else:
-                listed = "[" + ", ".join(_literal(f) for f in files) + "]"
+                listed = "[" + ", ".join(literal(f) for f in files) + "]"
                 if visible.winners is None and not with_release:
                     rows = f"SELECT {columns} FROM read_parquet({listed}, union_by_name = true)"
                 else:
@@ -480,8 +352,8 @@ class Warehouse:
                     if visible.winners is not None:
                         cur.register("winners", visible.winners.to_arrow())
                         rows = (f"SELECT d.* FROM ({rows}) d JOIN winners w ON w.release_id = d.release_id"
-                                f" AND w.area = d.{_q(ds.area_column)}"
-                                f" AND w.period = CAST(d.{_q(ds.time_column)} AS VARCHAR)")
+                                f" AND w.area = d.{quote(ds.area_column)}"
+                                f" AND w.period = CAST(d.{quote(ds.time_column)} AS VARCHAR)")
                     if not with_release:
                         rows = f"SELECT {columns} FROM ({rows})"
                 cur.execute(f"CREATE TEMP VIEW data AS {rows}")
@@ -499,9 +371,9 @@ class Warehouse:
 
     def _read_coverage(self, dataset_id: str) -> pl.DataFrame:
         ds = dataset(dataset_id)
-        area, time = _q(ds.area_column), _q(ds.time_column)
+        area, time = quote(ds.area_column), quote(ds.time_column)
         value = (
-            f"SUM({_q(ds.measure.name)})" if ds.measure else f"SUM({_q(ds.weight)})" if ds.weight else "COUNT(*)"
+            f"SUM({quote(ds.measure.name)})" if ds.measure else f"SUM({quote(ds.weight)})" if ds.weight else "COUNT(*)"
         )
         return self.query(
             ds.id,
@@ -512,7 +384,7 @@ class Warehouse:
     def export(self, dataset_id: str, fmt: str, out: Path) -> int:
         """Write the published data of a dataset to `out` (csv or parquet); returns the row count."""
         ds = dataset(dataset_id)
-        frame = self.query(ds.id, f"SELECT {', '.join(_q(c) for c in ds.column_names)} FROM data")
+        frame = self.query(ds.id, f"SELECT {', '.join(quote(c) for c in ds.column_names)} FROM data")
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":  # opened in spreadsheets: text that would run as a formula is neutralised
@@ -524,6 +396,7 @@ class Warehouse:
         else:
             raise ValueError(f"unknown format {fmt!r}: use csv or parquet")
         return frame.height
+
 
 
 def sweep_release_files(wh: Warehouse, *, older_than: float) -> list[str]:
@@ -542,30 +415,3 @@ def sweep_release_files(wh: Warehouse, *, older_than: float) -> list[str]:
         except FileNotFoundError:  # removed by another sweep meanwhile
             continue
     return removed
-
-
-def conform(frame: pl.DataFrame, ds: Dataset, schema: dict | None = None) -> pl.DataFrame:
-    """The frame with exactly the declared columns, in order, cast to the declared types."""
-    schema = schema or ds.polars_schema
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{ds.id}: missing columns {missing}")
-    return frame.select(pl.col(name).cast(dtype, strict=True) for name, dtype in schema.items())
-
-
-def _q(identifier: str) -> str:
-    """Quote an identifier that comes from a dataset declaration (never from user text)."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal (for our own file paths: a view cannot hold query parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -1,0 +1,31 @@
+"""The process-wide in-memory DuckDB that reads the warehouse's Parquet files, and quoting for the SQL built over it."""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+
+_duck_lock = threading.Lock()
+_duck: duckdb.DuckDBPyConnection | None = None
+
+
+def duck() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process-wide in-memory DuckDB; one per query, so Streamlit sessions never collide."""
+    global _duck
+    with _duck_lock:
+        if _duck is None:
+            _duck = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                           "autoload_known_extensions": False})
+        return _duck.cursor()
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier that comes from a dataset declaration (never from user text)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for our own file paths: a view cannot hold query parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
