@@ -123,6 +123,7 @@ def _set_aside(root: Path) -> Path | None:
         return None
     kept = root / f"catalogue.before-restore-{_stamp()}.sqlite"
     live = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    damaged = False
     try:
         dest = sqlite3.connect(kept)
         try:
@@ -130,10 +131,12 @@ def _set_aside(root: Path) -> Path | None:
         finally:
             dest.close()
     except sqlite3.DatabaseError:  # not a catalogue at all: kept as it is
-        kept.unlink(missing_ok=True)
-        os.replace(path, kept)
+        damaged = True
     finally:
         live.close()
+    if damaged:  # moved only once closed: Windows cannot rename a file that is open
+        kept.unlink(missing_ok=True)
+        os.replace(path, kept)
     _remove_empty_catalogue(root)
     return kept
 
