@@ -30,11 +30,17 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import rules
-from vipmg_core.crosstab.query import CrosstabQuery, measure_column, reads_latest, survey_columns, weight_column
+from vipmg_core.crosstab.query import (
+    MISSING,
+    CrosstabQuery,
+    measure_column,
+    reads_latest,
+    survey_columns,
+    weight_column,
+)
 from vipmg_core.datasets import Dataset
 from vipmg_core.warehouse import Release, Warehouse, _q
 
-MISSING = rules.MISSING  # a null code in the data (not applicable / not stated)
 STRATUM, PSU = "_strata", "_p"
 MAX_ROWS = 1_000_000  # ~170 MB of arrays at most
 MAX_KEPT_ROWS = 3_000_000  # all cubes kept in memory together

@@ -29,9 +29,10 @@ class CrosstabError(TranslatedError):
     """A request the user can fix; `message(lang)` says how, in their language (the key is a full key)."""
 
 
-
 @dataclass(frozen=True)
 class CrosstabQuery:
+    """A checked cross-tab request (made by `make_query`); hashable, so it keys caches."""
+
     dataset_id: str
     rows: tuple[str, ...]
     cols: tuple[str, ...] = ()

@@ -234,8 +234,6 @@ class Crosstab:
         return charts.figure(self, lang, kind, view or View())
 
 
-
-
 def _levels(count: int, totals: bool, subtotals: bool) -> list[int]:
     """The levels of an axis of `count` dimensions the table shows (detail, subtotals, total as switched)."""
     if count == 0:
