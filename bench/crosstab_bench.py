@@ -55,7 +55,8 @@ def engine_vs_pandas_vs_numpy(scale: float, repeat: int) -> None:
     import numpy as np
     import pandas as pd
 
-    from vipmg_core.crosstab import crosstab
+    from vipmg_core.crosstab import FASTEST, Engine, crosstab
+    from vipmg_core.crosstab import cube as cubes
     from vipmg_core.datasets import dataset
     from vipmg_core.demo import generate_chunks
     from vipmg_core.warehouse import Provenance, Warehouse
@@ -77,15 +78,14 @@ def engine_vs_pandas_vs_numpy(scale: float, repeat: int) -> None:
         all_weights = np.ascontiguousarray(frame["weight"].to_numpy(dtype=np.float64))
         print(f"three countries ({', '.join(COUNTRIES)}): {len(weights):,} rows")
 
-        def run_engine():
-            return crosstab("census", ROWS, COLS, countries=COUNTRIES, measure="weighted", totals=True, warehouse=wh)
+        def run_engine(engine: Engine = FASTEST):
+            return crosstab("census", ROWS, COLS, countries=COUNTRIES, measure="weighted", totals=True, warehouse=wh,
+                            engine=engine)
 
         def run_pandas():
             part = frame[frame["ref_area"].isin(COUNTRIES)]
             return part.pivot_table(index=ROWS, columns=COLS, values="weight", aggfunc="sum", margins=True,
                                     observed=True)
-
-        from vipmg_core import cube as cubes
 
         cubes.clear()
         start = time.perf_counter()
@@ -102,9 +102,8 @@ def engine_vs_pandas_vs_numpy(scale: float, repeat: int) -> None:
             t_numpy = min(t_numpy, best_of(20, weights.sum))
             t_numpy_all = min(t_numpy_all, best_of(20, all_weights.sum))
         cube = cubes.cube(wh, dataset("census"), "census")
-        cubes.USE_ROLLUP = False  # the same cross-tab reading the full cube, as one with a many-label dimension would
-        t_full = min(best_of(20, run_engine) for _ in range(repeat))
-        cubes.USE_ROLLUP = True
+        # The same cross-tab reading the full cube, as one with a many-label dimension would.
+        t_full = min(best_of(20, lambda: run_engine(Engine(rollup=False))) for _ in range(repeat))
         print(f"\nweighted cross-tab {'+'.join(ROWS)} by {'+'.join(COLS)}, totals, CV and suppression; best of {repeat}")
         print(f"  engine: cube of sums (DuckDB, once per release) re-aggregated with NumPy, {result.cells.height} cells,"
               f" grand total {'agrees' if agree else 'DIFFERS'} with pandas")

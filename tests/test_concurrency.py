@@ -23,10 +23,11 @@ import polars as pl
 import pytest
 
 from vipmg_core import crosstab as xt
-from vipmg_core import cube, demo, sdmx
+from vipmg_core import demo, sdmx
 from vipmg_core import flows as fl
 from vipmg_core import mapping as mp
 from vipmg_core import profiles as pr
+from vipmg_core.crosstab import cube
 from vipmg_core.exports import csv_bytes
 from vipmg_core.readers import read_upload
 from vipmg_core.validation import validate

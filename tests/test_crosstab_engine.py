@@ -13,13 +13,14 @@ import polars as pl
 import pytest
 
 from vipmg_core import crosstab as xt
-from vipmg_core import quality, sdmx
+from vipmg_core import quality, rules, sdmx
 from vipmg_core.crosstab import LEVEL_COL, LEVEL_ROW, MISSING, TOTAL, View, crosstab
 from vipmg_core.datasets import dataset, datasets
 from vipmg_core.exports import excel_bytes
 
 # Rules that flag nothing, so every cell can be compared with the reference.
 OPEN_RULES = quality.Rules(cv_reliable_max=1e9, cv_caution_max=1e9, min_unweighted_n=0, admin_min_count=0)
+POLARS = xt.Engine(dense=False)  # the cube re-aggregated with Polars instead of NumPy
 
 
 @pytest.fixture
@@ -131,13 +132,12 @@ def random_query(rng: random.Random, frames) -> xt.CrosstabQuery:
 
 
 @pytest.mark.parametrize("seed", range(24))
-def test_every_cell_equals_an_independent_pandas_computation(demo_wh, frames, open_rules, monkeypatch, seed):
+def test_every_cell_equals_an_independent_pandas_computation(demo_wh, frames, open_rules, seed):
     # Each of the three ways of computing takes a third of the seeds: the cube re-aggregated with NumPy, the
     # cube re-aggregated with Polars, and a GROUP BY over the Parquet files.
-    monkeypatch.setattr(xt, "DENSE", seed % 3 == 0)
-    monkeypatch.setattr(xt, "USE_CUBE", seed % 3 != 2)
+    how = xt.Engine(dense=seed % 3 == 0, cube=seed % 3 != 2)
     query = random_query(random.Random(seed), frames)
-    result = xt.compute(query, demo_wh)
+    result = xt.compute(query, demo_wh, how)
     expected = reference(frames[query.dataset_id], query)
     got = engine(result)
     assert set(got) == set(expected), query
@@ -164,11 +164,10 @@ def _same_cells(a: pl.DataFrame, b: pl.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("seed", range(100, 116))
-def test_numpy_and_polars_reaggregation_give_the_same_cells_flags_and_suppression(demo_wh, frames, monkeypatch, seed):
+def test_numpy_and_polars_reaggregation_give_the_same_cells_flags_and_suppression(demo_wh, frames, seed):
     query = random_query(random.Random(seed), frames)
     fast = xt.compute(query, demo_wh).cells
-    monkeypatch.setattr(xt, "DENSE", False)
-    _same_cells(fast, xt.compute(query, demo_wh).cells)
+    _same_cells(fast, xt.compute(query, demo_wh, POLARS).cells)
 
 
 SURVEY_CASES = [
@@ -181,22 +180,20 @@ SURVEY_CASES = [
 
 
 @pytest.mark.parametrize("case", SURVEY_CASES, ids=lambda c: "x".join(c["rows"] + c["cols"]))
-def test_survey_variance_one_country_at_a_time_equals_the_polars_path(demo_wh, monkeypatch, case):
+def test_survey_variance_one_country_at_a_time_equals_the_polars_path(demo_wh, case):
     query = xt.make_query("survey", **case)
     fast = xt.compute(query, demo_wh).cells
-    monkeypatch.setattr(xt, "DENSE", False)
-    _same_cells(fast, xt.compute(query, demo_wh).cells)
+    _same_cells(fast, xt.compute(query, demo_wh, POLARS).cells)
 
 
-def test_numpy_path_protects_a_census_table_like_the_polars_path(demo_wh, monkeypatch):
+def test_numpy_path_protects_a_census_table_like_the_polars_path(demo_wh):
     query = xt.make_query("census", ["sex", "age_group"], ["education", "urban_rural"], countries=["GTM", "HND", "SLV"],
                           measure="weighted", totals=True, subtotals=True)
     result = xt.compute(query, demo_wh)
     fast = result.cells
     assert result.complementary > 0, "the case should need complementary cells"
     assert set(fast["conf"]) == {"F", "C"}  # which hidden cells are complements is not published
-    monkeypatch.setattr(xt, "DENSE", False)
-    _same_cells(fast, xt.compute(query, demo_wh).cells)
+    _same_cells(fast, xt.compute(query, demo_wh, POLARS).cells)
 
 
 ROLLUP_CASES = [
@@ -209,7 +206,7 @@ ROLLUP_CASES = [
 
 @pytest.mark.parametrize("case", ROLLUP_CASES, ids=lambda c: c["dataset_id"] + ":" + "x".join(c["rows"] + c["cols"]))
 def test_the_roll_up_without_many_label_dimensions_gives_the_same_cells(demo_wh, monkeypatch, case):
-    from vipmg_core import cube as cubes
+    from vipmg_core.crosstab import cube as cubes
 
     # The demo data is too small for the roll-up to halve the cube's rows: keep it anyway.
     monkeypatch.setattr(cubes, "ROLLUP_MAX_SHARE", 1.0)
@@ -217,24 +214,20 @@ def test_the_roll_up_without_many_label_dimensions_gives_the_same_cells(demo_wh,
     try:
         query = xt.make_query(**case)
         ds = dataset(query.dataset_id)
-        cube = cubes.cube(demo_wh, ds, xt._design(ds))
+        cube = cubes.cube(demo_wh, ds, rules.design(ds))
         rollup = cube.covering(query.dims)
         assert rollup is cube.rollup and rollup.height < cube.height
         assert "country_of_birth" not in rollup.codes and cube.covering(["country_of_birth"]) is cube
         fast = xt.compute(query, demo_wh).cells
-        monkeypatch.setattr(xt, "DENSE", False)
-        _same_cells(fast, xt.compute(query, demo_wh).cells)
+        _same_cells(fast, xt.compute(query, demo_wh, POLARS).cells)
     finally:
         cubes.clear()
 
 
-def test_a_table_too_large_for_a_dense_grid_is_computed_the_polars_way(demo_wh, monkeypatch):
-    from vipmg_core import cube as cubes
-
+def test_a_table_too_large_for_a_dense_grid_is_computed_the_polars_way(demo_wh):
     query = xt.make_query("survey", ["ref_area", "sex"], ["labour_status"], percent="row")
     dense = xt.compute(query, demo_wh).cells
-    monkeypatch.setattr(cubes, "DENSE_MAX_VALUES", 10)
-    _same_cells(dense, xt.compute(query, demo_wh).cells)
+    _same_cells(dense, xt.compute(query, demo_wh, xt.Engine(dense_max_values=10)).cells)
 
 
 def test_weighted_census_table_equals_pandas_pivot_table_with_margins(demo_wh, frames, open_rules):

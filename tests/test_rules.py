@@ -58,14 +58,13 @@ def test_with_the_period_as_a_column_each_census_round_is_shown_apart(demo_wh):
 
 
 @pytest.mark.parametrize("use_cube, dense", [(True, True), (True, False), (False, False)])
-def test_a_survey_over_six_years_is_never_added_up_on_any_path(demo_wh, monkeypatch, use_cube, dense):
+def test_a_survey_over_six_years_is_never_added_up_on_any_path(demo_wh, use_cube, dense):
     from vipmg_core import crosstab as xt
 
-    monkeypatch.setattr(xt, "USE_CUBE", use_cube)
-    monkeypatch.setattr(xt, "DENSE", dense)
     rows = demo_wh.frame("survey").filter(pl.col("ref_area") == "HND")
     assert rows["time_period"].n_unique() >= 6
-    result = crosstab("survey", ["ref_area"], countries=["HND"], warehouse=demo_wh)
+    result = crosstab("survey", ["ref_area"], countries=["HND"], warehouse=demo_wh,
+                      engine=xt.Engine(cube=use_cube, dense=dense))
     latest = _latest_only(rows, "ref_area", "time_period")
     assert _cell(result, ref_area="HND")["value"] == pytest.approx(latest["weight"].sum(), rel=1e-12)
     assert result.latest == (("HND", latest["time_period"][0]),)
@@ -106,12 +105,11 @@ def redacted_wh(empty_wh):
 
 @pytest.mark.parametrize("use_cube, dense", [(True, True), (True, False), (False, False)])
 def test_a_cell_of_hidden_values_shows_the_redaction_symbol_and_a_total_with_them_is_a_lower_bound(
-        redacted_wh, monkeypatch, use_cube, dense):
+        redacted_wh, use_cube, dense):
     from vipmg_core import crosstab as xt
 
-    monkeypatch.setattr(xt, "USE_CUBE", use_cube)
-    monkeypatch.setattr(xt, "DENSE", dense)
-    result = crosstab("refugees", ["asylum"], ["origin"], warehouse=redacted_wh)
+    result = crosstab("refugees", ["asylum"], ["origin"], warehouse=redacted_wh,
+                      engine=xt.Engine(cube=use_cube, dense=dense))
     hidden = _cell(result, asylum="PAN", origin="VEN")
     assert hidden["value"] is None and hidden["mark"] == "redacted"  # never 0
     assert _cell(result, asylum="CRI")["value"] == 10 and _cell(result, asylum="CRI")["mark"] == "lower_bound"

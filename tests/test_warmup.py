@@ -10,10 +10,10 @@ import polars as pl
 import pydeck as pdk
 
 from vipmg_core import compare as cp
-from vipmg_core import cube as cubes
 from vipmg_core import profiles as pr
 from vipmg_core import warmup
 from vipmg_core.codelists import project_countries
+from vipmg_core.crosstab import cube as cubes
 from vipmg_core.kept import Kept
 from vipmg_core.maps import PreparedDeck, base_layer, bubble_layer, offline_deck
 from vipmg_core.warehouse import Provenance, Warehouse

@@ -4,7 +4,7 @@ Right after the app starts, and right after the published data change (a publica
 anything that changes `Warehouse.state_token()`), a background thread builds what the first visitors would
 otherwise wait for:
 
-- the cube of sums of every published dataset and its roll-up (`vipmg_core.cube`), which the first cross-tab,
+- the cube of sums of every published dataset and its roll-up (`vipmg_core.crosstab.cube`), which the first cross-tab,
   profile or comparison of a release would build in its request (1.7 s on a 10.6M-row census);
 - the profiles the Profile page opens (every area, latest data, default pooling: the first project country
   first, the one a link without a country opens), kept for every session by `profiles.kept_profile`;

@@ -1,4 +1,4 @@
-"""The per-release cube of sums that every cross-tab of a dataset re-aggregates.
+"""The per-release cube of sums that every cross-tab of a dataset re-aggregates, and the rows a query reads of it.
 
 DuckDB groups the published rows of a dataset once by every dimension (and, for a survey, by stratum and
 PSU) into sums: rows, weights, squared weights and the sums a weighted mean and its variance need. A 10.6M-row
@@ -13,7 +13,8 @@ of them for the 10.6M-row census). A cross-tab that uses none of those dimension
 
 The rows are kept as NumPy arrays (integer codes in sorted-label order, rows grouped by reporting area) for
 the dense re-aggregation in `dense_sums`; a Polars frame of them with Categorical keys is made on first use
-for tables too large for a dense grid.
+for tables too large for a dense grid. `select` gives the cube rows a query reads (its filters, and a stock's
+latest period), for both.
 """
 
 from __future__ import annotations
@@ -29,10 +30,17 @@ import numpy as np
 import polars as pl
 
 from vipmg_core import rules
+from vipmg_core.crosstab.query import (
+    MISSING,
+    CrosstabQuery,
+    measure_column,
+    reads_latest,
+    survey_columns,
+    weight_column,
+)
 from vipmg_core.datasets import Dataset
 from vipmg_core.warehouse import Release, Warehouse, _q
 
-MISSING = rules.MISSING  # a null code in the data (not applicable / not stated)
 STRATUM, PSU = "_strata", "_p"
 MAX_ROWS = 1_000_000  # ~170 MB of arrays at most
 MAX_KEPT_ROWS = 3_000_000  # all cubes kept in memory together
@@ -40,10 +48,9 @@ MAX_SHARE = 0.5  # keep a cube only if it has at most this share of the release'
 ROLLUP_MAX_LABELS = 20  # dimensions with more labels (countries of birth, citizenships...) are left out of the roll-up
 ROLLUP_MAX_SHARE = 0.5  # keep a roll-up only if it has at most this share of the cube's rows
 DENSE_MAX_VALUES = 8_000_000  # sums on one dense grid (64 MB); a larger re-aggregation is left to Polars
-ENABLED = True  # tests switch it off to check the cube and the direct GROUP BY give the same numbers
-USE_ROLLUP = True  # the bench switches it off to time the same cross-tab on the full cube
 
-_CUBES: OrderedDict[tuple, Cube | None] = OrderedDict()
+# The cubes kept, most recently used last: shared by every session of the process, hence the lock.
+_CUBES: OrderedDict[tuple[str, str, tuple[str, ...], str | None], Cube | None] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -58,9 +65,10 @@ class Cube:
     rollup: Cube | None = None  # the same sums without the dimensions of many labels: far fewer rows
     _derived: dict = field(default_factory=dict, repr=False)  # derived arrays, made on first use
 
-    def covering(self, columns: Iterable[str]) -> Cube:
-        """The smallest cube kept with every one of `columns` (the roll-up when it has them all)."""
-        if USE_ROLLUP and self.rollup is not None and all(column in self.rollup.codes for column in columns):
+    def covering(self, columns: Iterable[str], rollup: bool = True) -> Cube:
+        """The smallest cube kept with every one of `columns` (the roll-up when it has them all, unless
+        `rollup` is False: the bench times the full cube that way)."""
+        if rollup and self.rollup is not None and all(column in self.rollup.codes for column in columns):
             return self.rollup
         return self
 
@@ -151,7 +159,7 @@ def _pieces(selection: Selection) -> list:
     return selection if isinstance(selection, list) else [selection]
 
 
-def size(selection: Selection, cube: Cube) -> int:
+def selection_size(selection: Selection, cube: Cube) -> int:
     """How many cube rows a selection keeps."""
     if selection is None:
         return cube.height
@@ -169,18 +177,18 @@ class Dense:
 
 
 def dense_sums(cube: Cube, keys: Sequence[str], rows: Selection, names: Sequence[str],
-               extra: tuple[np.ndarray, np.ndarray] | None = None, fixed: Mapping[str, int] | None = None
-               ) -> Dense | None:
+               extra: tuple[np.ndarray, np.ndarray] | None = None, fixed: Mapping[str, int] | None = None,
+               max_values: int = DENSE_MAX_VALUES) -> Dense | None:
     """Sum `names` over the selected cube rows by `keys` onto a dense grid, with a last axis for `extra`
     = (a code per cube row, a map of those codes to 0..k-1) if given (e.g. the stratum); None when the grid
-    would be too large. A key in `fixed` (key -> code, which every selected row has) gets a one-label axis."""
+    would hold more than `max_values` sums. A key in `fixed` (key -> code, which every selected row has) gets a one-label axis."""
     if not keys and extra is None:
         raise ValueError("dense_sums needs at least one key")
     fixed = fixed or {}
     labels = [cube.labels[key][[fixed[key]]] if key in fixed else cube.labels[key] for key in keys]
     sizes = [len(label) for label in labels] + ([int(extra[1].max()) + 1] if extra is not None else [])
     cells = math.prod(sizes)
-    if cells * len(names) > DENSE_MAX_VALUES:
+    if cells * len(names) > max_values:
         return None
     out = np.zeros((len(names), cells))
     for piece in _pieces(rows):
@@ -201,7 +209,7 @@ def cube(wh: Warehouse, ds: Dataset, design: str | None, releases: Sequence[Rele
     """The cube of the releases readers see now (built on first use; the most recently used are kept);
     `releases`: `wh.releases(ds.id)` if the caller has it already."""
     releases = wh.releases(ds.id) if releases is None else releases
-    if not ENABLED or not releases:
+    if not releases:
         return None
     key = (str(wh.root), ds.id, tuple(r.release_id for r in releases), wh.prefer)
     with _LOCK:
@@ -221,10 +229,10 @@ def clear() -> None:
 
 def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | None:
     dims = [d.name for d in ds.dimensions]
-    raw = list(dims) + ([ds.strata, ds.psu] if design == "survey" else [])
+    raw = list(dims) + (list(survey_columns(ds)) if design == "survey" else [])
     keys = list(dims) + ([STRATUM, PSU] if design == "survey" else [])
     if ds.is_microdata:
-        w = f"CAST({_q(ds.weight)} AS DOUBLE)"
+        w = f"CAST({_q(weight_column(ds))} AS DOUBLE)"
         stats = ["COUNT(*) AS n", f"SUM({w}) AS y", f"SUM({w} * {w}) AS yy"]
         for col in ds.numeric_columns:
             v, tag = f"CAST({_q(col.name)} AS DOUBLE)", col.name
@@ -233,7 +241,7 @@ def _build(wh: Warehouse, ds: Dataset, design: str | None, rows: int) -> Cube | 
                       f"SUM({wx}) AS {_q('x__' + tag)}", f"SUM({w} * {w} * {v} * {v}) AS {_q('yy__' + tag)}",
                       f"SUM({wx} * {wx}) AS {_q('xx__' + tag)}", f"SUM({w} * {w} * {v}) AS {_q('yx__' + tag)}"]
     else:
-        stats = ["COUNT(*) AS n", f"SUM(CAST({_q(ds.measure.name)} AS DOUBLE)) AS y"]
+        stats = ["COUNT(*) AS n", f"SUM(CAST({_q(measure_column(ds))} AS DOUBLE)) AS y"]
     # Grouped on the stored values, then turned into codes on the (much smaller) result: casting every row
     # to text first would cost more than the grouping itself.
     inner = [f"{_q(c)} AS _k{i}" for i, c in enumerate(raw)]
@@ -279,3 +287,58 @@ def _rollup(cube: Cube, keys: list[str]) -> Cube | None:
     area_bounds = np.searchsorted(codes[cube.area], np.arange(len(cube.labels[cube.area]) + 1))
     return Cube(cube.dataset_id, cube.area, {k: cube.labels[k] for k in keys},
                 {k: c.astype(np.int64) for k, c in codes.items()}, sums, area_bounds)
+
+
+# --- the rows a query reads -------------------------------------------------------------------------------
+
+def _year_mask(labels: np.ndarray, years: tuple[int, int]) -> np.ndarray:
+    first = np.array([int(text[:4]) if text[:4].isdigit() else -1 for text in labels])
+    return (first >= years[0]) & (first <= years[1])
+
+
+def query_masks(cube: Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> dict[str, np.ndarray]:
+    """Per filtered key column, which of its labels the query keeps. `design_only`: only the country and
+    period choices (whole strata: a domain keeps every PSU of its sample)."""
+    allowed: dict[str, np.ndarray] = {}
+
+    def keep(column: str, mask: np.ndarray) -> None:
+        allowed[column] = allowed[column] & mask if column in allowed else mask
+
+    if q.countries:
+        keep(ds.area_column, cube.allowed(ds.area_column, q.countries))
+    if q.years:
+        keep(ds.time_column, _year_mask(cube.labels[ds.time_column], q.years))
+    for name, values in q.filters:
+        if design_only and name not in (ds.area_column, ds.time_column):
+            continue
+        keep(name, cube.allowed(name, values))
+    return allowed
+
+
+def positions(cube: Cube, rows: Selection) -> np.ndarray:
+    """The row positions of a selection."""
+    if rows is None:
+        return np.arange(cube.height)
+    if isinstance(rows, list):
+        return (np.concatenate([np.arange(p.start, p.stop) for p in rows]) if rows
+                else np.zeros(0, np.int64))
+    return rows
+
+
+def query_rows(cube: Cube, ds: Dataset, q: CrosstabQuery) -> Selection:
+    """The cube rows a query reads: its filters, and for a stock over several periods (the period not shown)
+    only each area's latest period among them (stocks never add up over time: `rules`)."""
+    rows = cube.select(query_masks(cube, ds, q))
+    if not reads_latest(ds, q):
+        return rows
+    kept = positions(cube, rows)
+    keep = rules.latest_mask(cube.codes[ds.area_column][kept], cube.codes[ds.time_column][kept],
+                             cube.sums["n"][kept] > 0)
+    return kept[keep]
+
+
+def query_frame(cube: Cube, ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> pl.DataFrame:
+    """The cube's rows a query keeps, as the Polars frame the Polars path re-aggregates."""
+    if design_only:
+        return cube.frame_of(cube.select(query_masks(cube, ds, q, design_only=True)))
+    return cube.frame_of(query_rows(cube, ds, q))
