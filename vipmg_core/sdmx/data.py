@@ -7,7 +7,7 @@ was filtered on is a total of the chosen codes only, which no code of the dimens
 with caution), `Q` missing value, suppressed, `O` missing value, and the project's `LB` (a lower bound: it includes
 values its publisher hid); CONF_STATUS `F` free, `C` confidential (a count hidden by the small-count rule or by its
 publisher). A survey estimate hidden for its reliability is `Q` and `F`: suppressed, not confidential. Hidden
-cells are marked alike, so a primary cell cannot be told from a complement (`crosstab._public_marks`). A hidden
+cells are marked alike, so a primary cell cannot be told from a complement (`crosstab.suppression.public_marks`). A hidden
 value is written `NaN`, SDMX's missing number, which sdmx1 and pysdmx read as a missing float.
 """
 
