@@ -80,7 +80,7 @@ class Problem:
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         """The type's own parameters (the fields after the place)."""
-        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _PLACE)
+        return _PARAMS[cls]
 
     def params(self) -> dict[str, Any]:
         """The parameters as JSON values (lists, not tuples)."""
@@ -92,7 +92,7 @@ class Problem:
                 "value": self.value, "length": self.length, "params": self.params()}
 
 
-_PLACE = ("row", "column", "value", "length")
+PLACE = ("row", "column", "value", "length")  # where a problem is, common to every type
 
 
 # --- header -------------------------------------------------------------------------------------------------
@@ -281,6 +281,10 @@ PROBLEM_TYPES: tuple[type[Problem], ...] = (
     CategoryMissing,
 )
 BY_CODE: dict[str, type[Problem]] = {cls.code: cls for cls in PROBLEM_TYPES}
+_PARAMS = {cls: tuple(f.name for f in dataclasses.fields(cls) if f.name not in PLACE) for cls in PROBLEM_TYPES}
+# The parameters a problem of each type cannot be without.
+_REQUIRED = {cls: frozenset(f.name for f in dataclasses.fields(cls)
+                            if f.name not in PLACE and not str(f.type).endswith("| None")) for cls in PROBLEM_TYPES}
 # code -> (severity, group), in the taxonomy's order: what the guide documents.
 PROBLEMS: dict[str, tuple[str, str]] = {cls.code: (cls.severity, cls.group) for cls in PROBLEM_TYPES}
 
@@ -303,7 +307,7 @@ def _schema() -> dict[str, pl.DataType]:
     for cls in PROBLEM_TYPES:
         for f in dataclasses.fields(cls):
             if f.name in schema:
-                if f.name not in _PLACE and schema[f.name] != _DTYPES[str(f.type)]:
+                if f.name not in PLACE and schema[f.name] != _DTYPES[str(f.type)]:
                     raise TypeError(f"problem parameter {f.name!r} has two types")
                 continue
             schema[f.name] = _DTYPES[str(f.type)]
@@ -314,15 +318,15 @@ PROBLEM_SCHEMA: dict[str, pl.DataType] = _schema()
 
 
 def from_row(row: Mapping[str, Any]) -> Problem:
-    """A problem from a row of a report's problem table (or from `Problem.to_dict()`'s place and params)."""
+    """A problem from a row of a report's problem table (or from `Problem.to_dict()`'s place and params).
+
+    Raises KeyError for an unknown code and TypeError when a parameter the type needs is missing."""
     cls = BY_CODE[row["code"]]
     params = row.get("params") or row
-    values: dict[str, Any] = {name: row.get(name) for name in _PLACE}
-    for name in cls.param_names():
+    values: dict[str, Any] = {name: row.get(name) for name in PLACE}
+    required = _REQUIRED[cls]
+    for name in _PARAMS[cls]:
         value = params.get(name)
-        values[name] = tuple(value) if isinstance(value, list) else value
-    return cls(**{k: v for k, v in values.items() if v is not None or k in _PLACE or _nullable(cls, k)})
-
-
-def _nullable(cls: type[Problem], name: str) -> bool:
-    return str(next(f.type for f in dataclasses.fields(cls) if f.name == name)).endswith("| None")
+        if value is not None or name not in required:  # a required one missing: the constructor says so
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)

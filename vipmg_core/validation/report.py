@@ -18,7 +18,16 @@ import polars as pl
 from vipmg_core import mapping as mp
 from vipmg_core.i18n import t
 from vipmg_core.readers import Detection, FileInfo
-from vipmg_core.validation.problems import ERROR, PROBLEM_SCHEMA, WARNING, Problem, from_row, message_key
+from vipmg_core.validation.problems import (
+    BY_CODE,
+    ERROR,
+    PLACE,
+    PROBLEM_SCHEMA,
+    WARNING,
+    Problem,
+    from_row,
+    message_key,
+)
 
 MAX_PER_KIND = 5_000  # problems kept per (code, column); the counts stay exact
 MAX_VALUE_CHARS = 200  # a longer value is kept cut, with its full length (a 50 MB cell is not copied around)
@@ -65,7 +74,15 @@ class Report:
 
     def problem_list(self) -> list[Problem]:
         """The problems kept, as their classes, errors first."""
-        return [from_row(row) for row in self.problems.to_dicts()]
+        found: dict[int, Problem] = {}
+        numbered = self.problems.with_row_index("__at")
+        for code in numbered["code"].unique().to_list():
+            # Only the columns the type has: most of the table's columns are other types' parameters.
+            kind = BY_CODE[code]
+            part = numbered.filter(pl.col("code") == code).select("__at", "code", *PLACE, *kind.param_names())
+            for row in part.iter_rows(named=True):
+                found[row["__at"]] = from_row(row)
+        return [found[i] for i in range(len(found))]
 
     def message(self, problem: Problem | MappingType[str, Any], lang: str) -> str:
         return as_problem(problem).message(lang)
