@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -26,6 +26,9 @@ from vipmg_core.readers import ROW, ReadResult, missing_expr
 from vipmg_core.validation import problems as pb
 from vipmg_core.validation.plausibility import check_published
 from vipmg_core.validation.report import MAX_PER_KIND, Collector, Report
+
+if TYPE_CHECKING:
+    from vipmg_core.warehouse import Warehouse
 
 # A cell rule: the type of problem, the mask of texts that break it, and its parameters (an expression over the
 # distinct texts, or one value for all).
@@ -71,7 +74,7 @@ def _current_period(time_format: str, today: dt.date) -> str:
     return str(today.year) if time_format == "year" else f"{today.year}-{today.month:02d}"
 
 
-def validate(read: ReadResult, mapping: mp.Mapping, wh: Any = None, *, today: dt.date | None = None,
+def validate(read: ReadResult, mapping: mp.Mapping, wh: Warehouse | None = None, *, today: dt.date | None = None,
              progress: Callable[[float, str], None] | None = None) -> Report:
     """Check a file read by `readers` against the dataset standard, as mapped by the user.
 
@@ -141,9 +144,9 @@ def validate(read: ReadResult, mapping: mp.Mapping, wh: Any = None, *, today: dt
                   problems=problems, counts=counts, data=data, mapping=mapping, detections=read.detections)
 
 
-def validate_path(path: str, dataset_id: str, country: str, wh: Any = None, *, profile: mp.Mapping | None = None,
-                  sheet: str | None = None, header_row: int | None = None, encoding: str | None = None
-                  ) -> tuple[ReadResult, Report]:
+def validate_path(path: str, dataset_id: str, country: str, wh: Warehouse | None = None, *,
+                  profile: mp.Mapping | None = None, sheet: str | None = None, header_row: int | None = None,
+                  encoding: str | None = None) -> tuple[ReadResult, Report]:
     """Read a file from disk, map it (with a saved profile, or automatically) and validate it.
 
     Raises readers.ReadError when the file cannot be read at all.

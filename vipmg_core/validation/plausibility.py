@@ -7,7 +7,7 @@ largest categories. `_T` rows are left out everywhere (`rules.detail_rows`), so 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,11 +17,12 @@ from vipmg_core.validation import problems as pb
 
 if TYPE_CHECKING:
     from vipmg_core.validation.report import Collector, Report
+    from vipmg_core.warehouse import Warehouse
 
 JUMP_RATIO = 5.0
 
 
-def _published_totals(wh: Any, ds: Dataset, country: str) -> pl.DataFrame:
+def _published_totals(wh: Warehouse, ds: Dataset, country: str) -> pl.DataFrame:
     from vipmg_core.warehouse import _q
 
     value = f"SUM({_q(ds.measure.name)})" if ds.measure else f"SUM({_q(ds.weight)})" if ds.weight else "COUNT(*)"
@@ -45,7 +46,7 @@ def upload_totals(ds: Dataset, data: pl.DataFrame) -> pl.DataFrame:
             .group_by(pl.col(ds.time_column).alias("period")).agg(_upload_value(ds).alias("value")).sort("period"))
 
 
-def check_published(wh: Any, ds: Dataset, country: str, data: pl.DataFrame, out: Collector) -> None:
+def check_published(wh: Warehouse, ds: Dataset, country: str, data: pl.DataFrame, out: Collector) -> None:
     """A period whose total is JUMP_RATIO times (or a JUMP_RATIO-th of) the last one published before it,
     and the categories the last published period had that the file no longer has."""
     published = _published_totals(wh, ds, country)
@@ -65,7 +66,7 @@ def check_published(wh: Any, ds: Dataset, country: str, data: pl.DataFrame, out:
     _check_categories(wh, ds, country, data, out, known[-1][0])
 
 
-def _check_categories(wh: Any, ds: Dataset, country: str, data: pl.DataFrame, out: Collector, last: str) -> None:
+def _check_categories(wh: Warehouse, ds: Dataset, country: str, data: pl.DataFrame, out: Collector, last: str) -> None:
     """A category with data in the last published period that the file no longer has."""
     from vipmg_core.warehouse import _q
 
@@ -88,7 +89,7 @@ def _check_categories(wh: Any, ds: Dataset, country: str, data: pl.DataFrame, ou
 
 # --- views for the page -------------------------------------------------------------------------------------
 
-def period_comparison(report: Report, wh: Any) -> pl.DataFrame:
+def period_comparison(report: Report, wh: Warehouse | None) -> pl.DataFrame:
     """period, series (uploaded | published), value: the file's totals next to what is already published."""
     ds = dataset(report.dataset_id)
     uploaded = upload_totals(ds, report.data).with_columns(pl.lit("uploaded").alias("series"))
