@@ -401,8 +401,8 @@ def test_a_report_stored_before_problems_had_parameters_still_reads_in_either_la
     assert es[es.columns[5]].to_list() == [
         "Fila 7, columna «Nacionalidad»: «Hondura» no está en la lista de códigos. ¿Quiso decir Honduras (HND)?",
         "Fila 5, columna «cantidad»: -3 está fuera del rango permitido (no puede ser menor que 0).",
-        "La fila 4 tiene menos celdas que el encabezado (5 celdas, el encabezado tiene 7); las que faltan se "
-        "toman como vacías.",
+        ("La fila 4 tiene menos celdas que el encabezado (5 celdas, el encabezado tiene 7); las que faltan se "
+         "toman como vacías."),
         "As stored."]
     en = stored_table(old, "en")
     assert en.row(0)[5].endswith("Did you mean Honduras (HND)?") and en.row(3)[5:] == ("As stored.", "Stored fix.")
