@@ -17,7 +17,7 @@ from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta, csv_bytes, excel_bytes
 from vipmg_core.i18n import fmt_number, t
 from vipmg_core.permissions import Action, allowed
-from vipmg_ui import alt, auth, shell, submission_views
+from vipmg_ui import alt, auth, shell, submission_views, upload_report
 
 lang = shell.context().lang
 wh = shell.warehouse()
@@ -93,7 +93,7 @@ except readers.ReadError as exc:
     st.error(exc.message(lang))
     st.stop()
 
-st.markdown(t("upload.file_facts", lang, name=read.info.name, size=val.fmt_size(read.info.size, lang),
+st.markdown(t("upload.file_facts", lang, name=read.info.name, size=upload_report.fmt_size(read.info.size, lang),
               rows=fmt_number(read.height, lang), sha=read.info.sha256))
 with st.expander(t("upload.detected", lang), expanded=False):
     for detection in read.detections:
@@ -193,12 +193,12 @@ else:
     total = int(report.counts["count"].sum())
     st.caption(t("upload.kept", lang, shown=len(problems), total=total, limit=val.MAX_PER_KIND))
 
-    sample, bad_cells = val.affected_sample(report, read)
+    sample, bad_cells = upload_report.affected_sample(report, read)
     if sample.height:
         st.subheader(t("upload.sample", lang))
-        st.dataframe(val.highlighted(sample, bad_cells, lang), hide_index=True, width="stretch")
+        st.dataframe(upload_report.highlighted(sample, bad_cells, lang), hide_index=True, width="stretch")
 
-st.markdown(t("upload.file_facts", lang, name=report.info.name, size=val.fmt_size(report.info.size, lang),
+st.markdown(t("upload.file_facts", lang, name=report.info.name, size=upload_report.fmt_size(report.info.size, lang),
               rows=fmt_number(report.rows, lang), sha=report.info.sha256))
 verdict = t("upload.ready" if report.ready else "upload.not_ready", lang)
 meta = ExportMeta(dataset_id=ds.id, lang=lang, title=t("upload.report_title", lang, name=report.info.name),

@@ -23,26 +23,16 @@ def anchors(lang: str) -> dict[str, guide.Section]:
 
 
 def emitted_rule_codes() -> set[str]:
-    """Every rule code validation.py can emit, read from its source: the first argument of each `out.add(...)`,
-    the codes of the cell checks (`checks.append((code, ...))`) and the values given to a `code` variable."""
-    tree = ast.parse(Path(val.__file__).read_text(encoding="utf-8"))
+    """Every rule code the validator can emit, read from its checks' source: each problem class they name
+    (`pb.UnknownCode`, ...), as its code."""
     found: set[str] = set()
-
-    def strings(node: ast.AST) -> set[str]:
-        return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "add" and node.args and isinstance(node.func.value, ast.Name) \
-                    and node.func.value.id == "out":
-                found |= {s for s in strings(node.args[0])}
-            if node.func.attr in ("append", "insert") and isinstance(node.func.value, ast.Name) \
-                    and node.func.value.id == "checks":
-                entry = node.args[-1]
-                if isinstance(entry, ast.Tuple) and isinstance(entry.elts[0], ast.Constant):
-                    found.add(entry.elts[0].value)
-        if isinstance(node, ast.Assign) and any(isinstance(x, ast.Name) and x.id == "code" for x in node.targets):
-            found |= {s for s in strings(node.value) if re.fullmatch(r"[a-z]+(-[a-z]+)*", s)}
+    for module in ("checks.py", "plausibility.py"):
+        tree = ast.parse((Path(val.__file__).parent / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "pb":
+                kind = getattr(val.problems, node.attr)
+                if isinstance(kind, type) and issubclass(kind, val.Problem) and kind is not val.Problem:
+                    found.add(kind.code)
     return found
 
 

@@ -244,17 +244,17 @@ def test_different_spellings_of_the_same_codes_are_the_same_key():
     dupes = report.problems.filter(pl.col("code") == "duplicate-key")
     assert dupes["row"].to_list() == [3, 4]
     assert dupes["value"].to_list() == ["CRI · 2025-01 · ARR · GTM · M · Y20T24 · LAND"] * 2
-    assert dupes["detail"].to_list() == ["@same_as|row=2"] * 2
+    assert dupes["same_as_row"].to_list() == [2, 2]  # a typed parameter of the problem, not a detail string
     assert report.ready is False and report.data.height == 4
 
 
 def test_keys_too_varied_to_pack_into_one_integer_are_compared_part_by_part(monkeypatch):
-    from vipmg_core import validation
+    from vipmg_core.validation import checks
 
     text = HEADER + "".join(f"2025-{m:02d},ARR,{n},F,Y20T24,LAND,1\n" for m in (1, 2) for n in ("GTM", "HND"))
     text += "2025-02,ARR,HND,F,Y20T24,LAND,9\n2025-01,ARR,GTM,F,Y20T24,LAND,9\n2025-01,ARR,,F,Y20T24,LAND,9\n"
     packed = problems(check(csv_file(text)))
-    monkeypatch.setattr(validation, "_PACKED", 1)
+    monkeypatch.setattr(checks, "_PACKED", 1)
     assert problems(check(csv_file(text))) == packed
     assert [(c, r) for c, r, _col, _v in packed] == [("duplicate-key", 6), ("duplicate-key", 7),
                                                      ("missing-value", 8)]
@@ -348,3 +348,61 @@ def test_a_very_long_cell_is_cut_in_the_report_with_its_length():
     assert "2,000,000 characters in all" in report.message(problem, "en")
     assert "2 000 000 caracteres en total" in report.table("es").row(0)[4].replace("\u202f", " ").replace(".", " ")
     assert len(report.to_json("en")) < 20_000
+
+
+# --- problems as data -----------------------------------------------------------------------------------------
+
+def test_a_column_named_with_pipes_and_equals_and_such_a_value_read_as_written_in_both_languages():
+    """A column `a|b=c` and a value `1|2=3` are said as written, in the report, its JSON and a stored copy."""
+    from vipmg_core.validation import stored_table
+
+    read = csv_file("mes,movimiento,nacionalidad,sexo,grupo de edad,via,a|b=c\n2025-01,ARR,GTM,F,Y20T24,LAND,1|2=3\n")
+    mapping = mp.auto_mapping(read, "arrivals_departures", "CRI")
+    mapping.columns["obs_value"] = "a|b=c"
+    report = validate(read, mapping, today=TODAY)
+    expected = {"en": 'Row 2, column "a|b=c": "1|2=3" is not a whole number (for example 1234 or 1,234).',
+                "es": "Fila 2, columna «a|b=c»: «1|2=3» no es un número entero (por ejemplo 1234 o 1.234)."}
+    for lang, text in expected.items():
+        table = report.table(lang)
+        assert table.row(0)[3:6] == ("a|b=c", "1|2=3", text) and table.height == 1
+        payload = json.loads(report.to_json(lang))
+        assert payload["problems"][0]["message"] == text
+        assert payload["problems"][0]["params"] == {"expected": "integer"}
+        other = "es" if lang == "en" else "en"  # stored in one language, read in the other
+        assert stored_table(payload, other).equals(report.table(other))
+
+
+def test_a_parameter_with_pipes_and_equals_survives_storage():
+    """The old `@country|code=a|b=c` detail read back as "a"; a typed parameter is kept whole."""
+    from vipmg_core.validation.problems import OtherCountry, from_row
+
+    problem = OtherCountry(row=3, column="pais", value="x=y|z", country="a|b=c")
+    assert problem.message("en") == 'Row 3 is for "x=y|z", but you are sending data for a|b=c.'
+    assert problem.message("es") == "La fila 3 es de «x=y|z», pero usted envía datos de a|b=c."
+    assert from_row(json.loads(json.dumps(problem.to_dict()))) == problem
+
+
+def test_a_report_stored_before_problems_had_parameters_still_reads_in_either_language():
+    """Submissions stored with `detail` strings (`@did_you_mean|list=country|codes=HND`) convert on read; a
+    problem that cannot be read back shows what was stored."""
+    from vipmg_core.validation import stored_table
+
+    old = {"ready": False, "problems": [
+        {"severity": "error", "code": "unknown-code", "row": 7, "column": "Nacionalidad", "value": "Hondura",
+         "detail": "@did_you_mean|list=country|codes=HND", "length": None, "message": "…", "fix": "…"},
+        {"severity": "error", "code": "out-of-range", "row": 5, "column": "cantidad", "value": "-3",
+         "detail": "@minimum|low=0", "length": None},
+        {"severity": "warning", "code": "missing-cell", "row": 4, "column": None, "value": "5",
+         "detail": "@cells|found=5|expected=7", "length": None},
+        {"severity": "warning", "code": "retired-rule", "row": 9, "column": "x", "value": "y",
+         "detail": "@gone", "message": "As stored.", "fix": "Stored fix."},
+    ]}
+    es = stored_table(old, "es")
+    assert es[es.columns[5]].to_list() == [
+        "Fila 7, columna «Nacionalidad»: «Hondura» no está en la lista de códigos. ¿Quiso decir Honduras (HND)?",
+        "Fila 5, columna «cantidad»: -3 está fuera del rango permitido (no puede ser menor que 0).",
+        ("La fila 4 tiene menos celdas que el encabezado (5 celdas, el encabezado tiene 7); las que faltan se "
+         "toman como vacías."),
+        "As stored."]
+    en = stored_table(old, "en")
+    assert en.row(0)[5].endswith("Did you mean Honduras (HND)?") and en.row(3)[5:] == ("As stored.", "Stored fix.")

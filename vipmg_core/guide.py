@@ -201,8 +201,8 @@ def _codes_text(codes: Codelist, lang: str, shown: list[str]) -> str:
 
 
 def _bounds(col: Column, lang: str) -> str:
-    low = None if col.minimum is None else val._num(col.minimum)
-    high = None if col.maximum is None else val._num(col.maximum)
+    low = None if col.minimum is None else val.plain_number(col.minimum)
+    high = None if col.maximum is None else val.plain_number(col.maximum)
     if low is not None and high is not None:
         return t("guide.dataset.range", lang, low=low, high=high)
     if low is not None:
@@ -325,7 +325,7 @@ def rule_section(code: str, lang: str) -> Section:
 
 def glossary_sections(lang: str) -> list[Section]:
     rules = quality.rules()
-    values = {"reliable": val._num(rules.cv_reliable_max), "caution": val._num(rules.cv_caution_max),
+    values = {"reliable": val.plain_number(rules.cv_reliable_max), "caution": val.plain_number(rules.cv_caution_max),
               "min_n": rules.min_unweighted_n, "caution_symbol": rules.symbol_caution,
               "suppressed_symbol": rules.symbol_suppressed, "min_count": rules.admin_min_count}
     return [Section(f"glossary-{term}", t(f"guide.glossary.{term}_term", lang),

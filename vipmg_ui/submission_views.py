@@ -15,6 +15,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.i18n import fmt_change, fmt_number, t
 from vipmg_core.permissions import Action, Forbidden, allowed
 from vipmg_core.submissions import Submission, SubmissionStore
+from vipmg_core.validation import stored_table
 
 
 def may(account: Account | None, action: Action, country: str | None = None) -> bool:
@@ -51,8 +52,14 @@ def labeller(subs: list[Submission], lang: str) -> Callable[[str], str]:
     return label
 
 
+def _count(report: dict, key: str) -> int:
+    """`errors`/`warnings` as `Report.to_dict` stores them (or `error_count`/`warning_count`)."""
+    value = report.get(f"{key}s", report.get(f"{key}_count", 0))
+    return value if isinstance(value, int) else 0
+
+
 def _report_summary(report: dict, lang: str) -> str:
-    errors, warnings = report.get("error_count", 0), report.get("warning_count", 0)
+    errors, warnings = _count(report, "error"), _count(report, "warning")
     if report.get("ready"):
         return t("subs.report_ready", lang, warnings=warnings)
     return t("subs.report_errors", lang, errors=errors, warnings=warnings)
@@ -70,6 +77,9 @@ def details(store: SubmissionStore, account: Account, submission_id: str, lang: 
     st.download_button(t("subs.download_original", lang, name=sub.file_name), store.original_file(account, sub.submission_id),
                        file_name=sub.file_name, key=f"orig_{sub.submission_id}", on_click="ignore")
     with st.expander(t("subs.report", lang) + " — " + _report_summary(sub.report, lang)):
+        problems = stored_table(sub.report, lang)  # in the reader's language, whenever it was stored
+        if problems.height:
+            st.dataframe(problems, hide_index=True, width="stretch")
         st.json(sub.report, expanded=False)
     if show_versions:
         st.markdown(f"**{t('subs.versions', lang)}**")

@@ -14,6 +14,11 @@ LOGIN = "pages/login.py"
 PASSWORD = "a-long-password-1"
 
 
+# A problem as reports stored before December 2026 kept it: a `detail` string, the message in Spanish.
+OLD_PROBLEM = {"severity": "warning", "code": "missing-cell", "row": 4, "column": None, "value": "5",
+               "detail": "@cells|found=5|expected=8", "length": None, "message": "La fila 4 tiene menos celdas…"}
+
+
 @pytest.fixture(scope="module")
 def own_dir(tmp_path_factory):
     """A warehouse of this module's own: these tests publish, which other tests must not see."""
@@ -27,8 +32,8 @@ def own_dir(tmp_path_factory):
                           "transport": ["AIR", "LAND"], "obs_value": [1000, 2000]})
     SubmissionStore(wh).create(accounts.get_user(cat, "fp_gtm"), dataset_id="returns", country="GTM",
                                file_name="retornos_dic.csv", data=b"original bytes", frame=frame,
-                               mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1},
-                               ready=True)
+                               mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1,
+                                                   "problems": [OLD_PROBLEM]}, ready=True)
     with own_data_dir(wh.root) as root:
         yield root
 
@@ -70,6 +75,14 @@ def test_a_focal_point_signs_in_and_sees_their_submission(own_dir):
     table = at.dataframe[0].value
     assert list(table["Archivo"]) == ["retornos_dic.csv"]
     assert list(table["Estado"]) == ["enviado, en revisión"]
+
+
+def test_a_report_stored_before_typed_problems_shows_its_problems_in_the_readers_language(own_dir):
+    at = open_page("pages/my_submissions.py", {"lang": "en"}, user="fp_gtm")
+    problems = next(f.value for f in at.dataframe if "What is wrong" in f.value.columns)
+    assert list(problems["What is wrong"]) == [
+        "Row 4 has fewer cells than the header (5 cells, the header has 8); the missing ones are read as empty."]
+    assert list(problems["Severity"]) == ["Warning"]
 
 
 def test_another_countrys_focal_point_sees_nothing_of_it(own_dir):
