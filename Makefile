@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test demo bench clean-data workshop
+.PHONY: run test lint demo bench clean-data workshop
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ workshop: $(VENV)/.runtime
 
 # The tests without a browser on two processes (a test file stays on one), then the browser tests one at a time
 # (each drives chromium against its own server; two at once on two cores would time each other out).
-test: $(VENV)/.dev
+# ruff and the type checker (configured in pyproject.toml) on the core; `make test` runs them first.
+lint: $(VENV)/.dev
+	$(PY) -m ruff check vipmg_core
+	$(PY) -m mypy
+
+test: $(VENV)/.dev lint
 	@command -v chromium >/dev/null 2>&1 || sh tools/install_chromium.sh
 	@sh tools/install_axe.sh
 	sh tools/start_postgres.sh >/dev/null  # a PostgreSQL on 127.0.0.1:55432 for the catalogue tests (VIPMG_TEST_PG_URL)

@@ -58,9 +58,9 @@ def test_install_runs_only_when_a_requirements_file_changed_as_make_decides(tmp_
 def test_the_commands_are_the_makefiles():
     makefile = (PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
     run_line = re.search(r"^run:.*\n\t\$\(PY\) (.+)$", makefile, re.MULTILINE)
-    pytest_lines = re.findall(r"^\t\$\(PY\) -m pytest (.+)$", makefile, re.MULTILINE)
+    pytest_lines = re.findall(r"^\t\$\(PY\) -m ((?:ruff|mypy|pytest).*)$", makefile, re.MULTILINE)
     assert run_line and launch.serve_command("py", 8501)[1:] == shlex.split(run_line[1].replace("$(PORT)", "8501"))
-    assert [command[3:] for command in launch.test_commands("py")] == [shlex.split(line) for line in pytest_lines]
+    assert [command[2:] for command in launch.test_commands("py")] == [shlex.split(line) for line in pytest_lines]
     assert launch.test_commands("py", ["-x", "tests/test_demo.py"]) == [["py", "-m", "pytest", "-x",
                                                                          "tests/test_demo.py"]]
     scripts = re.findall(r"sh (tools/\S+\.sh)", makefile.split("\ntest:")[1].split("\n\n")[0])

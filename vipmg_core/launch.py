@@ -95,12 +95,13 @@ def serve_command(python: Path | str, port: int = DEFAULT_PORT, address: str | N
 
 
 def test_commands(python: Path | str, pytest_args: Sequence[str] = ()) -> list[list[str]]:
-    """`make test`'s pytest runs: without a browser on two processes (a file stays on one), then the browser tests
-    one at a time. With `pytest_args`, one run of just those."""
+    """`make test`'s runs: ruff and mypy on the core (`make lint`), the tests without a browser on two processes (a
+    file stays on one), then the browser tests one at a time. With `pytest_args`, one run of just those."""
     pytest = [str(python), "-m", "pytest"]
     if pytest_args:
         return [pytest + list(pytest_args)]
-    return [pytest + ["-n", "2", "--dist", "loadfile", "-m", "not browser"], pytest + ["-m", "browser"]]
+    return [[str(python), "-m", "ruff", "check", "vipmg_core"], [str(python), "-m", "mypy"],
+            pytest + ["-n", "2", "--dist", "loadfile", "-m", "not browser"], pytest + ["-m", "browser"]]
 
 
 def _run_to_the_end(command: list[str]) -> int:
