@@ -231,12 +231,22 @@ def load(raw: Mapping[str, Any]) -> tuple[Indicator, ...]:
 
 
 @dataclass(frozen=True)
+class ConditionSpec:
+    """One living condition compared between migrants and natives (`[[profile.conditions]]`)."""
+
+    key: str  # profiles.condition.<key>
+    column: str  # a coded column of the survey or census
+    min_age: int = 0  # only persons at least this old (education is read from 25)
+
+
+@dataclass(frozen=True)
 class ProfileSections:
     """Where a profile's sections beside its indicators are read (the `[profile]` table)."""
 
     breakdown_dataset: str  # a figure split by one dimension (residence permits by type)
     breakdown_by: str
     flows_dataset: str  # a stock read as flows: origins of immigrants, destinations of emigrants
+    conditions: tuple[ConditionSpec, ...] = ()
 
 
 def load_sections(raw: Mapping[str, Any]) -> ProfileSections:
@@ -245,7 +255,8 @@ def load_sections(raw: Mapping[str, Any]) -> ProfileSections:
     breakdown = table.get("breakdown") if isinstance(table, dict) else None
     if not isinstance(table, dict) or not isinstance(breakdown, dict):
         raise IndicatorError("indicators.toml: [profile] needs breakdown = { dataset, by } and stock_flows")
-    sections = ProfileSections(str(breakdown.get("dataset")), str(breakdown.get("by")), str(table.get("stock_flows")))
+    sections = ProfileSections(str(breakdown.get("dataset")), str(breakdown.get("by")), str(table.get("stock_flows")),
+                               tuple(_condition(c) for c in table.get("conditions", [])))
     for name, dataset_id in (("breakdown", sections.breakdown_dataset), ("stock_flows", sections.flows_dataset)):
         if dataset_id not in dataset_ids():
             raise IndicatorError(f"indicators.toml: [profile] {name}: unknown dataset {dataset_id!r}")
@@ -255,6 +266,18 @@ def load_sections(raw: Mapping[str, Any]) -> ProfileSections:
     if not dataset(sections.flows_dataset).flows:
         raise IndicatorError(f"indicators.toml: [profile] stock_flows: {sections.flows_dataset!r} declares no flows")
     return sections
+
+
+def _condition(raw: Mapping[str, Any]) -> ConditionSpec:
+    spec = ConditionSpec(str(raw.get("key")), str(raw.get("column")), int(raw.get("min_age", 0)))
+    microdata = [ds for ds in map(dataset, dataset_ids()) if ds.is_microdata]
+    if not any(spec.column in ds.column_names and ds.column(spec.column).codelist is not None for ds in microdata):
+        raise IndicatorError(f"indicators.toml: [[profile.conditions]] {spec.key!r}: no survey or census has a"
+                             f" coded column {spec.column!r}")
+    if any(lang not in messages().get(f"profiles.condition.{spec.key}", {}) for lang in LANGS):
+        raise IndicatorError(f"indicators.toml: [[profile.conditions]] {spec.key!r}: profiles.condition.{spec.key}"
+                             " is not a message in every language")
+    return spec
 
 
 def read(path: Path = DECLARATIONS) -> tuple[tuple[Indicator, ...], ProfileSections]:

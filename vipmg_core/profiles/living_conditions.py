@@ -7,25 +7,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from vipmg_core.indicators import ConditionSpec, profile_sections
 from vipmg_core.profiles.estimates import birth_domains, crosstab_cells, design_of, microdata_sources
 from vipmg_core.profiles.periods import DEFAULT_POOL, LATEST, Period, years_label
 from vipmg_core.profiles.population_pyramid import age_groups
 from vipmg_core.profiles.sources import Source, releases_in
 from vipmg_core.warehouse import Warehouse
 
-
-@dataclass(frozen=True)
-class ConditionSpec:
-    key: str  # profiles.condition.<key>
-    column: str
-    min_age: int = 0  # education is read for persons aged 25 and over
-
-
-CONDITIONS: tuple[ConditionSpec, ...] = (
-    ConditionSpec("labour_status", "labour_status"),
-    ConditionSpec("education", "education", min_age=25),
-    ConditionSpec("remittances", "receives_remittances"),
-)
+CONDITIONS: tuple[ConditionSpec, ...] = profile_sections().conditions  # as standard/indicators.toml declares
 
 
 @dataclass(frozen=True)
@@ -52,14 +41,16 @@ class Conditions:
 
 def conditions(wh: Warehouse, areas: Sequence[str], period: Period = LATEST, pool: int = DEFAULT_POOL
                ) -> Conditions | None:
-    """Labour status, education and remittances of the foreign-born against the native-born.
+    """Labour status, education and remittances (`standard/indicators.toml`) of the foreign-born against the
+    native-born.
 
     Read from the survey (the census when there is none), pooling its latest `pool` years: the foreign-born
     are few in a year's sample, and a pooled estimate is the usual remedy (its period says so). Each group is
     its own cross-tab, so a hidden foreign-born cell never hides a native-born one.
     """
-    found = (microdata_sources(wh, areas, period, needs=("receives_remittances",))
-             or microdata_sources(wh, areas, period, needs=("labour_status",)))
+    # A source with every condition (the survey), else one with the first (a census has no remittances).
+    found = (microdata_sources(wh, areas, period, needs=[c.column for c in CONDITIONS])
+             or microdata_sources(wh, areas, period, needs=[c.column for c in CONDITIONS[:1]]))
     if not found:
         return None
     ds, years = found[0]
