@@ -63,7 +63,7 @@ def home() -> None:
         delta = t("home.change", lang, change=fmt_change(fig.change, lang), year=fig.previous_year) if fig.change is not None else None
         # The sign is a typographic minus, which Streamlit does not read as "down": say the direction.
         arrow = "off" if fig.change is None else "up" if fig.change >= 0 else "down"
-        column.metric(t(f"headline.{fig.key}", lang), fig.value_text(lang), delta, delta_color="off",
+        column.metric(fig.label(lang), fig.value_text(lang), delta, delta_color="off",
                       delta_arrow=arrow)
         source = f"{ds.title(lang)} ({pack.source_label(wh, ds.id, lang)})"  # publisher and edition, or demo
         column.caption(t("home.figure_caption", lang, unit=t(f"unit.{fig.unit}", lang), source=source, period=fig.year))

@@ -52,10 +52,11 @@ def test_numbers_are_grouped_for_each_language():
 
 def test_keys_built_from_the_standard_exist_for_every_dataset_and_page():
     from vipmg_core.datasets import datasets
-    from vipmg_core.headlines import HEADLINES
+    from vipmg_core.indicators import indicators
     from vipmg_ui.navigation import HOME, PAGES
 
-    keys = {f"headline.{h.key}" for h in HEADLINES}
+    keys = {str(h.headline) for h in indicators("home")}
+    keys |= {i.label for i in indicators()} | {i.subject for i in indicators() if i.subject is not None}
     keys |= {HOME.title_key} | {p.title_key for p in PAGES} | {p.help_key for p in PAGES}
     for ds in datasets():
         keys |= {f"unit.{ds.unit}", f"kind.{ds.kind}", f"source_type.{ds.source_type}",

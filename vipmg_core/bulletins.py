@@ -30,10 +30,23 @@ from plotly.offline import get_plotlyjs
 from vipmg_core import charts
 from vipmg_core.codelists import UNKNOWN_COUNTRY, country_name
 from vipmg_core.datasets import dataset
+from vipmg_core.flows import FlowResult
 from vipmg_core.i18n import TranslatedError, fmt_number, fmt_percent, t
-from vipmg_core.profiles import (SHARE_KEY, Figure, Period, Profile, change_text, figure_caption, figure_label,
-                                 figure_spec, figure_value,
-                                 period_text, profile, source_text, unit_badge)
+from vipmg_core.indicators import indicator, share_indicator
+from vipmg_core.profiles import (
+    LATEST,
+    Figure,
+    Period,
+    Profile,
+    change_text,
+    figure_caption,
+    figure_label,
+    figure_value,
+    period_text,
+    profile,
+    source_text,
+    unit_badge,
+)
 from vipmg_core.quality import CAUTION, RELIABLE, rules
 from vipmg_core.warehouse import Warehouse
 
@@ -85,7 +98,7 @@ class Bulletin:
         return f"{t('bulletin.file', self.lang)}_{self.profile.area.code}_{period}_{self.lang}.{ext}"
 
 
-def bulletin(wh: Warehouse, code: str, period: Period = Period(), lang: str = "es", chart_count: int = CHARTS,
+def bulletin(wh: Warehouse, code: str, period: Period = LATEST, lang: str = "es", chart_count: int = CHARTS,
              computed: Profile | None = None) -> Bulletin:
     """The bulletin of a country, a group or the region (`code`) for `period`, in `lang`."""
     prof = computed or profile(wh, code, period)
@@ -99,9 +112,9 @@ def bulletin(wh: Warehouse, code: str, period: Period = Period(), lang: str = "e
 
 def change_sentence(fig: Figure, lang: str) -> str:
     """'Arrivals rose 4.1 % on 2023, to 3,731,144 events in 2024.' (or fell, or were stable)."""
-    spec = figure_spec(fig.key)
-    number = "plural" if spec.plural else "singular"
-    values = {"subject": t(f"profiles.subject.{fig.key}", lang), "value": figure_value(fig, lang),
+    ind = indicator(fig.key)
+    number = "plural" if ind.plural else "singular"
+    values = {"subject": t(ind.subject or ind.label, lang), "value": figure_value(fig, lang),
               "unit": t(f"unit.{fig.unit}", lang), "period": period_text(fig.period, lang)}
     change = fig.change
     if change is None:
@@ -111,7 +124,7 @@ def change_sentence(fig: Figure, lang: str) -> str:
              previous=period_text(fig.previous_period or "", lang), **values)
 
 
-def _top(result, end: str) -> tuple[str, float] | None:
+def _top(result: FlowResult | None, end: str) -> tuple[str, float] | None:
     if result is None:
         return None
     for row in result.flows.iter_rows(named=True):
@@ -120,13 +133,19 @@ def _top(result, end: str) -> tuple[str, float] | None:
     return None
 
 
+def shown_figures(prof: Profile) -> list[Figure]:
+    """The profile's figures a bulletin shows (surface "bulletin" in `standard/indicators.toml`)."""
+    return [f for f in prof.figures if indicator(f.key).shows_on("bulletin")]
+
+
 def sentences(prof: Profile, lang: str) -> list[str]:
     """The main changes, largest first, then what the population and the survey say, from the data."""
     out: list[str] = []
-    changed = [f for f in prof.figures if f.key != SHARE_KEY and f.change is not None and f.value is not None]
-    changed.sort(key=lambda f: abs(f.change), reverse=True)
-    out += [change_sentence(f, lang) for f in changed[:MAX_CHANGES]]
-    share = prof.figure(SHARE_KEY)
+    changed = [(f, change) for f in shown_figures(prof) if not indicator(f.key).is_estimate
+               and (change := f.change) is not None and f.value is not None]
+    changed.sort(key=lambda item: abs(item[1]), reverse=True)
+    out += [change_sentence(f, lang) for f, _ in changed[:MAX_CHANGES]]
+    share = prof.figure(share_indicator().key)
     if share is not None and share.value is not None:
         text = t("profiles.sentence.share", lang, value=fmt_percent(share.value, lang), period=share.period,
                  source=dataset(share.dataset_id).title(lang))
@@ -136,9 +155,9 @@ def sentences(prof: Profile, lang: str) -> list[str]:
     for side, end, key in (("in", "origin", "top_origin"), ("out", "destination", "top_destination")):
         result = prof.origins if side == "in" else prof.destinations
         top = _top(result, end)
-        if top is not None:
+        if top is not None and result is not None:
             out.append(t(f"profiles.sentence.{key}", lang, country=country_name(top[0], lang),
-                         value=fmt_number(top[1], lang), period=result.query.period[1],
+                         value=fmt_number(top[1], lang), period=(result.query.period or ("", ""))[1],
                          share=fmt_percent(100 * top[1] / result.matching_value, lang) if result.matching_value
                          else "–"))
     if prof.conditions is not None:
@@ -204,7 +223,7 @@ def _value_text(fig: Figure, lang: str) -> str:
 def _figures_table(prof: Profile, lang: str) -> str:
     head = "".join(f"<th>{_e(t(f'bulletin.col_{c}', lang))}</th>" for c in ("figure", "value", "change", "notes"))
     body = []
-    for fig in prof.figures:
+    for fig in shown_figures(prof):
         change = change_text(fig, lang) or ""
         unit = t("compare.of_population", lang) if fig.percent else t(f"unit.{fig.unit}", lang)
         body.append(f"<tr><td>{_e(figure_label(fig.key, lang))}</td>"
@@ -317,7 +336,8 @@ def to_pdf(html_text: str) -> bytes:
         command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
                    f"--print-to-pdf={out}", page.as_uri()]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT_S, stdin=subprocess.DEVNULL)
+            done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                                  check=False)  # a failed print is told by the missing PDF below
         except subprocess.TimeoutExpired:
             raise BulletinError("pdf_failed", reason=f"timeout after {PDF_TIMEOUT_S} s") from None
         except OSError as exc:

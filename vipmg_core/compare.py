@@ -12,20 +12,33 @@ comparison and the profiles never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import polars as pl
 
+from vipmg_core import indicators as declared
 from vipmg_core import rules as data_rules
 from vipmg_core.codelists import country_name
 from vipmg_core.datasets import dataset
 from vipmg_core.exports import ExportMeta
 from vipmg_core.i18n import fmt_number, t
+from vipmg_core.indicators import Indicator
 from vipmg_core.kept import Kept
-from vipmg_core.profiles import (FIGURE_KEYS, SHARE_KEY, Figure, Period, ProfileError, figure_from, figure_label,
-                                 figure_spec, immigrant_share, period_text, series, source_text, unit_badge)
+from vipmg_core.profiles import (
+    LATEST,
+    Figure,
+    Period,
+    ProfileError,
+    figure_from,
+    figure_label,
+    immigrant_share,
+    period_text,
+    series,
+    source_text,
+    unit_badge,
+)
 from vipmg_core.quality import CAUTION, SUPPRESSED, rules
 from vipmg_core.warehouse import Warehouse
 
@@ -35,12 +48,16 @@ ROW_SCHEMA = {"country": pl.String, "value": pl.Float64, "period": pl.String, "p
               "mark": pl.String}  # mark: rules.REDACTED / rules.LOWER_BOUND (some parts hidden by their publisher)
 
 
+# A caveat's value: text, or words made in the reader's language (country names, lists).
+Words = str | Callable[[str], str]
+
+
 @dataclass(frozen=True)
 class Caveat:
     """Something that makes the countries' figures less comparable, as a message key and its values."""
 
     key: str
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, Words], ...] = ()
 
     def message(self, lang: str) -> str:
         values = dict(self.values)
@@ -48,7 +65,7 @@ class Caveat:
         return t(f"compare.caveat.{self.key}", lang, **{k: _words(v, lang) for k, v in values.items()})
 
 
-def _words(value: object, lang: str) -> str:
+def _words(value: Words, lang: str) -> str:
     if isinstance(value, str):
         return value
     return str(value(lang)) if callable(value) else str(value)
@@ -94,43 +111,36 @@ class Comparison:
 
 
 def indicators() -> list[str]:
-    return list(FIGURE_KEYS)
+    """The indicators the comparison offers, in their declared order (`standard/indicators.toml`)."""
+    return list(declared.keys("compare"))
 
 
-def compare(wh: Warehouse, indicator: str, countries: Sequence[str], period: Period = Period()) -> Comparison:
+def compare(wh: Warehouse, indicator: str, countries: Sequence[str], period: Period = LATEST) -> Comparison:
     """`indicator` for each of `countries` (ISO3), read as each country's profile reads it."""
-    if indicator not in FIGURE_KEYS:
-        raise ProfileError("indicator", indicator=indicator, known=", ".join(FIGURE_KEYS))
-    countries = tuple(dict.fromkeys(c.strip().upper() for c in countries if c and c.strip()))
-    if not countries:
+    if indicator not in declared.keys("compare"):
+        raise ProfileError("indicator", indicator=indicator, known=", ".join(declared.keys("compare")))
+    ind = declared.indicator(indicator)
+    codes = tuple(dict.fromkeys(c.strip().upper() for c in countries if c and c.strip()))
+    if not codes:
         raise ProfileError("no_countries")
-    figures: list[Figure] = []
-    if indicator == SHARE_KEY:
-        unit, percent = "persons", True
-        for country in countries:
-            found = immigrant_share(wh, [country], period)
-            if found is not None:
-                figures.append(found)
+    if ind.is_estimate:
+        found = [immigrant_share(wh, [country], period) for country in codes]
     else:
-        spec = figure_spec(indicator)
-        s = series(wh, spec, countries)
-        unit, percent = (dataset(s.dataset_id).unit if s else dataset(spec.dataset_ids[0]).unit), False
-        for country in countries if s else ():
-            found = figure_from(wh, s, period, [country])
-            if found is not None:
-                figures.append(found)
+        s = series(wh, ind, codes)
+        found = [figure_from(wh, s, period, [country]) for country in codes] if s is not None else []
+    figures = [f for f in found if f is not None]
     rows = pl.DataFrame([_row(f) for f in figures], schema=ROW_SCHEMA, orient="row") if figures else \
         pl.DataFrame(schema=ROW_SCHEMA)
-    order = {c: i for i, c in enumerate(countries)}
+    order = {c: i for i, c in enumerate(codes)}
     rows = rows.sort(pl.col("country").replace_strict(order, default=len(order), return_dtype=pl.Int64))
-    return Comparison(indicator, unit, percent, period, countries, rows, tuple(_caveats(wh, indicator, figures,
-                                                                                      countries)))
+    return Comparison(indicator, ind.counted, ind.percent, period, codes, rows,
+                      tuple(_caveats(wh, ind, figures, codes)))
 
 
 _KEPT: Kept[Comparison] = Kept(64)
 
 
-def kept_comparison(wh: Warehouse, indicator: str, countries: Sequence[str], period: Period = Period()
+def kept_comparison(wh: Warehouse, indicator: str, countries: Sequence[str], period: Period = LATEST
                     ) -> Comparison:
     """`compare`, computed once per state of the warehouse and kept for every session (`vipmg_core.kept`)."""
     key = (str(wh.root), wh.state_token(), indicator, tuple(countries), period)
@@ -147,13 +157,13 @@ def _names(codes: Iterable[str], lang: str) -> str:
     return ", ".join(country_name(c, lang) for c in codes)
 
 
-def _caveats(wh: Warehouse, indicator: str, figures: list[Figure], countries: Sequence[str]) -> list[Caveat]:
+def _caveats(wh: Warehouse, ind: Indicator, figures: list[Figure], countries: Sequence[str]) -> list[Caveat]:
     found: list[Caveat] = []
     # 1. What the dataset declarations say about comparability (their notes), for every dataset used.
     for dataset_id in dict.fromkeys(f.dataset_id for f in figures):
         ds = dataset(dataset_id)
         found.append(Caveat("definition", (("dataset", ds.title), ("notes", ds.notes))))
-    if indicator != SHARE_KEY and not figure_spec(indicator).additive:
+    if not ind.additive:
         found.append(Caveat("not_additive"))
     # 2. Figures from different datasets or publishers (a survey here, a census there; a ministry, UN DESA).
     by_source: dict[tuple[str, str], list[str]] = {}
@@ -164,7 +174,7 @@ def _caveats(wh: Warehouse, indicator: str, figures: list[Figure], countries: Se
                 by_source[key].append(fig.areas[0])
     if len(by_source) > 1:
         parts = [(dataset_id, publisher, tuple(codes)) for (dataset_id, publisher), codes in by_source.items()]
-        found.append(Caveat("sources", (("list", _SourceList(parts)),)))
+        found.append(Caveat("sources", (("list", _SourceList(tuple(parts))),)))
     # 3. National definitions sent with the data (a submission's "definitions" field).
     for country, text in _national_definitions(wh, figures).items():
         found.append(Caveat("national", (("country", _CountryName(country)), ("text", text))))
@@ -298,8 +308,7 @@ def _mark_text(mark: str | None, lang: str) -> str:
 
 
 def export_meta(c: Comparison, lang: str) -> ExportMeta:
-    dataset_id = c.dataset_ids[0] if c.dataset_ids else (
-        "survey" if c.indicator == SHARE_KEY else figure_spec(c.indicator).dataset_ids[0])
+    dataset_id = c.dataset_ids[0] if c.dataset_ids else declared.indicator(c.indicator).datasets[0]
     r = rules()
     legend = {}
     if c.percent:

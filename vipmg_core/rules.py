@@ -207,6 +207,11 @@ def marked(number: str, mark: str | None) -> str:
 
 # -- immigrant stock ----------------------------------------------------------------------------------------
 
-def immigrant_clause(ds: Dataset) -> str:
-    """SQL condition: a person living in a country other than their origin (migrant_stock's rows)."""
-    return f"{_q('origin')} IS DISTINCT FROM {_q(ds.area_column)}"
+def immigrant_clause(ds: Dataset) -> str | None:
+    """SQL condition: a person living in a country other than their origin, by the dataset's declared flow
+    (origin -> where they live); None for a dataset with no origin (a stock of every origin together, which
+    counts only migrants already)."""
+    role = next((f for f in ds.flows if not f.when), None)
+    if role is None:
+        return None
+    return f"{_q(role.origin)} IS DISTINCT FROM {_q(role.destination)}"
