@@ -8,8 +8,8 @@ import pytest
 from vipmg_core.i18n import fmt_change, fmt_number, messages, t
 
 PROJECT = Path(__file__).resolve().parent.parent
-CODE = [*PROJECT.glob("*.py"), *(PROJECT / "pages").glob("*.py"), *(PROJECT / "vipmg_core").glob("*.py"),
-        *(PROJECT / "vipmg_ui").glob("*.py")]
+CODE = [*PROJECT.glob("*.py"), *(PROJECT / "pages").glob("*.py"), *(PROJECT / "vipmg_core").rglob("*.py"),
+        *(PROJECT / "vipmg_ui").rglob("*.py")]
 
 
 def test_every_message_has_spanish_and_english_text():
