@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TypedDict
 
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
@@ -184,10 +185,21 @@ def arc_layer(flows: list[tuple[str, str, float, str]], layer_id: str = "flows")
     )
 
 
+class _Circle(TypedDict):
+    """A row of `totals_layer`: what the ScatterplotLayer reads."""
+
+    iso3: str
+    position: list[float]
+    radius: float
+    fill: list[int]
+    line: list[int]
+    label: str
+
+
 def totals_layer(totals: dict[str, tuple[float, float]], labels: dict[str, str], layer_id: str = "totals") -> pdk.Layer:
     """A circle per country with an area proportional to what moves in and out, coloured by the net."""
     largest = max((i + o for i, o in totals.values()), default=0) or 1
-    rows = []
+    rows: list[_Circle] = []
     for iso3, (incoming, outgoing) in totals.items():
         point = country_point(iso3)
         if point is None or not (incoming or outgoing):
@@ -238,10 +250,12 @@ def selectable_countries_layer(lang: str, selected: set[str], labels: dict[str, 
 
 def picked_country(selection: object) -> str | None:
     """The ISO3 code of the country a user clicked, from `st.pydeck_chart(on_select=...)`'s state."""
-    if not isinstance(selection, dict):
-        selection = getattr(selection, "selection", None) or {}
-    selection = selection.get("selection", selection) if isinstance(selection, dict) else {}
-    for objects in (selection.get("objects") or {}).values():
+    state = selection if isinstance(selection, dict) else getattr(selection, "selection", None)
+    inner = state.get("selection", state) if isinstance(state, dict) else None
+    by_layer = inner.get("objects") if isinstance(inner, dict) else None
+    if not isinstance(by_layer, dict):
+        return None
+    for objects in by_layer.values():
         for obj in objects or ():
             if not isinstance(obj, dict):
                 continue
@@ -286,11 +300,11 @@ def flow_legend_svg(samples: list[tuple[float, str]], largest: float, origin_lab
     the origin, and what the circles' colours mean. `samples` are (value, formatted value)."""
     line_h = 26
     height = 58 + line_h * len(samples) + 52
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="340" height="{height}" role="img" '
-             f'font-family="sans-serif" font-size="12">',
-             '<defs><linearGradient id="flowgrad" gradientUnits="userSpaceOnUse" x1="4" x2="150" y1="0" y2="0">'
-             f'<stop offset="0" stop-color="{_rgb(ORIGIN)}"/><stop offset="1" stop-color="{_rgb(DESTINATION)}"/>'
-             '</linearGradient></defs>',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="340" height="{height}" role="img" '
+              f'font-family="sans-serif" font-size="12">'),
+             ('<defs><linearGradient id="flowgrad" gradientUnits="userSpaceOnUse" x1="4" x2="150" y1="0" y2="0">'
+              f'<stop offset="0" stop-color="{_rgb(ORIGIN)}"/><stop offset="1" stop-color="{_rgb(DESTINATION)}"/>'
+              '</linearGradient></defs>'),
              f'<text x="0" y="14" fill="{_rgb(ORIGIN)}">● {_escape(origin_label)}</text>',
              f'<text x="170" y="14" fill="{_rgb(DESTINATION)}">● {_escape(destination_label)}</text>',
              f'<text x="0" y="36" fill="#555">{_escape(width_caption)}</text>']
@@ -321,7 +335,7 @@ def legend_samples(values: list[float]) -> list[float]:
     picks = [positive[0], positive[len(positive) // 2], positive[-1]]
     rounded = []
     for value in picks:
-        digits = max(int(math.floor(math.log10(value))) - 1, 0)
+        digits = max(math.floor(math.log10(value)) - 1, 0)
         nice = round(value, -digits) if digits else round(value)
         if nice > 0 and nice not in rounded:
             rounded.append(nice)

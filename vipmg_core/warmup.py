@@ -22,6 +22,7 @@ import gc
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from vipmg_core import compare as cp
 from vipmg_core import crosstab as xt
@@ -32,7 +33,7 @@ from vipmg_core.warehouse import Warehouse
 
 THREAD_NAME = "vipmg-warmup"
 MODE_ENV = "VIPMG_WARMUP"  # "all" (default), "cubes", or "0"
-_log = logging.getLogger("vipmg")
+logger = logging.getLogger("vipmg")
 _lock = threading.Lock()
 _started: dict[str, tuple[str, threading.Thread]] = {}  # warehouse root -> (state token, its thread)
 
@@ -51,12 +52,12 @@ def warm(wh: Warehouse, *, what: str | None = None) -> list[str]:
     if what == "off":
         return warmed
 
-    def attempt(label: str, work) -> None:
+    def attempt(label: str, work: Callable[[], object]) -> None:
         try:
             work()
             warmed.append(label)
         except Exception:
-            _log.exception("warm-up: %s failed", label)
+            logger.exception("warm-up: %s failed", label)
 
     for dataset_id in sorted({r.dataset_id for r in wh.releases()}):
         ds = dataset(dataset_id)  # the smallest cross-tab builds the cube and roll-up, exactly as a user's would
