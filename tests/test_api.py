@@ -137,6 +137,13 @@ def test_answers_say_how_to_cite_them_in_the_language_asked(client):
     ("/api/v1/flowmap.json?fds=returns&fper=1999", 400, "1999"),
     ("/api/v1/flowmap.sdmx.csv?fds=returns", 400, "sdmx.csv"),
     ("/api/v1/profile.csv?pc=XYZ", 400, "XYZ"),
+    ("/api/v1/profile.csv", 400, "pc"),
+    # Each of these used to answer 200 with other numbers than asked: the census (the first source named), every
+    # year, the table without its filter (a code of the codelist with no data), the latest period.
+    ("/api/v1/crosstab.csv?xds=returns&src=census", 400, "xds"),
+    ("/api/v1/crosstab.csv?xds=returns&yr=1980-1985", 400, "1980-1985"),
+    ("/api/v1/crosstab.csv?xds=returns&cty=GTM&xf_sex=_U", 400, "xf_sex"),
+    ("/api/v1/flowmap.csv?fds=returns&yr=2023-2024&fper=2022", 400, "fper"),
     ("/api/v1/crosstab.xml?xds=returns", 404, "crosstab.xml"),
 ])
 def test_a_bad_parameter_gets_a_clear_error_in_spanish_and_english(client, url, status, named):
