@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields, replace
 from urllib.parse import urlencode
 
@@ -164,7 +164,7 @@ def _single(query: Sequence[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-def _compute(wh: Warehouse, path: str, params: dict[str, str], lang: str, base_url: str, token: str) -> Answer:
+def _compute(wh: Warehouse, path: str, params: Mapping[str, str], lang: str, base_url: str, token: str) -> Answer:
     if path in ("", "index.json"):
         return _json(index(base_url, lang, token))
     if path == "openapi.json":
@@ -194,19 +194,19 @@ def _json(payload: dict) -> Answer:
 
 # -- views ---------------------------------------------------------------------------------------------------
 
-def view_link(page: str, params: dict[str, str], base_url: str = "") -> str:
+def view_link(page: str, params: Mapping[str, str], base_url: str = "") -> str:
     """The page's own link for these parameters: what "copy link" on the page gives."""
     return f"{base_url}/{page}?{urlencode(params, safe=',*')}" if params else f"{base_url}/{page}"
 
 
-def data_url(link_or_page: str, params: dict[str, str] | None = None, fmt: str = downloads.CSV,
+def data_url(link_or_page: str, params: Mapping[str, str] | None = None, fmt: str = downloads.CSV,
              base_url: str = "") -> str:
     """A page's data twin: `/crosstab?xds=...` -> `/api/v1/crosstab.csv?xds=...`."""
     query = f"?{urlencode(params, safe=',*')}" if params else ""
     return f"{base_url}{PREFIX}/{link_or_page}.{fmt}{query}"
 
 
-def view_file(wh: Warehouse, page: str, fmt: str, params: dict[str, str], lang: str, link: str) -> bytes:
+def view_file(wh: Warehouse, page: str, fmt: str, params: Mapping[str, str], lang: str, link: str) -> bytes:
     """A view's numbers as the page's download makes them, its link read by the page's own link class; a CSV
     without the page file's `#` lines (the header first, as `pandas.read_csv(url)` and spreadsheets expect).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import TypedDict
 
 import pydeck as pdk
@@ -20,7 +21,7 @@ LAND, HIGHLIGHT, BORDER, WATER, BUBBLE = palette.LAND, palette.HIGHLIGHT, palett
 REGION_VIEW = pdk.ViewState(latitude=15.5, longitude=-80.0, zoom=3.1, min_zoom=1, max_zoom=8)
 
 
-def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: dict[str, str] | None) -> dict:
+def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: Mapping[str, str] | None) -> dict:
     """The polygons with only what a layer reads: the fill, and for a pickable layer (`labels` not None) the code
     and the tooltip label (the country's name unless `labels` says more). Every page load carries them."""
     geojson = countries_geojson(lang)
@@ -58,7 +59,7 @@ def _fill_by_code(coloured: set[str], colour: list[int]) -> str | list[int]:
     return f"({test}) ? {list(colour)} : {LAND}"
 
 
-def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:
+def bubble_layer(values: Mapping[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:
     """Circles at each country's point, area proportional to the value (so the eye compares areas)."""
     largest = max(values.values(), default=0) or 1
     rows = []
@@ -196,7 +197,7 @@ class _Circle(TypedDict):
     label: str
 
 
-def totals_layer(totals: dict[str, tuple[float, float]], labels: dict[str, str], layer_id: str = "totals") -> pdk.Layer:
+def totals_layer(totals: Mapping[str, tuple[float, float]], labels: Mapping[str, str], layer_id: str = "totals") -> pdk.Layer:
     """A circle per country with an area proportional to what moves in and out, coloured by the net."""
     largest = max((i + o for i, o in totals.values()), default=0) or 1
     rows: list[_Circle] = []
@@ -231,7 +232,7 @@ def totals_layer(totals: dict[str, tuple[float, float]], labels: dict[str, str],
     )
 
 
-def selectable_countries_layer(lang: str, selected: set[str], labels: dict[str, str] | None = None,
+def selectable_countries_layer(lang: str, selected: set[str], labels: Mapping[str, str] | None = None,
                                layer_id: str = "countries") -> pdk.Layer:
     """The country polygons as `base_layer`, but pickable (a click selects the country) with a tooltip label
     per country, and the selected countries filled in colour."""
@@ -346,7 +347,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def describe_values(values: dict[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
+def describe_values(values: Mapping[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
     """A map of one value per country (Home's circles) in words: what the areas show, then the countries from
     the largest to the smallest, with their values (its text alternative)."""
     ranked = sorted(((v, c) for c, v in values.items() if v), reverse=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -442,7 +442,7 @@ def coverage_table(cov: pl.DataFrame, lang: str) -> pd.DataFrame:
                                             "cty": t("network.col.country", lang)})
 
 
-def calendar_table(cal: dict[str, CalendarEntry], lang: str) -> pd.DataFrame:
+def calendar_table(cal: Mapping[str, CalendarEntry], lang: str) -> pd.DataFrame:
     return pd.DataFrame([{
         t("network.col.dataset", lang): dataset(e.dataset_id).title(lang),
         t("network.col.frequency", lang): t(f"network.frequency.{e.frequency}", lang),
