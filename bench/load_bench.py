@@ -55,8 +55,6 @@ import asyncio
 import os
 import re
 import secrets
-import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -72,6 +70,7 @@ from urllib.parse import urlsplit
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from tools import streamlit_server  # noqa: E402
 from vipmg_core.i18n import LANGS, t  # noqa: E402
 from vipmg_ui.navigation import HOME, PAGES  # noqa: E402
 
@@ -133,35 +132,16 @@ def p50(values: list[float]) -> float:
 
 # --- servers ------------------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(script: Path, cwd: Path, data_dir: Path, log: Path, env: dict[str, str] | None = None
           ) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=cwd, env={**os.environ, "VIPMG_DATA_DIR": str(data_dir), **(env or {})}, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for our own server
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"streamlit run {script.name} exited with {process.returncode}:\n"
-                             f"{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if opener.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.25)
-    stop(process)
-    raise SystemExit(f"streamlit run {script.name} was not healthy after {SERVER_START_S} s")
+    process, base_url = streamlit_server.start(script, cwd=cwd, log=log,
+                                               env={"VIPMG_DATA_DIR": str(data_dir), **(env or {})})
+    try:
+        streamlit_server.wait_healthy(process, base_url, log, SERVER_START_S)
+    except streamlit_server.ServerError as error:
+        stop(process)
+        raise SystemExit(f"{script.name}: {error}") from None
+    return process, base_url
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -203,16 +183,7 @@ def wait_until_idle(process: subprocess.Popen, limit_s: float = 300) -> float:
 
 
 def stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-    except ProcessLookupError:
-        pass
+    streamlit_server.stop(process, timeout=15)
 
 
 # --- the proxy (--proxy nginx) ------------------------------------------------------------------------------
@@ -235,7 +206,7 @@ class Proxy:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                         "/CN=localhost", "-keyout", str(self.dir / "privkey.pem"), "-out",
                         str(self.dir / "fullchain.pem")], check=True, capture_output=True)
-        self.http_port, self.https_port = _free_port(), _free_port()
+        self.http_port, self.https_port = streamlit_server.free_port(), streamlit_server.free_port()
         self.url = f"https://localhost:{self.https_port}"
         self.stage = 0
         self.log = self.dir / "access-0.log"

@@ -21,6 +21,7 @@ from vipmg_core import library, links
 from vipmg_core import profiles as pr
 from vipmg_core.codelists import project_countries
 from vipmg_core.datasets import dataset, dataset_ids
+from vipmg_core.i18n import LANGS
 
 SEED = 18
 
@@ -111,6 +112,7 @@ def test_a_link_reads_back_as_the_same_view_and_leaves_defaults_out(demo_wh, ran
                 "compare": links.CompareLink}[page]
         link = kind.from_params(params, demo_wh)
         assert kind.from_params(link.to_params(), demo_wh) == link, params
+        assert kind.from_params(link.to_params(), demo_wh, strict=True) == link, params  # the API takes it as is
         assert set(link.to_params()) <= set(params) | {"xds", "src", "pc", "ci"}, params  # nothing the link left out
     first = links.CrosstabLink.from_params({}, demo_wh)
     assert first.to_params() == {} and links.FlowLink.from_params({}, demo_wh).to_params() == {}
@@ -143,3 +145,35 @@ def test_fifty_random_links_embed_the_cells_their_page_shows(demo_wh, random_lin
             code, period, pool = links.ProfileLink.from_params(params, demo_wh).query()
             shown = library.profile_table(pr.kept_profile(demo_wh, code, period, pool), lang)[1]
             assert library.embed(demo_wh, link, lang).numeric.equals(shown), link
+
+
+def test_a_strict_reading_refuses_what_the_page_replaces_by_its_default(demo_wh):
+    """The API reads a link strictly: a value the page silently replaces by its default is a LinkError naming the
+    parameter and what it may hold, in Spanish and English. The page, reading leniently, opens the default."""
+    xt_, fl_, pr_ = links.CrosstabLink, links.FlowLink, links.ProfileLink
+    cases = [  # (link, parameters, the refused one, a value the message offers)
+        (xt_, {"xp": "diagonal"}, "xp", links.PERCENTS[-1]), (xt_, {"xg": "pie"}, "xg", links.CHARTS[-1]),
+        (xt_, {"xo": "size"}, "xo", links.SORTS[-1]), (xt_, {"xn": str(links.MAX_TOP_ROWS + 1)}, "xn",
+                                                       str(links.MAX_TOP_ROWS)),
+        (xt_, {"xq": "maybe"}, "xq", "1"), (xt_, {"xr": "sexo"}, "xr", "sex"), (xt_, {"lang": "fr"}, "lang", "en"),
+        (xt_, {"xds": "returns", "xf_sex": "_U", "cty": "GTM"}, "xf_sex", "F"),
+        (fl_, {"ftop": "7"}, "ftop", str(links.FLOW_TOPS[-1])), (fl_, {"fdir": "up"}, "fdir", fl.DIRECTIONS[-1]),
+        (pr_, {"pc": "GTM", "ppool": "9"}, "ppool", str(pr.POOLS[-1])), (pr_, {"pc": "XYZ"}, "pc", "GTM"),
+        (pr_, {}, "pc", "GTM"),  # every profile link names its area
+    ]
+    for kind, params, name, offered in cases:
+        others = {k: v for k, v in params.items() if k != name}
+        assert kind.from_params(params, demo_wh) == kind.from_params(others, demo_wh), params
+        with pytest.raises(links.LinkError) as refused:
+            kind.from_params(params, demo_wh, strict=True)
+        assert refused.value.name == name, params
+        messages = [refused.value.message(lang) for lang in LANGS]
+        assert all(name in m and params.get(name, "") in m and offered in m for m in messages), messages
+        assert messages[0] != messages[1]
+
+
+def test_a_link_whose_number_int_cannot_read_opens_the_default_view(demo_wh):
+    """`xn=²` (a superscript two: a digit to str.isdigit, not to int) used to stop the page with a ValueError."""
+    assert links.CrosstabLink.from_params({"xn": "\u00b2"}, demo_wh) == links.CrosstabLink.from_params({}, demo_wh)
+    with pytest.raises(links.LinkError):
+        links.CrosstabLink.from_params({"xn": "\u00b2"}, demo_wh, strict=True)

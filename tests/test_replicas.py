@@ -17,8 +17,6 @@ import io
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tools import streamlit_server
 from vipmg_core import accounts, web_sessions
 from vipmg_core.codelists import project_countries
 from vipmg_core.warehouse import Provenance, Warehouse
@@ -39,7 +38,7 @@ PROCESSES, THREADS = 3, 8  # 24 submitters
 PERIODS = ("2025-01", "2025-02")  # two focal points per country, one period each: 12 countries x 2 = 24 slices
 START_TIMEOUT = 90.0
 URL = "/api/v1/crosstab.csv?xds=returns&xr=ref_area&xc=sex&yr=2024-2025&xk=1&lang=en"
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an http_proxy
+_http = streamlit_server.LOCAL_HTTP
 
 # One submitting process: signs its focal points in, says "ready", waits for "go" on stdin, then sends every file
 # from its own thread at once, and prints what each got (a submission id or the error).
@@ -145,55 +144,23 @@ def expected(cells: list[dict[str, list]]) -> dict[tuple[str, str], int]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_replicas(data_dir: Path, logs: Path, n: int = 2) -> list[tuple[str, subprocess.Popen, Path]]:
     """`streamlit run app.py` n times on the same store (each as `make run` starts it), healthy."""
-    env = {**os.environ, "VIPMG_DATA_DIR": str(data_dir), "VIPMG_DEMO": "0", "VIPMG_WARMUP": "0"}
+    env = {"VIPMG_DATA_DIR": str(data_dir), "VIPMG_DEMO": "0", "VIPMG_WARMUP": "0"}
     started = []
     for i in range(n):
-        port = free_port()
         log = logs / f"replica{i}.log"
-        with log.open("wb") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                 "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none"],
-                cwd=PROJECT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                start_new_session=True)
-        started.append((f"http://127.0.0.1:{port}", process, log))
-    deadline = time.monotonic() + START_TIMEOUT
-    waiting = list(started)
-    while waiting:
-        base, process, log = waiting[0]
-        if process.poll() is not None:
-            pytest.fail(f"replica {base} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"replica {base} not healthy after {START_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
-        try:
-            if get(base, "/_stcore/health")[1].strip() == b"ok":
-                waiting.pop(0)
-                continue
-        except OSError:
-            pass
-        time.sleep(0.25)
+        process, base = streamlit_server.start("app.py", cwd=PROJECT, log=log, env=env)
+        started.append((base, process, log))
+    deadline = time.monotonic() + START_TIMEOUT  # they start side by side: one deadline for all
+    try:
+        for base, process, log in started:
+            streamlit_server.wait_healthy(process, base, log, max(deadline - time.monotonic(), 0))
+    except streamlit_server.ServerError as error:
+        for _, process, _ in started:
+            streamlit_server.stop(process)
+        pytest.fail(str(error))
     return started
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
 
 
 def python(code: str, *args: str, data_dir: Path) -> subprocess.Popen:
@@ -316,7 +283,7 @@ def test_two_replicas_and_the_cli_share_one_store(tmp_path: Path, catalogue_back
         assert {s["release_id"] for s in subs} <= releases and len(releases) == 25
     finally:
         for _, process, _ in replicas:
-            stop(process)
+            streamlit_server.stop(process)
 
 
 def test_behind_the_proxy_each_browser_is_its_own_sign_in_source():

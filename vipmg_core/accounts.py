@@ -278,7 +278,7 @@ def demo_accounts_enabled() -> bool:
 
 def ensure_demo_accounts(cat: Catalogue, countries: list[str]) -> list[Account]:
     """One focal point per country (`fp_cri`...), a reviewer and an admin, all with DEMO_PASSWORD."""
-    wanted = [("reviewer", "reviewer", None), ("admin", "admin", None)]
+    wanted: list[tuple[str, str, str | None]] = [("reviewer", "reviewer", None), ("admin", "admin", None)]
     wanted += [(f"fp_{c.lower()}", "focal_point", c) for c in countries]
     existing = {a.username for a in list_users(cat)}
     for username, role, country in wanted:

@@ -22,18 +22,17 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import MISSING, dataclass, fields, replace
 from urllib.parse import urlencode
 
 from vipmg_core import citation, downloads, library, links, sdmx
 from vipmg_core import crosstab as xt
-from vipmg_core import flows as fl
 from vipmg_core import profiles as pr
-from vipmg_core.codelists import codelist, project_countries
-from vipmg_core.datasets import dataset, dataset_ids, datasets
+from vipmg_core.datasets import dataset_ids, datasets
 from vipmg_core.i18n import DEFAULT_LANG, LANGS, TranslatedError, t
 from vipmg_core.kept import Kept
+from vipmg_core.link_values import as_text, listed
 from vipmg_core.warehouse import Warehouse
 
 VERSION = "v1"
@@ -47,34 +46,52 @@ _STRUCTURE_PATH = re.compile(r"^datasets/([a-z0-9_]+)/structure\.(xml|json)$")
 _log = logging.getLogger("vipmg")
 
 # A word on each link parameter for the OpenAPI description, by the link's field (vipmg_core/links.py names the
-# parameters; a field added there without a word here fails at import, so the description cannot fall behind).
-_CONTEXT = {"lang": "language of labels, notes and citation: es (default) or en",
+# parameters and their values; a field added there without a word here fails at import, so the description
+# cannot fall behind).
+_CONTEXT = {"lang": "language of labels, notes and citation",
             "dataset_ids": "datasets offered by the sidebar (ids, comma-separated)",
             "countries": "reporting countries (ISO3, comma-separated; default: every project country)",
             "years": "years, first-last (e.g. 2020-2024; default: every year with data)"}
 _FIELDS: dict[str, dict[str, str]] = {
     "crosstab": {"dataset": "dataset id (see catalogue.json)", "rows": "dimensions on rows (comma-separated)",
                  "cols": "dimensions on columns", "measure": "measure: count, weighted or mean:VARIABLE",
-                 "percent": "percent of row, col or total (none)", "totals": "totals 1/0", "subtotals": "subtotals 1/0",
-                 "top": "keep the N largest row groups", "sort": "row order: label or value",
-                 "codes": "codes beside names 1/0", "quality": "n and CV columns 1/0 (survey, census)",
-                 "source": "where products overlap, the one to read", "shading": "shading 1/0 (page only)",
+                 "percent": "percent of the row, column or total", "totals": "totals", "subtotals": "subtotals",
+                 "top": "keep the N largest row groups, 0 every row", "sort": "row order",
+                 "codes": "codes beside names", "quality": "n and CV columns (survey, census)",
+                 "source": "where products overlap, the one to read", "shading": "shading (page only)",
                  "chart": "chart kind (page only)"},
     "flowmap": {"dataset": "dataset id with origin and destination", "role": "reading of origin/destination (0, 1...)",
-                "direction": "in, out, both or between",
+                "direction": "flows to, from, to and from, or between the countries",
                 "countries": "selected countries (ISO3, comma-separated; * = every flow)",
                 "period": "period (2024) or range (2021-01/2024-12)", "top": "number of largest flows kept"},
-    "profile": {"area": "country (ISO3), group or REGION", "pool": "survey years pooled (1, 2, 3 or 5)"},
+    "profile": {"area": "country (ISO3), group or REGION", "pool": "survey years pooled"},
 }
 LINKS: dict[str, type[links.CrosstabLink | links.FlowLink | links.ProfileLink]] = {
     "crosstab": links.CrosstabLink, "flowmap": links.FlowLink, "profile": links.ProfileLink}
 for _page, _link in LINKS.items():
     assert set(_FIELDS[_page]) == set(_link.PARAMS), f"{_page}: describe every link parameter"
 assert set(_CONTEXT) == set(links.Context.PARAMS)
+
+
+def _described(text: str, choices: Collection[object] | None, default: object = None) -> str:
+    """A parameter's word, with the values links.py allows and its default, where they hold for every dataset."""
+    said = [listed(choices)] if choices else []
+    if default is not None and default != "":
+        said.append(f"default {as_text(default)}")
+    return f"{text} ({'; '.join(said)})" if said else text
+
+
+def _default(link: type[links.CrosstabLink | links.FlowLink | links.ProfileLink], field: str) -> object:
+    found = next(f for f in fields(link) if f.name == field)
+    return None if found.default is MISSING else found.default
+
+
 PARAMETERS: dict[str, dict[str, str]] = {
-    page: {link.PARAMS[f]: text for f, text in _FIELDS[page].items()}
+    page: {link.PARAMS[f]: _described(text, link.CHOICES.get(f), _default(link, f) if f in link.CHOICES else None)
+           for f, text in _FIELDS[page].items()}
     | ({f"{link.FILTER}<dimension>": "keep only these codes of a dimension"} if link.FILTER else {})
-    | {links.Context.PARAMS[f]: text for f, text in _CONTEXT.items()}
+    | {links.Context.PARAMS[f]: _described(text, links.Context.CHOICES.get(f), DEFAULT_LANG if f == "lang" else None)
+       for f, text in _CONTEXT.items()}
     for page, link in LINKS.items()}
 
 
@@ -147,7 +164,7 @@ def _single(query: Sequence[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-def _compute(wh: Warehouse, path: str, params: dict[str, str], lang: str, base_url: str, token: str) -> Answer:
+def _compute(wh: Warehouse, path: str, params: Mapping[str, str], lang: str, base_url: str, token: str) -> Answer:
     if path in ("", "index.json"):
         return _json(index(base_url, lang, token))
     if path == "openapi.json":
@@ -177,108 +194,42 @@ def _json(payload: dict) -> Answer:
 
 # -- views ---------------------------------------------------------------------------------------------------
 
-def view_link(page: str, params: dict[str, str], base_url: str = "") -> str:
+def view_link(page: str, params: Mapping[str, str], base_url: str = "") -> str:
     """The page's own link for these parameters: what "copy link" on the page gives."""
     return f"{base_url}/{page}?{urlencode(params, safe=',*')}" if params else f"{base_url}/{page}"
 
 
-def data_url(link_or_page: str, params: dict[str, str] | None = None, fmt: str = downloads.CSV,
+def data_url(link_or_page: str, params: Mapping[str, str] | None = None, fmt: str = downloads.CSV,
              base_url: str = "") -> str:
     """A page's data twin: `/crosstab?xds=...` -> `/api/v1/crosstab.csv?xds=...`."""
     query = f"?{urlencode(params, safe=',*')}" if params else ""
     return f"{base_url}{PREFIX}/{link_or_page}.{fmt}{query}"
 
 
-def view_file(wh: Warehouse, page: str, fmt: str, params: dict[str, str], lang: str, link: str) -> bytes:
+def view_file(wh: Warehouse, page: str, fmt: str, params: Mapping[str, str], lang: str, link: str) -> bytes:
     """A view's numbers as the page's download makes them, its link read by the page's own link class; a CSV
-    without the page file's `#` lines (the header first, as `pandas.read_csv(url)` and spreadsheets expect)."""
-    check_parameters(wh, page, params)
+    without the page file's `#` lines (the header first, as `pandas.read_csv(url)` and spreadsheets expect).
+
+    The link is read strictly: what the page would silently replace by a default (an unknown name, code or
+    choice) is refused with a `links.LinkError` that says which parameter and what it may hold, since a program
+    asking for data should hear what was wrong; a dataset with nothing published is a 404."""
+    context = links.Context.from_params(params, wh, strict=True)
     if page == "crosstab":
-        query, shown, _ = links.CrosstabLink.from_params(params, wh).query()
+        _published(wh, links.CrosstabLink.dataset_of(params, context, strict=True))
+        query, shown, _ = links.CrosstabLink.from_params(params, wh, context, strict=True).query()
         return downloads.crosstab_file(xt.compute(query, wh), shown, lang, fmt, link, preamble=False)
     if page == "flowmap":
-        flow = links.FlowLink.from_params(params, wh)
+        _published(wh, links.FlowLink.dataset_of(params, context, strict=True))
+        flow = links.FlowLink.from_params(params, wh, context, strict=True)
         return downloads.flows_file(links.flows(wh, flow.query(wh)), wh, lang, fmt, link, preamble=False)
-    library.saved_view(view_link(page, params), wh)  # an area the Profile page does not offer is refused
-    code, period, pool = links.ProfileLink.from_params(params, wh).query()
+    code, period, pool = links.ProfileLink.from_params(params, wh, context, strict=True).query()
     return downloads.profile_file(pr.kept_profile(wh, code, period, pool), lang, fmt, link, preamble=False)
-
-
-def check_parameters(wh: Warehouse, page: str, params: dict[str, str]) -> None:
-    """Refuse what the page would silently replace by a default: an unknown name, code or choice (the page's link
-    class reads leniently, as a typed URL should; a program asking for data should hear what was wrong)."""
-    link = LINKS[page]
-    known, prefix, n, c = PARAMETERS[page], link.FILTER, link.PARAMS, links.Context.PARAMS
-    for name in params:
-        if name not in known and not (prefix and name.startswith(prefix)):
-            raise ApiError("unknown_parameter", name=name, allowed=", ".join(known))
-
-    def choice(name: str, allowed: Sequence[str], many: bool = False) -> None:
-        if name in params and (params[name] or not many):  # a blank list is the page's "none chosen"
-            values = params[name].split(",") if many else [params[name]]
-            if any(v not in allowed for v in values):
-                raise ApiError("bad_value", name=name, value=params[name], allowed=_some(allowed))
-
-    choice(c["lang"], LANGS)
-    choice(c["dataset_ids"], dataset_ids(), many=True)
-    choice(c["countries"], project_countries(), many=True)
-    if c["years"] in params and not re.fullmatch(r"\d{4}-\d{4}", params[c["years"]]):
-        raise ApiError("bad_value", name=c["years"], value=params[c["years"]], allowed="2020-2024")
-    first = params.get(c["dataset_ids"], "").split(",")[0] or dataset_ids()[0]
-    if page == "crosstab":
-        choice(n["dataset"], dataset_ids())
-        ds = dataset(params.get(n["dataset"]) or first)
-        _published(wh, ds.id)
-        dims = [d.name for d in ds.dimensions]
-        choice(n["rows"], dims, many=True)
-        choice(n["cols"], dims, many=True)
-        choice(n["measure"], xt.measures(ds))
-        choice(n["percent"], links.PERCENTS)
-        for flag in ("totals", "subtotals", "codes", "quality", "shading"):
-            choice(n[flag], ("0", "1"))
-        choice(n["top"], [str(i) for i in range(links.MAX_TOP_ROWS + 1)])
-        choice(n["sort"], links.SORTS)
-        choice(n["chart"], links.CHARTS)
-        filterable = links.CrosstabLink.filterable(ds.id)
-        for name in [p for p in params if p.startswith(prefix)]:
-            column = name[len(prefix):]
-            if column not in filterable:
-                raise ApiError("bad_value", name=name, value=column, allowed=_some(filterable))
-            known_codes = ds.column(column).codelist
-            if known_codes is not None:
-                choice(name, [*known_codes.codes, xt.MISSING], many=True)
-    elif page == "flowmap":
-        flow_ids = [d.id for d in fl.flow_datasets()]
-        choice(n["dataset"], flow_ids)
-        ds = dataset(params.get(n["dataset"]) or flow_ids[0])
-        _published(wh, ds.id)
-        choice(n["role"], [str(i) for i in range(len(ds.flows))])
-        role = int(params.get(n["role"]) or 0)
-        choice(n["direction"], fl.DIRECTIONS)
-        choice(n["top"], [str(i) for i in links.FLOW_TOPS])
-        if params.get(n["countries"]) != links.EVERY_COUNTRY:
-            choice(n["countries"], codelist("country").codes, many=True)
-        if n["period"] in params:
-            fl.resolve_period(params[n["period"]], fl.periods(wh, ds.id, role))  # FlowError: says which exist
-        codes = fl.dimension_codes(wh, ds.id, role)
-        for name in [p for p in params if p.startswith(prefix)]:
-            column = name[len(prefix):]
-            if column not in codes:
-                raise ApiError("bad_value", name=name, value=column, allowed=_some(list(codes)))
-            choice(name, codes[column], many=True)
-    else:
-        choice(n["pool"], [str(p) for p in pr.POOLS])
 
 
 def _published(wh: Warehouse, dataset_id: str) -> None:
     """A dataset with nothing published has no numbers to give: say so, rather than answer an empty table."""
     if not wh.releases(dataset_id):
         raise ApiError("unknown_dataset", status=404, dataset=dataset_id, catalogue=f"{PREFIX}/catalogue.json")
-
-
-def _some(values: Sequence[str], limit: int = 30) -> str:
-    values = list(values)
-    return ", ".join(values[:limit]) + (", …" if len(values) > limit else "")
 
 
 # -- catalogue, structure, index, OpenAPI --------------------------------------------------------------------

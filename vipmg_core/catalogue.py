@@ -88,7 +88,7 @@ class Catalogue:
     def __init__(self, path: Path, url: str | None = None, *, migrations: Path = MIGRATIONS_DIR):
         """The catalogue at `url` (PostgreSQL), else at VIPMG_CATALOGUE_URL, else the SQLite file `path`."""
         self.path = Path(path)
-        self.url = url or configured_url()
+        self.url = url or configured_url()  # None exactly when the back end is SQLite
         if self.url and not pg.is_postgres_url(self.url):
             raise ValueError(f"{URL_VARIABLE} must be a postgresql:// URL, not {pg.redact(self.url)!r}")
         self.backend = "postgresql" if self.url else "sqlite"
@@ -144,7 +144,7 @@ class Catalogue:
         """A token that changes whenever anything is committed to the catalogue, by any connection of any
         process; cheap (SQLite: no table is read; PostgreSQL: one row, moved by every write transaction), so
         readers keep what they derived from it until it changes."""
-        if self.backend == "postgresql":
+        if self.url is not None:
             return pg.changes(self.url)
         stat = self.path.stat()
         file = (stat.st_dev, stat.st_ino)
@@ -163,9 +163,9 @@ class Catalogue:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A short-lived connection (autocommit: each statement on its own; write in `transaction()`)."""
-        if self.backend == "postgresql":
-            with pg.connect(self.url) as con:
-                yield con
+        if self.url is not None:
+            with pg.connect(self.url) as pg_con:
+                yield pg_con
             return
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         con.row_factory = sqlite3.Row
@@ -186,9 +186,9 @@ class Catalogue:
 
     @contextmanager
     def _write(self, count: bool = True) -> Iterator[Connection]:
-        if self.backend == "postgresql":
-            with pg.transaction(self.url, count=count) as con:
-                yield con
+        if self.url is not None:
+            with pg.transaction(self.url, count=count) as pg_con:
+                yield pg_con
             return
         with self.connect() as con:
             con.execute("BEGIN IMMEDIATE")
@@ -264,6 +264,8 @@ def _apply(con: Connection, path: Path, backend: str) -> None:
     """One migration step, inside the caller's transaction."""
     if path.suffix == ".py":
         spec = importlib.util.spec_from_file_location(f"vipmg_migration_{path.stem}", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load the migration step {path}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         module.upgrade(con, backend)

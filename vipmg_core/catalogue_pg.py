@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Connections per process; the app serves every session from threads of one process.
@@ -26,7 +26,7 @@ LOCK_CLASS = 0x5649  # "VI": the advisory lock's first key; the second is the sc
 
 
 def is_postgres_url(url: str | None) -> bool:
-    return bool(url) and url.split(":", 1)[0] in ("postgresql", "postgres")
+    return url is not None and url.split(":", 1)[0] in ("postgresql", "postgres")
 
 
 def split_url(url: str) -> tuple[str, str | None]:
@@ -128,7 +128,7 @@ class Row(tuple):
     _names: ClassVar[tuple[str, ...]] = ()
     _index: ClassVar[dict[str, int]] = {}
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key: str | SupportsIndex | slice) -> Any:
         if isinstance(key, str):
             try:
                 return tuple.__getitem__(self, self._index[key.lower()])
@@ -244,8 +244,7 @@ def _prepare(url: str, conninfo: str, schema: str | None) -> None:
         raise RuntimeError(f"cannot connect to the catalogue at {redact(url)} (VIPMG_CATALOGUE_URL): {reason}"
                            ) from None
     with con:
-        exists = not schema or con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
-        if not exists:
+        if schema and not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
             try:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
             except psycopg.errors.UniqueViolation:  # another process created it at the same moment

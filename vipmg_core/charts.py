@@ -43,7 +43,8 @@ NATIVE, FOREIGN, BAR, PALE, SERIES = palette.NATIVE, palette.FOREIGN, palette.BA
 LAND = palette.LAND_CSS
 HEIGHT = 400
 WIDTH_PRINT = 680  # bulletins fix the width so a printed A4 page holds the chart
-CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+_PNG = {"format": "png", "scale": 2}  # the toolbar's download: a PNG at twice the screen's resolution
+CONFIG = {"displaylogo": False, "toImageButtonOptions": _PNG}
 REGION_BOX = (-125.0, -60.0, -25.0, 50.0)  # lon/lat box of the polygons a regional map draws
 
 
@@ -66,7 +67,7 @@ TEMPLATE = _lean_template()
 
 def plotly_config(name: str) -> dict:
     """`st.plotly_chart(config=...)`: the PNG download (toImage) stays, with a file name; no plotly logo."""
-    return {**CONFIG, "toImageButtonOptions": {**CONFIG["toImageButtonOptions"], "filename": name}}
+    return {**CONFIG, "toImageButtonOptions": {**_PNG, "filename": name}}
 
 
 def wrap(text: str, width: int = 95) -> str:
@@ -125,12 +126,12 @@ def trend_chart(profile: Profile, lang: str, unit: str) -> go.Figure | None:
             line={"color": palette.series_style(i)[0], "dash": palette.series_style(i)[1]}, showlegend=not panels,
             marker={"symbol": ["circle-open" if p else "circle" for p in part["partial"]], "size": 8},
             customdata=hover, hovertemplate="%{x}: %{y:,.0f} %{customdata}<extra>%{fullData.name}</extra>"), **where)
-    years = frame["year"]
+    years = frame["year"].drop_nulls().unique().sort().to_list()
     sources = source_text(frame["dataset_id"].unique(maintain_order=True), bool(frame["synthetic"].any()), lang)
-    span = f"{years.min()}–{years.max()}" if years.min() != years.max() else str(years.min())
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
     title = t("profiles.chart.events_trend" if unit == "events" else "profiles.chart.stock_trend", lang)
     fig.update_yaxes(rangemode="tozero", tickformat="~s")
-    fig.update_xaxes(dtick=1 if years.n_unique() <= 10 else None)
+    fig.update_xaxes(dtick=1 if len(years) <= 10 else None)
     if not panels:
         axis = t("profiles.chart.events_axis" if unit == "events" else "profiles.chart.persons_axis", lang)
         fig.update_layout(xaxis_title=t("profiles.chart.year", lang), yaxis_title=axis)
@@ -206,7 +207,7 @@ def flows_bar(result: fl.FlowResult, lang: str, side: str, area_name: str, synth
     fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=BAR,
                            text=[fmt_number(v, lang) for v in values], textposition="auto",
                            hovertemplate="%{y}: %{text}<extra></extra>"))
-    period = fl.period_label(*result.query.period)
+    period = fl.period_label(*(result.query.period or ("", "")))  # always set on an answer
     key = "profiles.chart.origins" if side == "in" else "profiles.chart.destinations"
     fig.update_layout(xaxis_title=t("profiles.chart.persons_axis", lang), showlegend=False)
     return _finish(fig, t(key, lang, period=period) + f" — {area_name}",
@@ -217,7 +218,8 @@ def flows_bar(result: fl.FlowResult, lang: str, side: str, area_name: str, synth
 def permits_chart(permits: Breakdown, lang: str, area_name: str) -> go.Figure:
     ds = dataset(permits.dataset_id)
     col = ds.column(permits.column)
-    names = [col.codelist.name(c, lang) for c in permits.frame["code"]]
+    codes = col.require_codelist()
+    names = [codes.name(c, lang) for c in permits.frame["code"]]
     values = permits.frame["value"].to_list()
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=BAR, text=[fmt_number(v, lang) for v in values],
                            textposition="auto", hovertemplate="%{x}: %{text}<extra></extra>"))
@@ -233,7 +235,7 @@ def condition_chart(cond: Conditions, key: str, lang: str, area_name: str) -> go
         return None
     ds = dataset(cond.dataset_id)
     column = next(s.column for s in CONDITIONS if s.key == key)
-    codes = ds.column(column).codelist
+    codes = ds.column(column).require_codelist()
     order = [c.code for c in codes if c.code in set(cells["code"])]
     fig = go.Figure()
     for birth, colour in (("native", NATIVE), ("foreign", FOREIGN)):
@@ -339,14 +341,14 @@ def compare_map(rows: pl.DataFrame, title: str, subtitle: str, unit_title: str, 
             coloraxis="coloraxis", marker={"line": {"color": "white", "width": 0.8}},
             text=[f"{country_name(c, lang)}: {texts[c]}" for c in drawn], hovertemplate="%{text}<extra></extra>",
             name=""))
-    dots = [c for c in values if c not in with_polygon and country_point(c) is not None]
+    dots = {c: point for c in values if c not in with_polygon and (point := country_point(c)) is not None}
     if dots:
         fig.add_trace(go.Scattermap(
-            lon=[country_point(c)[0] for c in dots], lat=[country_point(c)[1] for c in dots], mode="markers",
+            lon=[lon for lon, _ in dots.values()], lat=[lat for _, lat in dots.values()], mode="markers",
             marker={"size": 13, "color": [values[c] for c in dots], "coloraxis": "coloraxis"},
             text=[f"{country_name(c, lang)}: {texts[c]} — {t('profiles.chart.no_polygon', lang)}" for c in dots],
             hovertemplate="%{text}<extra></extra>", name=""))
-    points = [country_point(c) for c in rows["country"] if country_point(c) is not None]
+    points = [point for c in rows["country"] if (point := country_point(c)) is not None]
     view = maps.fit_view(points, width=420, height=380, padding=0.2)  # the plot area beside the colour bar
     fig.update_layout(
         map={"style": "white-bg", "center": {"lat": view.latitude, "lon": view.longitude}, "zoom": view.zoom},

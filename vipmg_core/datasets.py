@@ -51,6 +51,13 @@ class Column:
     def codelist(self) -> Codelist | None:
         return codelist(self.codelist_id) if self.codelist_id else None
 
+    def require_codelist(self) -> Codelist:
+        """The codelist of a coded column; a ValueError naming the column when it has none."""
+        found = self.codelist
+        if found is None:
+            raise ValueError(f"column {self.name!r} has no codelist")
+        return found
+
     @property
     def polars_type(self) -> pl.DataType:
         return _POLARS_TYPES[self.type]

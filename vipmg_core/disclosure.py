@@ -112,7 +112,7 @@ def hidden_over_periods(cells: pl.DataFrame, row: str, period: str, read: Iterab
     closed = {(r, p) for r, p, conf in cells.select(row, period, "conf").iter_rows() if conf != quality.CONF_FREE}
     hidden = set()
     for (code,), group in detail.filter(pl.col(period).is_in(list(read))).group_by(row):
-        if any((code, p) in closed for p in group[period].to_list()):
-            if not (events and every_period_read and (code, TOTAL) not in closed):
-                hidden.add(code)
+        if any((code, p) in closed for p in group[period].to_list()) and not (
+                events and every_period_read and (code, TOTAL) not in closed):
+            hidden.add(code)
     return frozenset(hidden)

@@ -95,10 +95,11 @@ def flows_file(result: fl.FlowResult, wh: Warehouse, lang: str, fmt: str, link: 
     if fmt == XLSX:
         return excel_bytes(fl.flow_table(result, lang), meta)
     query = result.query
+    first, last = query.period or ("", "")  # always set on an answer (resolved); None only on a request
     return _json({
         "dataset": query.dataset_id, "role": query.role, "reading": fl.role_label(result.dataset, query.role, lang),
         "unit": result.unit, "weighted": result.weighted, "direction": query.direction,
-        "countries": list(query.countries), "period": {"first": query.period[0], "last": query.period[1]},
+        "countries": list(query.countries), "period": {"first": first, "last": last},
         "filters": {column: list(codes) for column, codes in query.filters}, "top": query.top,
         "matching_flows": result.matching, "matching_value": result.matching_value,
         "notes": fl.notes(result, lang), "flows": fl.records(result), "totals": result.totals.to_dicts(),

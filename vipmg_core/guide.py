@@ -195,9 +195,9 @@ def _codes_text(codes: Codelist, lang: str, shown: list[str]) -> str:
         return t("guide.dataset.country_codes", lang, codes=sample, count=len(codes))
     if len(codes) <= _SHORT_LIST:
         return "; ".join(f"{c.code} = {c.name(lang)}" for c in codes)
-    sample = [c for c in shown if c in codes][:3] or [c.code for c in codes][:3]
+    picked = [c for c in shown if c in codes][:3] or [c.code for c in codes][:3]
     return t("guide.dataset.codes_many", lang, count=len(codes),
-             codes="; ".join(f"{c} = {codes.name(c, lang)}" for c in sample))
+             codes="; ".join(f"{c} = {codes.name(c, lang)}" for c in picked))
 
 
 def _bounds(col: Column, lang: str) -> str:
@@ -314,8 +314,8 @@ def rule_section(code: str, lang: str) -> Section:
     where = (", ".join(f"[{ds.title(lang)}](#{dataset_anchor(ds.id)})" for ds in applies)
              if applies and len(applies) < len(datasets()) else t("guide.rule.all_datasets", lang))
     body = "\n\n".join([
-        f"`{code}` · **{t('guide.rule.severity', lang)}:** {t(f'report.severity_{severity}', lang)} ({effect}) · "
-        f"**{t('guide.rule.group', lang)}:** {t(f'guide.group.{group}', lang)}",
+        (f"`{code}` · **{t('guide.rule.severity', lang)}:** {t(f'report.severity_{severity}', lang)} ({effect}) · "
+         f"**{t('guide.rule.group', lang)}:** {t(f'guide.group.{group}', lang)}"),
         f"**{t('guide.rule.meaning', lang)}.** {t(f'guide.explain.{key}', lang)}",
         f"**{t('guide.rule.fix', lang)}.** {t(f'problem.{key}.fix', lang)}",
         f"**{t('guide.rule.applies', lang)}:** {where}",
@@ -388,8 +388,8 @@ def to_html(lang: str, country: str = EXAMPLE_COUNTRY) -> str:
                 parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
                              f"<figcaption class='meta'>{caption}</figcaption></figure>")
         if s.download:
-            name, data = s.download
-            href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+            name, content = s.download
+            href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(content).decode("ascii")
             label = t("guide.dataset.example_download", lang, title=s.title)
             parts.append(f"<p><a class='download' download='{_html.escape(name)}' href='{href}'>"
                          f"{_html.escape(label)}</a></p>")

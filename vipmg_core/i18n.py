@@ -66,7 +66,7 @@ def normalise_lang(lang: object) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def fmt_number(value: float | int | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
     """Thousands grouped as readers of each language expect: 1 234 567 (es, SI/RAE style), 1,234,567 (en)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

@@ -34,7 +34,7 @@ from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import LANGS, TranslatedError, t
-from vipmg_core.permissions import Action, Forbidden, allowed, require
+from vipmg_core.permissions import Action, Forbidden, allowed, require, require_account
 from vipmg_core.warehouse import Warehouse
 
 EMBED = re.compile(r"^\s*\[\[\s*view\s*:\s*(\S+?)\s*\]\]\s*$", re.MULTILINE)
@@ -130,14 +130,14 @@ def _clean(wh: Warehouse, content: dict, countries, topics) -> tuple[dict, list[
 def save(wh: Warehouse, account: Account | None, content: dict, *, countries=(), topics=(),
          article_id: str | None = None, kind: str = "article", html: dict | None = None) -> ArticleVersion:
     """Save a new draft version (of a new article, or of `article_id`)."""
-    require(account, Action.PUBLISH)
+    author = require_account(account, Action.PUBLISH)
     content, countries, topics = _clean(wh, content, countries, topics)
     stamp = now_utc()
     with wh.catalogue.transaction() as con:
         if article_id is None:
             article_id = new_id()
             con.execute("INSERT INTO articles (article_id, slug, kind, author, created_at) VALUES (?, ?, ?, ?, ?)",
-                        (article_id, article_id, kind, account.username, stamp))
+                        (article_id, article_id, kind, author.username, stamp))
         elif not con.execute("SELECT 1 FROM articles WHERE article_id = ?", (article_id,)).fetchone():
             raise LibraryError("library.error.unknown", article=article_id)
         (version,) = con.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM article_versions WHERE article_id = ?",
@@ -147,14 +147,14 @@ def save(wh: Warehouse, account: Account | None, content: dict, *, countries=(),
             " data_version, saved_by, saved_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
             (article_id, version, json.dumps(countries), json.dumps(topics),
              json.dumps(content, ensure_ascii=False), json.dumps(html or {}, ensure_ascii=False),
-             json.dumps(data_version(wh)), account.username, stamp))
-        Catalogue.audit(con, account.username, "save_article", "article", article_id, {"version": version})
+             json.dumps(data_version(wh)), author.username, stamp))
+        Catalogue.audit(con, author.username, "save_article", "article", article_id, {"version": version})
     return get(wh, account, article_id, version)
 
 
 def publish(wh: Warehouse, account: Account | None, article_id: str) -> ArticleVersion:
     """Publish the newest draft; the older published versions stay readable in the history."""
-    require(account, Action.PUBLISH)
+    publisher = require_account(account, Action.PUBLISH)
     with wh.catalogue.transaction() as con:
         row = con.execute("SELECT version, status FROM article_versions WHERE article_id = ?"
                           " ORDER BY version DESC LIMIT 1", (article_id,)).fetchone()
@@ -165,7 +165,7 @@ def publish(wh: Warehouse, account: Account | None, article_id: str) -> ArticleV
         con.execute("UPDATE article_versions SET status = 'published', published_at = ?, data_version = ?"
                     " WHERE article_id = ? AND version = ?",
                     (now_utc(), json.dumps(data_version(wh)), article_id, row["version"]))
-        Catalogue.audit(con, account.username, "publish_article", "article", article_id,
+        Catalogue.audit(con, publisher.username, "publish_article", "article", article_id,
                         {"version": row["version"]})
     return get(wh, account, article_id, row["version"])
 
@@ -330,7 +330,8 @@ def _flow_embed(wh: Warehouse, view: SavedView, lang: str) -> Embed:
     codes_only = [t("flows.col_origin_code", lang), t("flows.col_destination_code", lang)]
     shown = table.drop(columns=[c for c in codes_only if c in table.columns])
     ds = dataset(result.query.dataset_id)
-    title = f"{t('page.flowmap', lang)} — {ds.title(lang)}, {fl.period_label(*result.query.period)}"
+    period = fl.period_label(*(result.query.period or ("", "")))  # always set on an answer
+    title = f"{t('page.flowmap', lang)} — {ds.title(lang)}, {period}"
     unit = t("unit.events_badge", lang) if ds.counts_events else t("unit.persons_badge", lang)
     chart = fl.flows_chart(result, lang)
     return Embed(view, title, f"{unit} — {ds.unit_detail(lang)}", shown, shown,

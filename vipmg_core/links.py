@@ -3,7 +3,8 @@ its defaults, how a link is read and written, and the query it asks.
 
 One frozen dataclass per view: `Context` (the shell's language, sources, countries and years), `CrosstabLink`,
 `FlowLink`, `ProfileLink` and `CompareLink`. `from_params` reads a link as its page reads it: what the link leaves
-out, or cannot express (a typo, a code no longer offered), is the page's default, never an error. `to_params`
+out, or cannot express (a typo, a code no longer offered), is the page's default, never an error; the API reads
+it `strict` (a `LinkError` names the parameter and what it may hold; vipmg_core/link_values.py). `to_params`
 writes only what differs from the defaults, so links stay short; `from_params(link.to_params())` is the same link.
 `query` is what the page computes from it: the page and the library's embedded views both call it, so an
 article shows what the page shows for the same link.
@@ -12,10 +13,9 @@ article shows what the page shows for the same link.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlencode
 
 from vipmg_core import compare as cp
 from vipmg_core import crosstab as xt
@@ -24,83 +24,31 @@ from vipmg_core import profiles as pr
 from vipmg_core.codelists import codelist, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import DEFAULT_LANG, LANGS
+from vipmg_core.link_values import (
+    FLAGS,
+    Filters,
+    LinkError,
+    Params,
+    Reader,
+    as_text,
+    changed,
+    normal_filters,
+    url,
+)
 from vipmg_core.warehouse import Warehouse
-
-Params = Mapping[str, str]
-Filters = tuple[tuple[str, tuple[str, ...]], ...]  # (dimension, codes), only the filtered dimensions
 
 # The shell's parameters, on every page.
 LANG, SOURCES, COUNTRIES, YEARS = "lang", "src", "cty", "yr"
 
 
-# -- reading and writing values ------------------------------------------------------------------------------
-
-def _codes(raw: str | None, allowed: Sequence[str]) -> tuple[str, ...] | None:
-    """The codes of a comma list that `allowed` holds, each once, in the link's order; None when none is."""
-    codes = tuple(dict.fromkeys(c for c in (raw or "").split(",") if c in allowed))
-    return codes or None
-
-
-def _dims(raw: str | None, allowed: Sequence[str], default: Sequence[str]) -> tuple[str, ...]:
-    """Dimensions: absent or unreadable, the default; present and empty (`xc=`), none (the person removed them)."""
-    if raw is None:
-        return tuple(default)
-    return () if raw == "" else _codes(raw, allowed) or tuple(default)
-
-
-def _choice(raw: str | None, allowed: Sequence[str]) -> str | None:
-    return raw if raw in allowed else None
-
-
-def _flag(raw: str | None, default: bool) -> bool:
-    return {"1": True, "0": False}.get(raw or "", default)
-
-
-def _int(raw: str | None, allowed: Sequence[int], default: int) -> int:
-    return int(raw) if raw and raw.isdigit() and int(raw) in allowed else default
-
-
-def _years(raw: str | None, bounds: tuple[int, int]) -> tuple[int, int] | None:
-    """`2015-2020`, within the years that have data; None when it names none of them."""
-    try:
-        first, last = (int(part) for part in (raw or "").split("-"))
-    except ValueError:
-        return None
-    first, last = max(first, bounds[0]), min(last, bounds[1])
-    return (first, last) if first <= last else None
-
-
-def _filters(pairs: Mapping[str, Sequence[str]] | Filters) -> Filters:
-    """One order (by dimension) and no empty choice, whichever order the page or the link gave them in."""
-    items = pairs.items() if isinstance(pairs, Mapping) else pairs
-    return tuple(sorted((dim, tuple(codes)) for dim, codes in items if codes))
-
-
-def _changed(pairs: Sequence[tuple[str, object, object, str]]) -> dict[str, str]:
-    """(parameter, value, default, text) -> the parameters whose value is not the default."""
-    return {name: text for name, value, default, text in pairs if value != default}
-
-
-def _text(value: object) -> str:
-    """A value as a link writes it: a flag as 1 or 0, codes separated by commas."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return ",".join(value) if isinstance(value, tuple) else str(value)
-
-
-def url(page: str, params: Mapping[str, str]) -> str:
-    """The link's path and query, as the pages write it (codes separated by commas, readable in an e-mail)."""
-    return f"/{page}?{urlencode(dict(params), safe=',')}" if params else f"/{page}"
-
-
 # -- the context: chosen once in the sidebar, kept across pages ------------------------------------------------
 
-def lang_of(params: Params) -> str:
-    return _choice(params.get(LANG), LANGS) or DEFAULT_LANG
+def lang_of(params: Params, *, strict: bool = False) -> str:
+    return Reader(params, strict).choice(LANG, LANGS) or DEFAULT_LANG
 
 
 def lang_params(lang: str) -> dict[str, str]:
-    return _changed([(LANG, lang, DEFAULT_LANG, lang)])
+    return changed([(LANG, lang, DEFAULT_LANG, lang)])
 
 
 @dataclass(frozen=True)
@@ -114,6 +62,7 @@ class Context:
     bounds: tuple[int, int] | None = None  # the years with data when read (years spanning them are the default)
 
     PARAMS: ClassVar[dict[str, str]] = {"lang": LANG, "dataset_ids": SOURCES, "countries": COUNTRIES, "years": YEARS}
+    CHOICES: ClassVar[dict[str, Collection[object]]] = {"lang": LANGS}  # (the others depend on the data)
 
     @classmethod
     def of(cls, lang: str, sources: Sequence[str], countries: Sequence[str], years: tuple[int, int],
@@ -123,14 +72,13 @@ class Context:
                    (int(years[0]), int(years[1])), bounds)
 
     @classmethod
-    def from_params(cls, params: Params, wh: Warehouse) -> Context:
-        bounds = wh.year_bounds()
-        return cls.of(lang_of(params), _codes(params.get(SOURCES), dataset_ids()) or (),
-                      _codes(params.get(COUNTRIES), project_countries()) or (),
-                      _years(params.get(YEARS), bounds) or bounds, bounds)
+    def from_params(cls, params: Params, wh: Warehouse, *, strict: bool = False) -> Context:
+        read, bounds = Reader(params, strict), wh.year_bounds()
+        return cls.of(lang_of(params, strict=strict), read.codes(SOURCES, dataset_ids()) or (),
+                      read.codes(COUNTRIES, project_countries()) or (), read.years(YEARS, bounds) or bounds, bounds)
 
     def to_params(self) -> dict[str, str]:
-        return lang_params(self.lang) | _changed([
+        return lang_params(self.lang) | changed([
             (SOURCES, list(self.dataset_ids), dataset_ids(), ",".join(self.dataset_ids)),
             (COUNTRIES, list(self.countries), project_countries(), ",".join(self.countries)),
             (YEARS, self.years, self.bounds, f"{self.years[0]}-{self.years[1]}")])
@@ -142,12 +90,22 @@ class _Link(ABC):
     PAGE: ClassVar[str]
     PARAMS: ClassVar[dict[str, str]]
     FILTER: ClassVar[str | None] = None  # the prefix of the parameters of filters (`xf_sex`), if any
+    # The values a field may hold whatever the data (the others, datasets, dimensions, codes, periods, areas, are
+    # read from the data); the defaults are the dataclass's.
+    CHOICES: ClassVar[dict[str, Collection[object]]] = {}
     context: Context
 
     @classmethod
     def owns(cls, name: str) -> bool:
         """Whether a URL parameter is this view's own (the context's are the shell's)."""
         return name in cls.PARAMS.values() or bool(cls.FILTER and name.startswith(cls.FILTER))
+
+    @classmethod
+    def _reader(cls, params: Params, strict: bool) -> Reader:
+        """A reader of this view's link; strictly, a parameter neither the view's nor the context's is refused."""
+        read = Reader(params, strict)
+        read.only([*cls.PARAMS.values(), *Context.PARAMS.values()], cls.FILTER)
+        return read
 
     @abstractmethod
     def own_params(self) -> dict[str, str]:
@@ -196,9 +154,12 @@ class CrosstabLink(_Link):
         "subtotals": "xs", "source": "xsrc", "shading": "xh", "codes": "xk", "quality": "xq", "top": "xn",
         "sort": "xo", "chart": "xg"}
     FILTER: ClassVar[str] = "xf_"
+    CHOICES: ClassVar[dict[str, Collection[object]]] = {
+        "percent": PERCENTS, "sort": SORTS, "chart": CHARTS, "top": range(MAX_TOP_ROWS + 1),
+        **dict.fromkeys(("totals", "subtotals", "shading", "codes", "quality"), FLAGS)}
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "filters", _filters(self.filters))
+        object.__setattr__(self, "filters", normal_filters(self.filters))
 
     @classmethod
     def defaults(cls, context: Context, dataset_id: str | None = None) -> CrosstabLink:
@@ -226,34 +187,39 @@ class CrosstabLink(_Link):
         return ["", *sources] if len({r.release_id for r in sources.values()}) > 1 else [""]
 
     @classmethod
-    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None) -> CrosstabLink:
-        ctx = context or Context.from_params(params, wh)
-        p = {field_: params.get(name) for field_, name in cls.PARAMS.items()}
-        first = cls.defaults(ctx, _choice(p["dataset"], ctx.dataset_ids))
+    def dataset_of(cls, params: Params, context: Context, *, strict: bool = False) -> str:
+        """The dataset a link reads: the one it names among the context's sources, else the first source."""
+        return Reader(params, strict).choice(cls.PARAMS["dataset"], context.dataset_ids) or context.dataset_ids[0]
+
+    @classmethod
+    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None, *,
+                    strict: bool = False) -> CrosstabLink:
+        read, n = cls._reader(params, strict), cls.PARAMS
+        ctx = context or Context.from_params(params, wh, strict=strict)
+        first = cls.defaults(ctx, cls.dataset_of(params, ctx, strict=strict))
         ds = dataset(first.dataset)
         dims = [d.name for d in ds.dimensions]
-        rows = _dims(p["rows"], dims, first.rows)
-        cols = tuple(c for c in _dims(p["cols"], dims, first.cols) if c not in rows)
-        filters = {}
-        for dim in cls.filterable(ds.id):
-            raw = params.get(cls.FILTER + dim)
-            if raw:
-                filters[dim] = _codes(raw, cls.filter_options(wh, ds.id, dim, ctx.countries, ctx.years)) or ()
+        rows = read.dims(n["rows"], dims, first.rows)
+        cols = tuple(c for c in read.dims(n["cols"], dims, first.cols) if c not in rows)
+        filterable = cls.filterable(ds.id)
+        read.filters_only(cls.FILTER, filterable)
+        filters = {dim: read.codes(cls.FILTER + dim, cls.filter_options(wh, ds.id, dim, ctx.countries, ctx.years))
+                   or () for dim in filterable if params.get(cls.FILTER + dim)}
         return cls(
             ctx, ds.id, rows, cols,
-            measure=_choice(p["measure"], xt.measures(ds)) or first.measure,
-            percent=_choice(p["percent"], PERCENTS) or first.percent,
-            totals=_flag(p["totals"], first.totals), subtotals=_flag(p["subtotals"], first.subtotals),
-            filters=_filters(filters),
-            source=_choice(p["source"], cls.source_options(wh, ds.id)) or first.source,
-            shading=_flag(p["shading"], first.shading), codes=_flag(p["codes"], first.codes),
-            quality=_flag(p["quality"], first.quality),
-            top=_int(p["top"], range(MAX_TOP_ROWS + 1), first.top),
-            sort=_choice(p["sort"], SORTS) or first.sort, chart=_choice(p["chart"], CHARTS) or first.chart)
+            measure=read.choice(n["measure"], xt.measures(ds)) or first.measure,
+            percent=read.choice(n["percent"], PERCENTS) or first.percent,
+            totals=read.flag(n["totals"], first.totals), subtotals=read.flag(n["subtotals"], first.subtotals),
+            filters=normal_filters(filters),
+            source=read.choice(n["source"], cls.source_options(wh, ds.id)) or first.source,
+            shading=read.flag(n["shading"], first.shading), codes=read.flag(n["codes"], first.codes),
+            quality=read.flag(n["quality"], first.quality),
+            top=read.integer(n["top"], range(MAX_TOP_ROWS + 1), first.top),
+            sort=read.choice(n["sort"], SORTS) or first.sort, chart=read.choice(n["chart"], CHARTS) or first.chart)
 
     def own_params(self) -> dict[str, str]:
         first, first_dataset = self.defaults(self.context, self.dataset), self.defaults(self.context).dataset
-        own = {param: _text(getattr(self, name)) for name, param in self.PARAMS.items()
+        own = {param: as_text(getattr(self, name)) for name, param in self.PARAMS.items()
                if getattr(self, name) != (first_dataset if name == "dataset" else getattr(first, name))}
         return own | {self.FILTER + dim: ",".join(codes) for dim, codes in self.filters}
 
@@ -311,6 +277,16 @@ class FlowPeriods:
         except fl.FlowError:
             return None
 
+    def check(self, name: str, raw: str) -> None:
+        """A strict reading's check of the period parameter `name`: LinkError when it names none of the periods
+        (FlowError when there is no period at all, whatever it names)."""
+        try:
+            fl.resolve_period(raw, list(self.periods))
+        except fl.FlowError:
+            if not self.periods:
+                raise
+            raise LinkError("bad_period", name, value=raw, first=self.periods[0], last=self.periods[-1]) from None
+
     def span(self, period: tuple[str, str] | None) -> tuple[str, str]:
         """The first and last periods shown; raises FlowError when there is no period at all."""
         if self.default is None:
@@ -341,35 +317,47 @@ class FlowLink(_Link):
     PARAMS: ClassVar[dict[str, str]] = {"dataset": "fds", "role": "frl", "direction": "fdir", "countries": "fct",
                                         "period": "fper", "top": "ftop"}
     FILTER: ClassVar[str] = "f_"
+    CHOICES: ClassVar[dict[str, Collection[object]]] = {"direction": fl.DIRECTIONS, "top": FLOW_TOPS}
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "filters", _filters(self.filters))
+        object.__setattr__(self, "filters", normal_filters(self.filters))
 
     @classmethod
     def defaults(cls, context: Context, dataset_id: str | None = None) -> FlowLink:
         return cls(context, dataset_id or flow_choices(context)[0], context.countries)
 
     @classmethod
-    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None) -> FlowLink:
-        ctx = context or Context.from_params(params, wh)
-        p = {field_: params.get(name) for field_, name in cls.PARAMS.items()}
-        first = cls.defaults(ctx, _choice(p["dataset"], flow_choices(ctx)))
+    def dataset_of(cls, params: Params, context: Context, *, strict: bool = False) -> str:
+        """The dataset a link reads: the flow dataset it names among the context's, else the first of them."""
+        choices = flow_choices(context)
+        return Reader(params, strict).choice(cls.PARAMS["dataset"], choices) or choices[0]
+
+    @classmethod
+    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None, *,
+                    strict: bool = False) -> FlowLink:
+        read, n = cls._reader(params, strict), cls.PARAMS
+        ctx = context or Context.from_params(params, wh, strict=strict)
+        first = cls.defaults(ctx, cls.dataset_of(params, ctx, strict=strict))
         roles = [str(i) for i in range(len(dataset(first.dataset).flows))]
-        role = int(_choice(p["role"], roles) or first.role)
-        every = p["countries"] == EVERY_COUNTRY
+        role = int(read.choice(n["role"], roles) or first.role)
+        every = params.get(n["countries"]) == EVERY_COUNTRY
         codes = fl.dimension_codes(wh, first.dataset, role)
-        filters = {c: _codes(params.get(cls.FILTER + c), codes[c]) or () for c in codes if codes[c]}
-        return cls(ctx, first.dataset, () if every else _codes(p["countries"], codelist("country")) or first.countries,
-                   role=role, top=_int(p["top"], FLOW_TOPS, first.top),
-                   direction=_choice(p["direction"], fl.DIRECTIONS) or first.direction,
-                   period=FlowPeriods.read(wh, first.dataset, role, ctx.years).parse(p["period"]),
-                   filters=_filters(filters))
+        read.filters_only(cls.FILTER, list(codes))
+        filters = {c: read.codes(cls.FILTER + c, codes[c]) or () for c in codes}
+        periods = FlowPeriods.read(wh, first.dataset, role, ctx.years)
+        if strict and n["period"] in params:
+            periods.check(n["period"], params[n["period"]])
+        return cls(ctx, first.dataset,
+                   () if every else read.codes(n["countries"], codelist("country").codes) or first.countries,
+                   role=role, top=read.integer(n["top"], FLOW_TOPS, first.top),
+                   direction=read.choice(n["direction"], fl.DIRECTIONS) or first.direction,
+                   period=periods.parse(params.get(n["period"])), filters=normal_filters(filters))
 
     def own_params(self) -> dict[str, str]:
         first, key = self.defaults(self.context, self.dataset), self.PARAMS
         period = self.period and (self.period[0] if self.period[0] == self.period[1]
                                   else f"{self.period[0]}{fl.RANGE_SEPARATOR}{self.period[1]}")
-        own = _changed([
+        own = changed([
             (key["dataset"], self.dataset, self.defaults(self.context).dataset, self.dataset),
             (key["role"], self.role, first.role, str(self.role)),
             (key["top"], self.top, first.top, str(self.top)),
@@ -407,6 +395,7 @@ class ProfileLink(_Link):
 
     PAGE: ClassVar[str] = "profile"
     PARAMS: ClassVar[dict[str, str]] = {"area": "pc", "pool": "ppool"}
+    CHOICES: ClassVar[dict[str, Collection[object]]] = {"pool": pr.POOLS}
 
     @classmethod
     def defaults(cls, context: Context, areas: Sequence[str]) -> ProfileLink:
@@ -414,16 +403,18 @@ class ProfileLink(_Link):
         return cls(context, next((c for c in context.countries if c in areas), areas[0]))
 
     @classmethod
-    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None) -> ProfileLink:
-        ctx = context or Context.from_params(params, wh)
+    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None, *,
+                    strict: bool = False) -> ProfileLink:
+        read, n = cls._reader(params, strict), cls.PARAMS
+        ctx = context or Context.from_params(params, wh, strict=strict)
         areas = pr.area_codes(wh)
+        read.require(n["area"], areas)  # every profile link names its area (`own_params`)
         first = cls.defaults(ctx, areas)
-        return cls(ctx, _choice(params.get(cls.PARAMS["area"]), areas) or first.area,
-                   _int(params.get(cls.PARAMS["pool"]), pr.POOLS, first.pool))
+        return cls(ctx, read.choice(n["area"], areas) or first.area, read.integer(n["pool"], pr.POOLS, first.pool))
 
     def own_params(self) -> dict[str, str]:
         # The area is always in the link: a profile link names its country, whatever the context's first one.
-        return {self.PARAMS["area"]: self.area} | _changed(
+        return {self.PARAMS["area"]: self.area} | changed(
             [(self.PARAMS["pool"], self.pool, pr.DEFAULT_POOL, str(self.pool))])
 
     def query(self) -> tuple[str, pr.Period, int]:
@@ -454,15 +445,17 @@ class CompareLink(_Link):
         return cls(context, context.countries)
 
     @classmethod
-    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None) -> CompareLink:
-        ctx = context or Context.from_params(params, wh)
+    def from_params(cls, params: Params, wh: Warehouse, context: Context | None = None, *,
+                    strict: bool = False) -> CompareLink:
+        read, n = cls._reader(params, strict), cls.PARAMS
+        ctx = context or Context.from_params(params, wh, strict=strict)
         first = cls.defaults(ctx)
-        return cls(ctx, _codes(params.get(cls.PARAMS["countries"]), cls.places(wh)) or first.countries,
-                   _choice(params.get(cls.PARAMS["indicator"]), cp.indicators()) or first.indicator)
+        return cls(ctx, read.codes(n["countries"], cls.places(wh)) or first.countries,
+                   read.choice(n["indicator"], cp.indicators()) or first.indicator)
 
     def own_params(self) -> dict[str, str]:
         # The indicator is always in the link, as the page has always written it.
-        return {self.PARAMS["indicator"]: self.indicator} | _changed(
+        return {self.PARAMS["indicator"]: self.indicator} | changed(
             [(self.PARAMS["countries"], self.countries, self.context.countries, ",".join(self.countries))])
 
     def query(self) -> tuple[str, tuple[str, ...], pr.Period]:

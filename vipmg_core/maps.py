@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from typing import TypedDict
 
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
@@ -19,7 +21,7 @@ LAND, HIGHLIGHT, BORDER, WATER, BUBBLE = palette.LAND, palette.HIGHLIGHT, palett
 REGION_VIEW = pdk.ViewState(latitude=15.5, longitude=-80.0, zoom=3.1, min_zoom=1, max_zoom=8)
 
 
-def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: dict[str, str] | None) -> dict:
+def _country_polygons(lang: str, coloured: set[str], colour: list[int], labels: Mapping[str, str] | None) -> dict:
     """The polygons with only what a layer reads: the fill, and for a pickable layer (`labels` not None) the code
     and the tooltip label (the country's name unless `labels` says more). Every page load carries them."""
     geojson = countries_geojson(lang)
@@ -57,7 +59,7 @@ def _fill_by_code(coloured: set[str], colour: list[int]) -> str | list[int]:
     return f"({test}) ? {list(colour)} : {LAND}"
 
 
-def bubble_layer(values: dict[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:
+def bubble_layer(values: Mapping[str, float], lang: str, unit_label: str, period: str) -> pdk.Layer:
     """Circles at each country's point, area proportional to the value (so the eye compares areas)."""
     largest = max(values.values(), default=0) or 1
     rows = []
@@ -184,10 +186,21 @@ def arc_layer(flows: list[tuple[str, str, float, str]], layer_id: str = "flows")
     )
 
 
-def totals_layer(totals: dict[str, tuple[float, float]], labels: dict[str, str], layer_id: str = "totals") -> pdk.Layer:
+class _Circle(TypedDict):
+    """A row of `totals_layer`: what the ScatterplotLayer reads."""
+
+    iso3: str
+    position: list[float]
+    radius: float
+    fill: list[int]
+    line: list[int]
+    label: str
+
+
+def totals_layer(totals: Mapping[str, tuple[float, float]], labels: Mapping[str, str], layer_id: str = "totals") -> pdk.Layer:
     """A circle per country with an area proportional to what moves in and out, coloured by the net."""
     largest = max((i + o for i, o in totals.values()), default=0) or 1
-    rows = []
+    rows: list[_Circle] = []
     for iso3, (incoming, outgoing) in totals.items():
         point = country_point(iso3)
         if point is None or not (incoming or outgoing):
@@ -219,7 +232,7 @@ def totals_layer(totals: dict[str, tuple[float, float]], labels: dict[str, str],
     )
 
 
-def selectable_countries_layer(lang: str, selected: set[str], labels: dict[str, str] | None = None,
+def selectable_countries_layer(lang: str, selected: set[str], labels: Mapping[str, str] | None = None,
                                layer_id: str = "countries") -> pdk.Layer:
     """The country polygons as `base_layer`, but pickable (a click selects the country) with a tooltip label
     per country, and the selected countries filled in colour."""
@@ -238,10 +251,12 @@ def selectable_countries_layer(lang: str, selected: set[str], labels: dict[str, 
 
 def picked_country(selection: object) -> str | None:
     """The ISO3 code of the country a user clicked, from `st.pydeck_chart(on_select=...)`'s state."""
-    if not isinstance(selection, dict):
-        selection = getattr(selection, "selection", None) or {}
-    selection = selection.get("selection", selection) if isinstance(selection, dict) else {}
-    for objects in (selection.get("objects") or {}).values():
+    state = selection if isinstance(selection, dict) else getattr(selection, "selection", None)
+    inner = state.get("selection", state) if isinstance(state, dict) else None
+    by_layer = inner.get("objects") if isinstance(inner, dict) else None
+    if not isinstance(by_layer, dict):
+        return None
+    for objects in by_layer.values():
         for obj in objects or ():
             if not isinstance(obj, dict):
                 continue
@@ -286,11 +301,11 @@ def flow_legend_svg(samples: list[tuple[float, str]], largest: float, origin_lab
     the origin, and what the circles' colours mean. `samples` are (value, formatted value)."""
     line_h = 26
     height = 58 + line_h * len(samples) + 52
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="340" height="{height}" role="img" '
-             f'font-family="sans-serif" font-size="12">',
-             '<defs><linearGradient id="flowgrad" gradientUnits="userSpaceOnUse" x1="4" x2="150" y1="0" y2="0">'
-             f'<stop offset="0" stop-color="{_rgb(ORIGIN)}"/><stop offset="1" stop-color="{_rgb(DESTINATION)}"/>'
-             '</linearGradient></defs>',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="340" height="{height}" role="img" '
+              f'font-family="sans-serif" font-size="12">'),
+             ('<defs><linearGradient id="flowgrad" gradientUnits="userSpaceOnUse" x1="4" x2="150" y1="0" y2="0">'
+              f'<stop offset="0" stop-color="{_rgb(ORIGIN)}"/><stop offset="1" stop-color="{_rgb(DESTINATION)}"/>'
+              '</linearGradient></defs>'),
              f'<text x="0" y="14" fill="{_rgb(ORIGIN)}">● {_escape(origin_label)}</text>',
              f'<text x="170" y="14" fill="{_rgb(DESTINATION)}">● {_escape(destination_label)}</text>',
              f'<text x="0" y="36" fill="#555">{_escape(width_caption)}</text>']
@@ -321,7 +336,7 @@ def legend_samples(values: list[float]) -> list[float]:
     picks = [positive[0], positive[len(positive) // 2], positive[-1]]
     rounded = []
     for value in picks:
-        digits = max(int(math.floor(math.log10(value))) - 1, 0)
+        digits = max(math.floor(math.log10(value)) - 1, 0)
         nice = round(value, -digits) if digits else round(value)
         if nice > 0 and nice not in rounded:
             rounded.append(nice)
@@ -332,7 +347,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def describe_values(values: dict[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
+def describe_values(values: Mapping[str, float], lang: str, unit_label: str, period: str, top: int = 12) -> list[str]:
     """A map of one value per country (Home's circles) in words: what the areas show, then the countries from
     the largest to the smallest, with their values (its text alternative)."""
     ranked = sorted(((v, c) for c, v in values.items() if v), reverse=True)

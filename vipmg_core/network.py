@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -28,7 +28,7 @@ from vipmg_core.codelists import country_name, project_countries
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.exports import ExportMeta
 from vipmg_core.i18n import TranslatedError, fmt_percent, t
-from vipmg_core.permissions import Action, require
+from vipmg_core.permissions import Action, require, require_account
 from vipmg_core.submissions import SubmissionStore
 from vipmg_core.warehouse import Warehouse
 
@@ -37,11 +37,11 @@ FREQUENCIES = ("monthly", "quarterly", "yearly")
 STATUSES = ("published", "submitted", "rejected", "draft", "missing", "not_due")
 TIMELINESS_WINDOW = timedelta(days=365)
 
-BOARD_SCHEMA = {
+BOARD_SCHEMA = pl.Schema({
     "dataset_id": pl.String, "country": pl.String, "period": pl.String, "status": pl.String,
     "late": pl.Boolean, "expected": pl.Boolean, "due": pl.Date, "version": pl.Int64, "published_at": pl.String,
     "submitted_at": pl.String, "reason": pl.String, "submission_id": pl.String,
-}
+})
 
 
 class NetworkError(TranslatedError):
@@ -113,7 +113,7 @@ def default_frequency(dataset_id: str) -> str:
 def set_calendar(wh: Warehouse, account: Account | None, dataset_id: str, frequency: str, *, due_days: int,
                  since: str) -> CalendarEntry:
     """Reviewers set when a dataset is due; every change is audited."""
-    require(account, Action.REVIEW)
+    reviewer = require_account(account, Action.REVIEW)
     if dataset_id not in dataset_ids():
         raise NetworkError("network.error.dataset", dataset=dataset_id)
     if frequency not in FREQUENCIES:
@@ -128,17 +128,17 @@ def set_calendar(wh: Warehouse, account: Account | None, dataset_id: str, freque
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id) DO UPDATE SET frequency = excluded.frequency,"
             " due_days = excluded.due_days, since = excluded.since, updated_by = excluded.updated_by,"
             " updated_at = excluded.updated_at",
-            (dataset_id, frequency, int(due_days), since, account.username, stamp))
-        Catalogue.audit(con, account.username, "set_calendar", "dataset", dataset_id,
+            (dataset_id, frequency, int(due_days), since, reviewer.username, stamp))
+        Catalogue.audit(con, reviewer.username, "set_calendar", "dataset", dataset_id,
                         {"frequency": frequency, "due_days": int(due_days), "since": since})
     return calendar(wh)[dataset_id]
 
 
 def remove_calendar(wh: Warehouse, account: Account | None, dataset_id: str) -> None:
-    require(account, Action.REVIEW)
+    reviewer = require_account(account, Action.REVIEW)
     with wh.catalogue.transaction() as con:
         con.execute("DELETE FROM reporting_calendar WHERE dataset_id = ?", (dataset_id,))
-        Catalogue.audit(con, account.username, "remove_calendar", "dataset", dataset_id)
+        Catalogue.audit(con, reviewer.username, "remove_calendar", "dataset", dataset_id)
 
 
 def calendar(wh: Warehouse) -> dict[str, CalendarEntry]:
@@ -442,7 +442,7 @@ def coverage_table(cov: pl.DataFrame, lang: str) -> pd.DataFrame:
                                             "cty": t("network.col.country", lang)})
 
 
-def calendar_table(cal: dict[str, CalendarEntry], lang: str) -> pd.DataFrame:
+def calendar_table(cal: Mapping[str, CalendarEntry], lang: str) -> pd.DataFrame:
     return pd.DataFrame([{
         t("network.col.dataset", lang): dataset(e.dataset_id).title(lang),
         t("network.col.frequency", lang): t(f"network.frequency.{e.frequency}", lang),

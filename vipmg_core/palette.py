@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# A colour's three channels, as the constants above (a tuple or list) or as the arrays the arithmetic below returns.
+Channels = Sequence[float] | np.ndarray
+
 # --- categorical (Okabe-Ito) -----------------------------------------------------------------------------------
 BLUE = (0, 114, 178)
 ORANGE = (230, 159, 0)
@@ -70,7 +73,8 @@ def series_style(i: int) -> tuple[str, str, str]:
 
 def heat(share: float) -> tuple[int, int, int]:
     """The cross-tab's shading of a cell at `share` (0-1) of the largest."""
-    return tuple(int(255 - share * (255 - x)) for x in HEAT)
+    r, g, b = (int(255 - share * (255 - x)) for x in HEAT)
+    return r, g, b
 
 
 # --- checking colours ---------------------------------------------------------------------------------------------
@@ -98,7 +102,8 @@ def parse(colour: object) -> tuple[tuple[float, float, float], float]:
         hex_ = text[1:]
         if len(hex_) == 3:
             hex_ = "".join(c * 2 for c in hex_)
-        return tuple(float(int(hex_[i:i + 2], 16)) for i in (0, 2, 4)), 1.0
+        r, g, b = (float(int(hex_[i:i + 2], 16)) for i in (0, 2, 4))
+        return (r, g, b), 1.0
     found = re.fullmatch(r"rgba?\(([^)]*)\)", text.replace(" ", ""))
     if not found:
         raise ValueError(f"not a colour: {colour!r}")
@@ -113,7 +118,7 @@ def over(colour: object, background: Sequence[float] = BACKGROUND, opacity: floa
     return np.asarray(rgb) * a + np.asarray(background[:3], dtype=float) * (1 - a)
 
 
-def _linear(rgb: np.ndarray) -> np.ndarray:
+def _linear(rgb: Channels) -> np.ndarray:
     c = np.asarray(rgb, dtype=float) / 255
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
@@ -123,14 +128,14 @@ def _srgb(linear: np.ndarray) -> np.ndarray:
     return 255 * np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
-def simulate(rgb: Sequence[float], deficiency: str) -> np.ndarray:
+def simulate(rgb: Channels, deficiency: str) -> np.ndarray:
     """How a colour (0-255 RGB) looks with the deficiency (Machado 2009, severity 1); "normal" leaves it."""
     if deficiency == "normal":
         return np.asarray(rgb, dtype=float)
     return _srgb(MACHADO[deficiency] @ _linear(rgb))
 
 
-def lab(rgb: Sequence[float]) -> np.ndarray:
+def lab(rgb: Channels) -> np.ndarray:
     """CIE L*a*b* (D65) of a 0-255 sRGB colour."""
     m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
                   [0.0193339, 0.1191920, 0.9503041]])
@@ -139,7 +144,7 @@ def lab(rgb: Sequence[float]) -> np.ndarray:
     return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
 
-def delta_e_lab(lab1: Sequence[float], lab2: Sequence[float]) -> float:
+def delta_e_lab(lab1: Channels, lab2: Channels) -> float:
     """CIEDE2000 colour difference of two L*a*b* colours (Sharma, Wu and Dalal 2005)."""
     L1, a1, b1 = lab1
     L2, a2, b2 = lab2
@@ -175,7 +180,7 @@ def delta_e_lab(lab1: Sequence[float], lab2: Sequence[float]) -> float:
     return float(np.sqrt((dLp / Sl) ** 2 + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh)))
 
 
-def delta_e(rgb1: Sequence[float], rgb2: Sequence[float], deficiency: str = "normal") -> float:
+def delta_e(rgb1: Channels, rgb2: Channels, deficiency: str = "normal") -> float:
     """CIEDE2000 between two 0-255 sRGB colours as seen with `deficiency`."""
     return delta_e_lab(lab(simulate(rgb1, deficiency)), lab(simulate(rgb2, deficiency)))
 
@@ -183,9 +188,9 @@ def delta_e(rgb1: Sequence[float], rgb2: Sequence[float], deficiency: str = "nor
 DEFICIENCIES = ("normal", "protanopia", "deuteranopia", "tritanopia")
 
 
-def contrast(rgb1: Sequence[float], rgb2: Sequence[float]) -> float:
+def contrast(rgb1: Channels, rgb2: Channels) -> float:
     """WCAG 2.1 contrast ratio of two 0-255 sRGB colours (text needs 4.5:1 at AA, large text 3:1)."""
-    def luminance(rgb: Sequence[float]) -> float:
+    def luminance(rgb: Channels) -> float:
         return float(np.dot([0.2126, 0.7152, 0.0722], _linear(rgb)))
 
     high, low = sorted((luminance(rgb1), luminance(rgb2)), reverse=True)

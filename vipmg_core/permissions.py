@@ -62,3 +62,12 @@ def require(account: Account | None, action: Action, country: str | None = None)
     else:
         reason = f"{who} may not {action.value}"
     raise Forbidden(action, reason)
+
+
+def require_account(account: Account | None, action: Action, country: str | None = None) -> Account:
+    """`require` for an action only an account may take: the account itself (Forbidden for the public), so
+    the caller can name who did it."""
+    require(account, action, country)
+    if account is None:  # the public passes `require` only for its own actions
+        raise Forbidden(action, f"the public may not {action.value}")
+    return account

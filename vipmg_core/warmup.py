@@ -22,6 +22,8 @@ import gc
 import logging
 import os
 import threading
+from collections.abc import Callable
+from functools import partial
 
 from vipmg_core import compare as cp
 from vipmg_core import crosstab as xt
@@ -32,7 +34,7 @@ from vipmg_core.warehouse import Warehouse
 
 THREAD_NAME = "vipmg-warmup"
 MODE_ENV = "VIPMG_WARMUP"  # "all" (default), "cubes", or "0"
-_log = logging.getLogger("vipmg")
+logger = logging.getLogger("vipmg")
 _lock = threading.Lock()
 _started: dict[str, tuple[str, threading.Thread]] = {}  # warehouse root -> (state token, its thread)
 
@@ -51,27 +53,27 @@ def warm(wh: Warehouse, *, what: str | None = None) -> list[str]:
     if what == "off":
         return warmed
 
-    def attempt(label: str, work) -> None:
+    def attempt(label: str, work: Callable[[], object]) -> None:
         try:
             work()
             warmed.append(label)
         except Exception:
-            _log.exception("warm-up: %s failed", label)
+            logger.exception("warm-up: %s failed", label)
 
     for dataset_id in sorted({r.dataset_id for r in wh.releases()}):
         ds = dataset(dataset_id)  # the smallest cross-tab builds the cube and roll-up, exactly as a user's would
-        attempt(f"cube:{ds.id}", lambda ds=ds: xt.crosstab(ds.id, [ds.area_column], warehouse=wh))
+        attempt(f"cube:{ds.id}", partial(xt.crosstab, ds.id, [ds.area_column], warehouse=wh))
     if what != "all" or not warmed:
         return warmed
     bounds = wh.year_bounds()
     latest = pr.period_for_years(bounds, bounds)  # what a page opens with the sidebar's whole range of years
     codes = pr.area_codes(wh)
-    attempt(f"profile:{codes[0]}", lambda: pr.kept_profile(wh, codes[0], latest, pr.DEFAULT_POOL))
+    attempt(f"profile:{codes[0]}", partial(pr.kept_profile, wh, codes[0], latest, pr.DEFAULT_POOL))
     countries = tuple(project_countries())
     for indicator in cp.indicators():
-        attempt(f"compare:{indicator}", lambda i=indicator: cp.kept_comparison(wh, i, countries, latest))
+        attempt(f"compare:{indicator}", partial(cp.kept_comparison, wh, indicator, countries, latest))
     for code in codes[1:]:
-        attempt(f"profile:{code}", lambda c=code: pr.kept_profile(wh, c, latest, pr.DEFAULT_POOL))
+        attempt(f"profile:{code}", partial(pr.kept_profile, wh, code, latest, pr.DEFAULT_POOL))
     return warmed
 
 

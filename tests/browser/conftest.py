@@ -9,13 +9,6 @@ Set VIPMG_SKIP_BROWSER=1 to skip this folder on a machine that cannot run a brow
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tools import streamlit_server
 from vipmg_core.i18n import LANGS, t
 
 if TYPE_CHECKING:
@@ -63,44 +57,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # --- the server ---------------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# No proxy: an http_proxy in the environment must not route our health checks elsewhere.
-_local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        with _local_http.open(f"{base_url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("streamlit") / "stderr.log"
@@ -110,34 +66,13 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def running_app(data_dir: Path, log: Path) -> Iterator[str]:
     """`streamlit run app.py` (Home.py with its session routes) on `data_dir`, as `make run` starts it; yields
     http://127.0.0.1:PORT."""
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    env = {**os.environ, "VIPMG_DATA_DIR": str(data_dir)}
-    _server_logs[base_url] = log
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(base_url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
-                            f"{_tail(log)}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit was not healthy at {base_url} after {SERVER_START_TIMEOUT:.0f} s:\n"
-                            f"{_tail(log)}", pytrace=False)
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        _stop(process)
+        with streamlit_server.running("app.py", cwd=PROJECT_DIR, log=log, env={"VIPMG_DATA_DIR": str(data_dir)},
+                                      timeout=SERVER_START_TIMEOUT) as base_url:
+            _server_logs[base_url] = log
+            yield base_url
+    except streamlit_server.ServerError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -239,7 +174,7 @@ def server_log_tail(url: str) -> str:
     """The end of the stderr of the server that served `url` (several servers may run in one session)."""
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
     log = _server_logs.get(origin)
-    return _tail(log) if log else f"(no server log for {origin})"
+    return streamlit_server.tail(log, 4000) if log else f"(no server log for {origin})"
 
 
 def person(browser: Browser, requested: list[str]) -> Page:

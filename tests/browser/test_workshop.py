@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import PROJECT_DIR, _free_port, _healthy, is_local, wait_for_app
+from tools.streamlit_server import free_port, healthy
+
+from .conftest import PROJECT_DIR, is_local, wait_for_app
 
 
 def _sessions(page: Page):
@@ -21,7 +23,7 @@ def _sessions(page: Page):
 
 
 def test_the_operator_sees_people_join_and_leave(browser: Browser, demo_dir: Path, tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "workshop.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "vipmg_core", "workshop", "--address", "127.0.0.1",
@@ -29,7 +31,7 @@ def test_the_operator_sees_people_join_and_leave(browser: Browser, demo_dir: Pat
                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
-        while not _healthy(url):
+        while not healthy(url):
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail("the workshop server did not start")
             time.sleep(0.25)
