@@ -360,3 +360,25 @@ def test_an_excel_workbook_with_too_much_shared_text_is_refused_before_it_is_ope
         read_upload(data, "textos.xlsx", limits=replace(readers.UPLOADS, shared_text_bytes=10_000))
     assert caught.value.key == "too_much_text"
     assert "CSV" in caught.value.message("es") and "\n" not in caught.value.message("en")
+
+
+def test_the_result_keeps_the_bytes_read_with_their_sha256_computed_once(tmp_path, monkeypatch):
+    import hashlib
+
+    from vipmg_core.readers import FileBytes, files
+
+    data = (FIXTURES / "entradas_enero_cp1252.csv").read_bytes()
+    read = read_upload(data, "entradas.csv")
+    assert read.data is data and read.info.sha256 == hashlib.sha256(data).hexdigest() == read.file.sha256
+    (tmp_path / "entradas.csv").write_bytes(data)
+    assert read_path(str(tmp_path / "entradas.csv")).data == data
+
+    known = FileBytes.of(data, "entradas.csv")
+
+    def hashing_again(_data: bytes) -> str:
+        raise AssertionError("hashed a second time")
+
+    monkeypatch.setattr(files, "sha256_of", hashing_again)
+    again = read_upload(known, known.name, header_row=4)
+    assert again.info.sha256 == known.sha256 == read.info.sha256 and again.data is data
+    assert again.frame.equals(read.frame)
