@@ -28,27 +28,27 @@ was read and what the import did), `publishing` (`import_file`), `provenance` (s
 """
 
 from vipmg_core.importers.provenance import (
-                                             demo_releases,
-                                             has_real_data,
-                                             imported_releases,
-                                             provenance_line,
-                                             provenance_lines,
-                                             source_note,
-                                             source_sha256,
-                                             sources_table,
-                                             withdraw_demo,
+    demo_releases,
+    has_real_data,
+    imported_releases,
+    provenance_line,
+    provenance_lines,
+    source_note,
+    source_sha256,
+    sources_table,
+    withdraw_demo,
 )
 from vipmg_core.importers.publishing import KINDS, detect, import_file, module
 from vipmg_core.importers.recoding import codes_of, month_of, recode, tidy_count, without_missing_values
 from vipmg_core.importers.result import (
-                                             SCOPE_PREFIX,
-                                             DatasetImport,
-                                             ImportResult,
-                                             Note,
-                                             Parsed,
-                                             Table,
-                                             Unresolved,
-                                             result_dict,
+    SCOPE_PREFIX,
+    DatasetImport,
+    ImportResult,
+    Note,
+    Parsed,
+    Table,
+    Unresolved,
+    result_dict,
 )
 from vipmg_core.importers.source import PUBLISHED, ImportProblem, Source
 
