@@ -53,19 +53,31 @@ upload = st.file_uploader(t("upload.file", lang), type=list(readers.ACCEPTED_EXT
                           help=t("upload.file_help", lang, limit=limit_mb,
                                  formats=", ".join(readers.ACCEPTED_EXTENSIONS)))
 if upload is None:
+    for held_key in ("_upload_file", "_upload_read"):  # this session no longer holds a file it let go of
+        st.session_state.pop(held_key, None)
     st.caption(t("upload.waiting", lang))
     st.stop()
 
 # --- 1. reading ---------------------------------------------------------------------------------------------
 st.header(t("upload.step_read", lang))
-data = upload.getvalue()
-name = readers.safe_name(upload.name)
-try:
-    readers.check_size(len(data))
-    sheets = readers.sheet_names(data, name)
-except readers.ReadError as exc:
-    st.error(exc.message(lang))
-    st.stop()
+# Each uploaded file is read and hashed once: every widget change reruns the page, which reuses them from this
+# session's own state (keyed by the uploader's file id and the size); what is sent is those same bytes.
+upload_id = (upload.file_id, upload.size)
+held = st.session_state.get("_upload_file")
+if held is None or held[0] != upload_id:
+    st.session_state.pop("_upload_read", None)
+    try:
+        readers.check_size(upload.size)
+        file = readers.FileBytes.of(upload.getvalue(), upload.name)
+        sheets = readers.sheet_names(file.data, file.name)
+        first_sheet = readers.default_sheet(file.data, file.name) if sheets else None
+    except readers.ReadError as exc:
+        st.error(exc.message(lang))
+        st.stop()
+    held = (upload_id, file, sheets, first_sheet)
+    st.session_state["_upload_file"] = held
+_, file, sheets, first_sheet = held
+name = file.name
 
 file_key = f"{upload.file_id}"
 profiles = mp.profile_names(wh.catalogue, dataset_id, country)
@@ -76,22 +88,28 @@ profile = mp.load_profile(wh.catalogue, dataset_id, country, profile_choice) if 
 options = st.columns(3)
 sheet = None
 if sheets:
-    default_sheet = profile.sheet if profile and profile.sheet in sheets else readers.default_sheet(data, name)
+    default_sheet = profile.sheet if profile and profile.sheet in sheets else first_sheet
     sheet = options[0].selectbox(t("upload.sheet", lang), sheets, key=f"sheet_{file_key}",
                                  index=sheets.index(default_sheet) if default_sheet in sheets else 0)
 header_row = options[1].number_input(t("upload.header_row", lang), min_value=0, value=0, step=1,
                                      key=f"header_{file_key}", help=t("upload.header_row_help", lang))
 encoding = None
-if not sheets and readers.sniff_format(data, name) == "csv":
+if not sheets and readers.sniff_format(file.data, name) == "csv":
     choice = options[2].selectbox(t("upload.encoding", lang), ["", "utf-8", "cp1252", "latin-1"],
                                   key=f"encoding_{file_key}", format_func=lambda e: e or t("upload.encoding_auto", lang))
     encoding = choice or None
 
-try:
-    read = readers.read_upload(data, name, sheet=sheet, header_row=int(header_row) or None, encoding=encoding)
-except readers.ReadError as exc:
-    st.error(exc.message(lang))
-    st.stop()
+read_key = (upload_id, sheet, int(header_row) or None, encoding)
+cached = st.session_state.get("_upload_read")
+if cached is not None and cached[0] == read_key:
+    read = cached[1]
+else:
+    try:
+        read = readers.read_upload(file, name, sheet=sheet, header_row=int(header_row) or None, encoding=encoding)
+    except readers.ReadError as exc:
+        st.error(exc.message(lang))
+        st.stop()
+    st.session_state["_upload_read"] = (read_key, read)
 
 st.markdown(t("upload.file_facts", lang, name=read.info.name, size=upload_report.fmt_size(read.info.size, lang),
               rows=fmt_number(read.height, lang), sha=read.info.sha256))
@@ -249,4 +267,4 @@ else:
 
 # --- 6. send ------------------------------------------------------------------------------------------------
 st.header(t("send.step", lang))
-submission_views.send_section(report, data, account, lang)
+submission_views.send_section(report, read.data, account, lang)

@@ -8,6 +8,8 @@ its own release (later editions of a scope supersede earlier ones for readers, n
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -519,3 +521,23 @@ def test_a_file_whose_reporting_countries_are_all_unknown_publishes_nothing(empt
     with pytest.raises(ImportProblem) as info:
         import_file(empty_wh, Source("undesa.csv", b"geo,t,from,sex,n\nNarnia,2020,VEN,female,5\n"), actor="test")
     assert info.value.key == "no_rows"
+
+
+def test_a_workbook_that_would_inflate_like_a_zip_bomb_is_refused_by_the_same_checks_as_uploads(empty_wh):
+    """Importers open workbooks through `vipmg_core.readers`: the upload page's zip-bomb check applies to them."""
+    from vipmg_core.readers import ReadError, read_upload
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (25 * 1024 * 1024))  # 25 MB at a ratio of ~1000
+    data = packed.getvalue()
+    with pytest.raises(ReadError) as upload:
+        read_upload(data, "bomba.xlsx")
+    with pytest.raises(ImportProblem) as caught:
+        import_file(empty_wh, Source("bomba.xlsx", data), actor="test")
+    assert upload.value.key == "zip_bomb" and caught.value.key == "unreadable"
+    for lang in ("es", "en"):
+        assert upload.value.message(lang).rstrip(".") in caught.value.message(lang)
+        assert "bomba.xlsx" in caught.value.message(lang) and "\n" not in caught.value.message(lang)
+    assert empty_wh.is_empty()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -307,14 +308,14 @@ def test_an_excel_sheet_over_the_cell_limit_is_refused_before_it_is_loaded(monke
     from vipmg_core import readers
 
     data = _workbook_bytes([["mes", "nacionalidad", "cantidad"]] + [["2024-01", "COL", i] for i in range(40)])
-    monkeypatch.setattr(readers, "MAX_EXCEL_CELLS", 100)
+    small = replace(readers.UPLOADS, excel_cells=100)
 
     def loading(*_args, **_kwargs):
         raise AssertionError("the sheet was loaded")
 
     monkeypatch.setattr(fastexcel, "read_excel", loading)
     with pytest.raises(ReadError) as caught:
-        read_upload(data, "big.xlsx")
+        read_upload(data, "big.xlsx", limits=small)
     assert caught.value.key == "too_many_cells"
     for lang in ("es", "en"):
         message = caught.value.message(lang)
@@ -326,8 +327,7 @@ def test_a_text_file_with_too_many_cells_is_refused_before_it_is_parsed(monkeypa
 
     from vipmg_core import readers
 
-    monkeypatch.setattr(readers, "MAX_TEXT_CELLS", 1_000)
-    monkeypatch.setattr(readers, "MAX_COLUMNS", 8)  # so that 200 lines may already be too many
+    small = replace(readers.UPLOADS, text_cells=1_000, columns=8)  # so that 200 lines may already be too many
     text = "mes,nacionalidad,cantidad\n" + "".join(f"2024-01,COL,{i}\n" for i in range(400))
 
     def parsing(*_args, **_kwargs):
@@ -335,30 +335,50 @@ def test_a_text_file_with_too_many_cells_is_refused_before_it_is_parsed(monkeypa
 
     monkeypatch.setattr(polars, "read_csv", parsing)
     with pytest.raises(ReadError) as caught:
-        read_upload(text.encode(), "big.csv")
+        read_upload(text.encode(), "big.csv", limits=small)
     assert caught.value.key == "too_many_rows"
     assert caught.value.message("en") == ("The file has 401 rows of 3 columns: more than 0 million cells, the most "
                                           "validated here at once. Split it (for example, one file per year).")
     assert "\n" not in caught.value.message("es")
 
 
-def test_an_spss_file_with_too_many_cells_is_refused_before_its_cases_are_read(monkeypatch):
+def test_an_spss_file_with_too_many_cells_is_refused_before_its_cases_are_read():
     from vipmg_core import readers
 
-    monkeypatch.setattr(readers, "MAX_TEXT_CELLS", 10)
     with pytest.raises(ReadError) as caught:
-        read_fixture("permisos.sav")
+        read_fixture("permisos.sav", limits=replace(readers.UPLOADS, text_cells=10))
     assert caught.value.key == "too_many_rows"
     assert "\n" not in caught.value.message("es") and "Divídalo" in caught.value.message("es")
 
 
-def test_an_excel_workbook_with_too_much_shared_text_is_refused_before_it_is_opened(monkeypatch):
+def test_an_excel_workbook_with_too_much_shared_text_is_refused_before_it_is_opened():
     from vipmg_core import readers
 
     data = _workbook_bytes([["mes", "nacionalidad"]] + [["2024-01", f"país número {i}"] for i in range(2_000)],
                            shared_texts=True)
-    monkeypatch.setattr(readers, "MAX_SHARED_TEXT_BYTES", 10_000)
     with pytest.raises(ReadError) as caught:
-        read_upload(data, "textos.xlsx")
+        read_upload(data, "textos.xlsx", limits=replace(readers.UPLOADS, shared_text_bytes=10_000))
     assert caught.value.key == "too_much_text"
     assert "CSV" in caught.value.message("es") and "\n" not in caught.value.message("en")
+
+
+def test_the_result_keeps_the_bytes_read_with_their_sha256_computed_once(tmp_path, monkeypatch):
+    import hashlib
+
+    from vipmg_core.readers import FileBytes, files
+
+    data = (FIXTURES / "entradas_enero_cp1252.csv").read_bytes()
+    read = read_upload(data, "entradas.csv")
+    assert read.data is data and read.info.sha256 == hashlib.sha256(data).hexdigest() == read.file.sha256
+    (tmp_path / "entradas.csv").write_bytes(data)
+    assert read_path(str(tmp_path / "entradas.csv")).data == data
+
+    known = FileBytes.of(data, "entradas.csv")
+
+    def hashing_again(_data: bytes) -> str:
+        raise AssertionError("hashed a second time")
+
+    monkeypatch.setattr(files, "sha256_of", hashing_again)
+    again = read_upload(known, known.name, header_row=4)
+    assert again.info.sha256 == known.sha256 == read.info.sha256 and again.data is data
+    assert again.frame.equals(read.frame)

@@ -343,3 +343,52 @@ def test_total_rows_are_dropped_where_their_parts_are_in_the_file_and_kept_where
     rows = standard_rows(dataset("returns"), frame)
     assert sorted(rows.select("time_period", "sex", "obs_value").rows()) == [
         ("2024-05", "F", 1), ("2024-05", "M", 2), ("2024-06", "_T", 9)]
+
+
+# -- the file stored is the file validated -----------------------------------------------------------------------
+
+RETURNS_CSV = ("ref_area,time_period,returned_from,sex,age_group,minor_status,transport,obs_value\n"
+               "GTM,2024-05,USA,F,Y20T24,ADULT,AIR,10\nGTM,2024-05,MEX,M,Y20T24,ADULT,LAND,7\n").encode()
+
+
+def _validated(data: bytes):
+    from vipmg_core import mapping as mp
+    from vipmg_core.readers import read_upload
+    from vipmg_core.validation import validate
+
+    read = read_upload(data, "retornos.csv")
+    report = validate(read, mp.auto_mapping(read, "returns", "GTM"))
+    assert report.ready
+    return read, report
+
+
+def test_bytes_other_than_the_validated_file_are_refused_and_nothing_is_stored(store, people):
+    import hashlib
+
+    from vipmg_core.submissions import FileMismatch
+
+    _read, report = _validated(RETURNS_CSV)
+    other = RETURNS_CSV.replace(b",10\n", b",99\n")  # another file, same name: not what was validated
+    releases_before = len(store.wh.releases("returns"))
+    with pytest.raises(FileMismatch) as caught:
+        store.create_from_report(people["fp_gtm"], report, other, file_name="retornos.csv", lang="es")
+    assert isinstance(caught.value, SubmissionError)
+    assert "no se guardó nada" in str(caught.value) and "\n" not in str(caught.value)  # in the sender's language
+    assert hashlib.sha256(other).hexdigest()[:16] in caught.value.message("en")
+    assert "nothing was stored" in caught.value.message("en")
+    assert store.list(people["admin"]) == []
+    assert store.blobs.files() == []
+    assert len(store.wh.releases("returns")) == releases_before
+    assert store.catalogue.query("SELECT COUNT(*) AS n FROM releases WHERE status = 'staged'")[0]["n"] == 0
+
+
+def test_the_validated_file_is_stored_and_read_back_byte_for_byte(store, people):
+    import hashlib
+
+    read, report = _validated(RETURNS_CSV)
+    assert read.data == RETURNS_CSV and read.info.sha256 == hashlib.sha256(RETURNS_CSV).hexdigest()
+    sub = store.create_from_report(people["fp_gtm"], report, read.data, file_name="retornos.csv")
+    assert sub.status == "submitted" and sub.file_sha256 == read.info.sha256
+    stored = store.blobs.get(sub.file_sha256)
+    assert hashlib.sha256(stored).hexdigest() == report.info.sha256 and stored == RETURNS_CSV
+    assert store.original_file(people["reviewer"], sub.submission_id) == RETURNS_CSV

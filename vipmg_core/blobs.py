@@ -1,6 +1,7 @@
 """Content-addressed store of original files: what a focal point sent, byte for byte, forever.
 
 A file is written under a temporary name (`.<sha256>.<pid>.tmp`) and renamed, so a blob is whole or absent.
+Given the SHA-256 the file had when it was validated, `put` refuses bytes that do not match before writing any.
 A blob no submission names (its sender was killed before the record) is removed by
 `submissions.sweep_leftovers` once older than a grace period; `put` refreshes the time of a blob it finds,
 so a blob being sent again is never taken for a leftover.
@@ -13,6 +14,14 @@ import os
 from pathlib import Path
 
 
+class DigestMismatch(ValueError):
+    """Bytes whose SHA-256 is not the one expected; nothing was written."""
+
+    def __init__(self, expected: str, actual: str):
+        self.expected, self.actual = expected, actual
+        super().__init__(f"the bytes' SHA-256 is {actual}, not the {expected} expected")
+
+
 class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -22,9 +31,12 @@ class BlobStore:
             raise ValueError(f"not a SHA-256 digest: {sha256!r}")
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        """Store `data` (idempotent: the same bytes are stored once) and return its SHA-256."""
+    def put(self, data: bytes, *, expected: str | None = None) -> str:
+        """Store `data` (idempotent: the same bytes are stored once) and return its SHA-256. With `expected`, bytes
+        of another SHA-256 raise `DigestMismatch` before anything is written."""
         digest = hashlib.sha256(data).hexdigest()
+        if expected is not None and digest != expected:
+            raise DigestMismatch(expected, digest)
         final = self.path(digest)
         if final.exists():
             try:

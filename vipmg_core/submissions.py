@@ -12,6 +12,7 @@ app and each command): so a kill at any instant leaves, after the sweep, a compl
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import threading
@@ -23,9 +24,10 @@ import polars as pl
 
 from vipmg_core import rules as data_rules
 from vipmg_core.accounts import Account
-from vipmg_core.blobs import BlobStore
+from vipmg_core.blobs import BlobStore, DigestMismatch
 from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.datasets import Dataset, dataset
+from vipmg_core.i18n import TranslatedError
 from vipmg_core.permissions import Action, Forbidden, allowed, require
 from vipmg_core.warehouse import Provenance, Warehouse, _q, sweep_release_files
 
@@ -41,6 +43,19 @@ _sweeping = threading.Lock()
 
 class SubmissionError(Exception):
     """A refused submission step, with a one-line reason."""
+
+
+class FileMismatch(TranslatedError, SubmissionError):
+    """The bytes to store are not the file that was validated (another SHA-256): refused, nothing stored.
+
+    Said in the language it is raised for (`str(error)`, as pages and the CLI show a SubmissionError), and in
+    either by `message(lang)`."""
+
+    prefix = "subs"
+
+    def __init__(self, *, expected: str, actual: str, lang: str = "en"):
+        super().__init__("error_file_changed", expected=expected[:16], actual=actual[:16])
+        self.args = (self.message(lang),)
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,13 @@ class Submission:
     decided_at: str | None
     decided_by: str | None
     reason: str
+
+    @property
+    def staged_release_id(self) -> str:
+        """The release holding the submission's standard rows (staged with it when it was created)."""
+        if self.release_id is None:
+            raise SubmissionError(f"submission {self.submission_id} has no rows")
+        return self.release_id
 
     @classmethod
     def from_row(cls, row) -> Submission:
@@ -106,12 +128,13 @@ class SubmissionStore:
                            lang: str = "en", source_institution: str = "", definitions: str = "",
                            notes: str = "", submit: bool = True) -> Submission:
         """Keep a validated file: its standard rows, with the mapping and report that produced them (the
-        upload page and the `submit` command send files the same way)."""
+        upload page and the `submit` command send files the same way). `data` must be the bytes validated (the
+        report's SHA-256): other bytes raise `FileMismatch` and nothing is stored."""
         return self.create(account, dataset_id=report.dataset_id, country=report.country, file_name=file_name,
                            data=data, frame=standard_rows(dataset(report.dataset_id), report.data),
                            mapping=json.loads(report.mapping.to_json()), report=report.to_dict(lang),
                            ready=report.ready, source_institution=source_institution, definitions=definitions,
-                           notes=notes, submit=submit)
+                           notes=notes, submit=submit, validated_sha256=report.info.sha256, lang=lang)
 
     def create(
         self,
@@ -129,8 +152,13 @@ class SubmissionStore:
         definitions: str = "",
         notes: str = "",
         submit: bool = True,
+        validated_sha256: str | None = None,
+        lang: str = "en",
     ) -> Submission:
-        """Keep the file and its standardised rows as a new version; `submit` sends it for review at once."""
+        """Keep the file and its standardised rows as a new version; `submit` sends it for review at once.
+
+        With `validated_sha256` (the file's fingerprint when it was validated), bytes of another fingerprint raise
+        `FileMismatch` (in `lang`) before anything is written."""
         require(account, Action.SUBMIT, country)
         ds = dataset(dataset_id)
         others = frame.filter(pl.col(ds.area_column) != country).get_column(ds.area_column).unique().to_list()
@@ -142,7 +170,10 @@ class SubmissionStore:
         if frame.is_empty():
             raise SubmissionError("the file has no data rows")
         period = period_of(frame, ds)
-        sha256 = self.blobs.put(data)
+        try:
+            sha256 = self.blobs.put(data, expected=validated_sha256)
+        except DigestMismatch as exc:
+            raise FileMismatch(expected=exc.expected, actual=exc.actual, lang=lang) from None
         # Staged before the catalogue row: a crash in between leaves an invisible, unreferenced release, never
         # a submission without its data.
         release = self.wh.stage(
@@ -171,7 +202,7 @@ class SubmissionStore:
             Catalogue.audit(con, account.username, "create_" + status, "submission", submission_id,
                             {"dataset_id": ds.id, "country": country, "period": period, "version": version,
                              "file_sha256": sha256})
-        self.blobs.put(data)  # a sweep that took the same bytes, left over by an earlier kill, meanwhile: back
+        self.blobs.put(data, expected=sha256)  # a sweep that took the same bytes, left over by an earlier kill, meanwhile: back
         return self.get(account, submission_id)
 
     def submit(self, account: Account, submission_id: str) -> Submission:
@@ -190,7 +221,7 @@ class SubmissionStore:
                                   (submission_id,)).fetchone()["status"]
             if current != "submitted":
                 raise SubmissionError(f"only a submitted submission can be published; this one is {current}")
-            Warehouse.publish_release_in(con, sub.release_id, actor=account.username)
+            Warehouse.publish_release_in(con, sub.staged_release_id, actor=account.username)
             con.execute("UPDATE submissions SET status = 'superseded' WHERE dataset_id = ? AND country = ?"
                         " AND period = ? AND status = 'published'", (sub.dataset_id, sub.country, sub.period))
             con.execute("UPDATE submissions SET status = 'published', decided_at = ?, decided_by = ?"
@@ -236,7 +267,7 @@ class SubmissionStore:
         return sub
 
     def list(self, account: Account | None, *, country: str | None = None, dataset_id: str | None = None,
-             status: str | None = None) -> list[Submission]:
+             status: str | None = None) -> builtins.list[Submission]:
         """The submissions `account` may see: focal points their country's, reviewers and admins all."""
         if account is None:
             return []
@@ -249,7 +280,7 @@ class SubmissionStore:
         subs = [Submission.from_row(r) for r in rows]
         return [s for s in subs if allowed(account, Action.VIEW_SUBMISSION, s.country)]
 
-    def versions(self, account: Account, submission_id: str) -> list[Submission]:
+    def versions(self, account: Account, submission_id: str) -> builtins.list[Submission]:
         sub = self.get(account, submission_id)
         rows = self.catalogue.query(
             "SELECT * FROM submissions WHERE dataset_id = ? AND country = ? AND period = ? ORDER BY version",
@@ -262,7 +293,7 @@ class SubmissionStore:
     def staged_rows(self, account: Account, submission_id: str) -> pl.DataFrame:
         """The standardised rows of a submission, published or not (for its submitter and reviewers)."""
         sub = self.get(account, submission_id)
-        return pl.read_parquet(self.wh.root / self.wh.release(sub.release_id).path)
+        return pl.read_parquet(self.wh.root / self.wh.release(sub.staged_release_id).path)
 
     def comparison(self, account: Account, submission_id: str) -> pl.DataFrame:
         """Per period: the submitted total next to what is published now for the same country (for review).
@@ -273,6 +304,8 @@ class SubmissionStore:
         ds = dataset(sub.dataset_id)
         time = pl.col(ds.time_column).cast(pl.String).alias("period")
         value = ds.measure.name if ds.measure else ds.weight
+        if value is None:  # every dataset has a measure or, microdata, a weight (checked when datasets load)
+            raise SubmissionError(f"{ds.id} has neither a measure nor a weight to total")
         submitted = (self.staged_rows(account, submission_id)
                      .group_by(time).agg(pl.col(value).sum().cast(pl.Float64).alias("submitted")))
         published = self.wh.query(
@@ -286,7 +319,7 @@ class SubmissionStore:
                 .with_columns((pl.col("submitted") / pl.col("published") - 1).alias("change"))
                 .sort("period"))
 
-    def history(self, account: Account, submission_id: str) -> list[dict]:
+    def history(self, account: Account, submission_id: str) -> builtins.list[dict]:
         self.get(account, submission_id)
         return self.catalogue.audit_entries("submission", submission_id)
 

@@ -128,3 +128,25 @@ def test_a_focal_point_saves_a_profile_and_picks_it_next_month(upload_page, demo
     assert "DGME monthly" in profile.options
     profile.set_value("DGME monthly").run()
     assert "**Ready to send.**" in texts(again.success)  # the correction came with the profile
+
+
+def test_a_file_is_read_and_hashed_once_however_often_the_page_reruns(upload_page, monkeypatch):
+    """Every widget change reruns the page: the file's bytes and SHA-256 are kept in the session, and the table is
+    read again only when a reading option (here the header row) changes, from the same bytes, not hashed again."""
+    from vipmg_core import readers
+
+    hashed, reads = [], []
+    real_of, real_read = readers.FileBytes.of, readers.read_upload
+    monkeypatch.setattr(readers.FileBytes, "of", classmethod(lambda cls, data, name: hashed.append(name)
+                                                             or real_of(data, name)))
+    monkeypatch.setattr(readers, "read_upload", lambda data, name, **options: reads.append(data)
+                        or real_read(data, name, **options))
+    at = upload(upload_page("en"), "errores.csv")
+    at.multiselect(key="filter_type_en").set_value(["Unknown code"]).run()
+    at.run()
+    assert not at.exception and len(hashed) == 1 and len(reads) == 1
+    at.number_input[0].set_value(1).run()
+    assert not at.exception and len(hashed) == 1 and len(reads) == 2
+    assert all(isinstance(data, readers.FileBytes) for data in reads)
+    sha = readers.sha256_of((FIXTURES / "errores.csv").read_bytes())
+    assert {data.sha256 for data in reads} == {sha} and sha in texts(at.markdown)

@@ -57,13 +57,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise SubmissionError(str(exc.args[0])) from None
     try:
-        _, report = validate_path(args.file, args.dataset, country, wh, profile=profile)
+        read, report = validate_path(args.file, args.dataset, country, wh, profile=profile)
     except ReadError as exc:
         raise SubmissionError(exc.message("en")) from None
     if not report.ready:
         raise SubmissionError(f"the file has {report.errors} errors: run `validate` to see them, fix, and send again")
-    sub = SubmissionStore(wh).create_from_report(
-        account, report, Path(args.file).read_bytes(), file_name=Path(args.file).name,
+    sub = SubmissionStore(wh).create_from_report(  # the bytes validated, read once, not the file read again
+        account, report, read.data, file_name=Path(args.file).name,
         source_institution=args.institution or account.institution, definitions=args.definitions or "",
         notes=args.notes or "", submit=not args.draft)
     print(f"{sub.submission_id}: {sub.status} ({sub.dataset_id} {sub.country} {sub.period} v{sub.version}, "

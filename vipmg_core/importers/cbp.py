@@ -78,7 +78,8 @@ def parse(source: Source, **_options: object) -> Parsed:
     })
     frame = without_missing_values(frame, notes)
     notes.append(Note("cbp_other"))
-    first, last = int(fiscal.min()), int(fiscal.max())
+    years = fiscal.to_list()  # no nulls: checked above
+    first, last = min(years), max(years)
     return Parsed(series="cbp-nationwide-encounters", publisher=PUBLISHER, publisher_key=KEY,
                   edition=f"Nationwide Encounters FY{first}–FY{last}", edition_date=max(period),
                   tables=[Table("encounters", frame)], rows_read=raw.height, notes=notes)

@@ -75,7 +75,7 @@ def series_of(source: Source) -> str:
         raise ImportProblem("regional_no_nationality", file=source.name)
     candidates = [name for name, (spec, _) in SERIES.items() if spec == columns]
     if len(candidates) > 1:
-        named = [name for name in candidates if SERIES[name][1] and SERIES[name][1] in source.name.lower()]
+        named = [name for name in candidates if (hint := SERIES[name][1]) and hint in source.name.lower()]
         if len(named) != 1:
             raise ImportProblem("series_needed", file=source.name, series=", ".join(candidates))
         candidates = named

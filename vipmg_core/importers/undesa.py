@@ -150,7 +150,7 @@ def _count(value: object) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return int(round(value))
+        return round(value)
     text = str(value).strip().replace(",", "").replace(" ", "")
     return int(text) if text.isdigit() else None
 
@@ -179,14 +179,16 @@ def _annex(book) -> dict[str, str]:
 
 def _od_tables(sheets, annex: dict[str, str], aggregates: dict[str, str], notes: list[Note]):
     """Origin-destination sheets to rows of migrant_stock; male and female tables win over totals."""
-    by_year: dict[str, dict[str | None, tuple]] = {}
+    by_year: dict[str, dict[str, tuple]] = {}
     for name, title, rows, header in sheets:
         found = re.search(r"(total|male|female)\s+migrant stock.*?(\d{4})\s*$", title, re.IGNORECASE)
         if not found:
             raise ImportProblem("layout", file=name, kind=KEY)
         sex, year = SEXES[found.group(1).lower()], found.group(2)
         by_year.setdefault(year, {})[sex] = (name, rows, header)
-    frames, labels, read, mismatches = [], {}, 0, 0
+    frames: list[pl.DataFrame] = []
+    labels: dict[str, str] = {}
+    read = mismatches = 0
     for year, tables in sorted(by_year.items()):
         chosen = {s: v for s, v in tables.items() if s != TOTAL} if {"M", "F"} <= set(tables) else tables
         if len(chosen) < len(tables):
@@ -217,8 +219,8 @@ def _od_sheet(rows, header: int, year: str, sex: str | None, annex: dict[str, st
         elif key in RESIDUAL_ORIGINS:
             origins.append((j, "OOO", label))
         else:
-            code = annex.get(key)
-            origins.append((j, code or label, f"{label} ({code})" if code else label))
+            m49 = annex.get(key)
+            origins.append((j, m49 or label, f"{label} ({m49})" if m49 else label))
     labels = {raw: label for _, raw, label in origins if raw != "OOO"}
     destination, origin, value = [], [], []
     read = mismatches = 0
@@ -262,16 +264,16 @@ def _destination_tables(sheets, aggregates: dict[str, str]):
             for j, cell in enumerate(row):
                 text = _cell(cell).lower()
                 for words, sex in (("both sexes", "T"), ("females", "F"), ("males", "M")):
-                    if text.endswith(words) or f"{words} " in text or text.endswith(f"{words} combined"):
+                    if text.endswith((words, f"{words} combined")) or f"{words} " in text:
                         blocks.append((j, sex))
                         break
         blocks.sort()
         year_columns = []
         for j, cell in enumerate(head):
-            year = _code(cell)
-            if year and 1900 < year < 2200:
+            number = _code(cell)
+            if number and 1900 < number < 2200:
                 sex = next((s for start, s in reversed(blocks) if start <= j), "T")
-                year_columns.append((j, str(year), sex))
+                year_columns.append((j, str(number), sex))
         sexes = {s for _, _, s in year_columns}
         keep = {"M", "F"} if {"M", "F"} <= sexes else {"T"}
         destination, period, sex_col, value = [], [], [], []

@@ -111,7 +111,8 @@ def _long(source: Source) -> Parsed:
         pl.lit("N").alias("redacted"),
         tidy_count(raw["n"]).alias("obs_value"),
     )
-    frame = without_missing_values(frame, notes := [])
+    notes: list[Note] = []
+    frame = without_missing_values(frame, notes)
     first, last = min(frame["time_period"]), max(frame["time_period"])
     return Parsed(series="unhcr-refugee-data-finder", publisher=PUBLISHER, publisher_key=KEY,
                   edition=f"UNHCR Refugee Data Finder {first}–{last} (tidy series compiled by IOM GDI, gdidata)",

@@ -51,19 +51,19 @@ def _grid(source: Source) -> tuple[list[list], int | None]:
         return [], None
     line = source.first_line
     delimiter = max("\t,;|", key=line.count)
-    rows = list(csv.reader(source.text.splitlines(), delimiter=delimiter))
-    for i, row in enumerate(rows[:MAX_HEADER_ROWS]):
-        if row and _is_corner(row[0]):
-            return rows, i
-    return rows, None
+    lines: list[list] = list(csv.reader(source.text.splitlines(), delimiter=delimiter))
+    for i, line_cells in enumerate(lines[:MAX_HEADER_ROWS]):
+        if line_cells and _is_corner(line_cells[0]):
+            return lines, i
+    return lines, None
 
 
 def _count(value: object) -> int | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(round(value))
+        return round(value)
     text = str(value or "").strip().replace(",", "").replace(" ", "")
     try:
-        return int(round(float(text))) if text else None
+        return round(float(text)) if text else None
     except ValueError:
         return None
 
