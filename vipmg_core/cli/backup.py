@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from vipmg_core.cli.common import Subcommands, UserError, source
+from vipmg_core.i18n import LANGS
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -43,7 +44,7 @@ def add_backup(sub: Subcommands) -> None:
     p = sub.add_parser("backup", help="a consistent backup of the store (catalogue, release files, originals of"
                                       " submissions) while the app runs")
     p.add_argument("dir", help="a new or empty folder for the backup")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the messages (default es)")
     p.set_defaults(func=cmd_backup)
 
 
@@ -53,5 +54,5 @@ def add_restore(sub: Subcommands) -> None:
     p.add_argument("--into", help="the data directory to restore into (default: $VIPMG_DATA_DIR)")
     p.add_argument("--replace", action="store_true",
                    help="replace the store already there (its catalogue is kept aside); stop the app first")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the messages (default es)")
     p.set_defaults(func=cmd_restore)

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from vipmg_core.cli.common import Subcommands, UserError, dataset_arg, dataset_help, file_out, login
+from vipmg_core.i18n import LANGS
 
 if TYPE_CHECKING:
     from vipmg_core.warehouse import Warehouse
@@ -124,7 +125,7 @@ def add_import(sub: Subcommands) -> None:
                                   "default: the machine's operator")
     p.add_argument("--password-stdin", action="store_true")
     p.add_argument("--json", action="store_true", help="the result as JSON")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the messages (default es)")
     p.set_defaults(func=cmd_import)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from vipmg_core.cli.common import Subcommands, UserError, login
+from vipmg_core.i18n import LANGS
 
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
@@ -83,7 +84,7 @@ def add_bulletin(sub: Subcommands) -> None:
                    help="an ISO3 code (or a country name), a group (MESOAMERICA, CARIBBEAN) or REGION")
     p.add_argument("--period", default="", help="a year (2024), a month (2024-06: January to June, for monthly "
                                                 "routines) or a range (2020-2024); default: the latest data")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the bulletin (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the bulletin (default es)")
     p.add_argument("--out", required=True, help="output file: .html (self-contained, offline) or .pdf (needs Chromium)")
     p.set_defaults(func=cmd_bulletin)
 
@@ -97,7 +98,7 @@ def add_library(sub: Subcommands) -> None:
     p.add_argument("--version", type=int, help="html: a given version (default: the newest you may see)")
     p.add_argument("--country", help="list: only articles about this ISO3 country")
     p.add_argument("--topic", help="list: only articles on this dataset")
-    p.add_argument("--lang", choices=("es", "en"), default="es")
+    p.add_argument("--lang", choices=LANGS, default="es")
     p.add_argument("--out", help="html: output file (default: standard output)")
     p.add_argument("--user", help="your user name (password on standard input with --password-stdin)")
     p.add_argument("--password-stdin", action="store_true")

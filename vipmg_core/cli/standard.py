@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from vipmg_core.cli.common import EXIT_FAILED, EXIT_USAGE, Subcommands, UserError, dataset_arg, dataset_help
 from vipmg_core.datasets import dataset, datasets
 from vipmg_core.describe import template_csv
+from vipmg_core.i18n import LANGS
 
 if TYPE_CHECKING:
     from vipmg_core.validation import Report
@@ -123,7 +124,7 @@ def cmd_guide(args: argparse.Namespace) -> int:
 def add_datasets(sub: Subcommands) -> None:
     p = sub.add_parser("datasets", help="list the datasets of the exchange standard")
     p.add_argument("--json", action="store_true", help="full declarations as JSON")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the titles (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the titles (default es)")
     p.set_defaults(func=cmd_datasets)
 
 
@@ -145,14 +146,14 @@ def add_validate(sub: Subcommands) -> None:
     p.add_argument("--header-row", type=int, help="row of the header as numbered in the file (default: detected)")
     p.add_argument("--encoding", help="text encoding (default: detected; e.g. utf-8, cp1252)")
     p.add_argument("--json", action="store_true", help="the full report as JSON")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of the messages (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the messages (default es)")
     p.add_argument("--limit", type=int, default=200, help="problems printed as text (default 200)")
     p.set_defaults(func=cmd_validate)
 
 
 def add_guide(sub: Subcommands) -> None:
     p = sub.add_parser("guide", help="the Guide for focal points as one offline HTML file (or an example file)")
-    p.add_argument("--lang", choices=("es", "en"), default="es")
+    p.add_argument("--lang", choices=LANGS, default="es")
     p.add_argument("--example", type=dataset_arg, help="write this dataset's correct example CSV instead")
     p.add_argument("--out", help="output file (default: vipmg_guide_<lang>.html or <dataset>_example.csv); "
                                  "a name ending in .pdf prints the guide to PDF with chromium")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from vipmg_core.cli.common import Subcommands, UserError, codes, dataset_arg, dataset_help, file_out, filters
+from vipmg_core.i18n import LANGS
 
 
 def _check_crosstab_codes(dataset_id: str, chosen: dict[str, list[str]], countries: list[str], lang: str) -> None:
@@ -147,6 +148,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def add_crosstab(sub: Subcommands) -> None:
+    from vipmg_core import links  # the page's choices, said once
     p = sub.add_parser("crosstab", help="cross-tab of a dataset (weighted, with quality flags and suppression)",
                        description="The Cross-tab page's table: dimensions on rows and columns, filters, measure, "
                                    "percentages, totals; exact same numbers, flags and suppressed cells.")
@@ -157,17 +159,17 @@ def add_crosstab(sub: Subcommands) -> None:
     p.add_argument("--countries", help="reporting countries (ISO3, comma-separated; default all)")
     p.add_argument("--years", help="a year or a range of years, e.g. 2020-2024 (default all)")
     p.add_argument("--measure", help="count | weighted | mean:VARIABLE (default: weighted for microdata, count otherwise)")
-    p.add_argument("--percent", choices=("row", "col", "total"), help="show percentages of row, column or total")
+    p.add_argument("--percent", choices=[p for p in links.PERCENTS if p != "none"], help="show percentages of row, column or total")
     p.add_argument("--totals", action="store_true", help="add grand totals (recomputed from the data)")
     p.add_argument("--subtotals", action="store_true", help="add subtotals when a side has several dimensions")
     p.add_argument("--source", help="where published products overlap, the one to read (a series, or "
                                     "SERIES@EDITION for an older edition; the table's notes name the others)")
     p.add_argument("--top", type=int, help="keep the N row groups with the largest totals")
-    p.add_argument("--sort", choices=("label", "value"), default="label", help="row order (default: codelist)")
+    p.add_argument("--sort", choices=links.SORTS, default=links.SORTS[0], help="row order (default: codelist)")
     p.add_argument("--codes", action="store_true", help="show codes beside the names")
     p.add_argument("--quality", action="store_true", help="add unweighted n and CV columns (survey and census)")
     p.add_argument("--format", choices=("csv", "json", "xlsx", "sdmx"), default="csv")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of labels and notes (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of labels and notes (default es)")
     p.add_argument("--out", required=True, help="output file")
     p.set_defaults(func=cmd_crosstab)
 
@@ -199,7 +201,7 @@ def add_flows(sub: Subcommands) -> None:
                    help="which origin-destination reading, when the dataset declares several (default 0)")
     p.add_argument("--filter", action="append", metavar="DIM=v1,v2", help="keep only these codes (repeatable)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
-    p.add_argument("--lang", choices=("es", "en"), default="es", help="language of messages and notes (default es)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of messages and notes (default es)")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=cmd_flows)
 
@@ -210,6 +212,6 @@ def add_view(sub: Subcommands) -> None:
                                    "bar shows); the file is the page's download and the API's answer for it.")
     p.add_argument("link", help="e.g. 'http://127.0.0.1:8501/crosstab?xds=returns&xr=ref_area&xc=sex'")
     p.add_argument("--format", choices=("csv", "json", "sdmx.csv", "xlsx"), default="csv")
-    p.add_argument("--lang", choices=("es", "en"), help="language (default: the link's, else es)")
+    p.add_argument("--lang", choices=LANGS, help="language (default: the link's, else es)")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=cmd_view)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from vipmg_core import rules
 from vipmg_core.codelists import LANGS, codelist, country_groups, project_countries
+from vipmg_core.crosstab.query import PERCENTS
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import t
 
@@ -27,7 +28,6 @@ VERSION = "1.0"
 TIME_PERIOD = "TIME_PERIOD"
 MEASURE = "MEASURE"
 OBS_VALUE = "OBS_VALUE"
-PERCENTS = ("row", "col", "total")
 PROJECT_AREA = "VIPMG"  # the project's countries taken together (a group of `project.toml` has its own id)
 
 # Observation status (SDMX cross-domain CL_OBS_STATUS, plus the project's lower bound) and confidentiality status.
