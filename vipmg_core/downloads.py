@@ -79,7 +79,7 @@ def crosstab_file(result: xt.Crosstab, view: xt.View, lang: str, fmt: str, link:
 def flows_meta(result: fl.FlowResult, wh: Warehouse, lang: str, link: str = "") -> ExportMeta:
     ds = result.dataset
     first, last = result.query.period or ("", "")
-    years = (int(first[:4]), int(last[:4])) if first[:4].isdigit() and last[:4].isdigit() else None
+    years = (int(first[:4]), int(last[:4])) if first[:4].isdecimal() and last[:4].isdecimal() else None
     used, _ = wh.selection_sources(ds.id, (), years)
     return replace(fl.export_meta(result, lang, wh.has_synthetic([ds.id])), link=link,
                    sources=citation.sources_of(used))

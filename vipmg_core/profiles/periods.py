@@ -74,11 +74,6 @@ def period_for_years(years: tuple[int, int], bounds: tuple[int, int]) -> Period:
     return Period(None if years[0] <= bounds[0] else years[0], years[1])
 
 
-def parse_pool(raw: str) -> int | None:
-    """A link's pooled survey years, if the Profile page offers that choice."""
-    return int(raw) if raw.isdigit() and int(raw) in POOLS else None
-
-
 def period_text(label: str, lang: str) -> str:
     """'2024-01/2024-06' as 'ene.–jun. 2024' / 'Jan–Jun 2024'; other labels as they are."""
     m = re.fullmatch(r"(\d{4})-(\d{2})/(\d{4})-(\d{2})", label or "")

@@ -276,7 +276,7 @@ class Warehouse:
         for area, period, release_id in rows:
             if wanted and area not in wanted:
                 continue
-            if years is not None and not (period[:4].isdigit() and years[0] <= int(period[:4]) <= years[1]):
+            if years is not None and not (period[:4].isdecimal() and years[0] <= int(period[:4]) <= years[1]):
                 continue
             if latest is not None and latest.get(area) != period:
                 continue
