@@ -14,6 +14,15 @@ import os
 from pathlib import Path
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks of 1 MB (release files, the data pack, backups)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class DigestMismatch(ValueError):
     """Bytes whose SHA-256 is not the one expected; nothing was written."""
 

@@ -10,7 +10,6 @@ product's pack release only. The pack is real data (`synthetic=False`): `demo --
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from vipmg_core.blobs import file_sha256
 from vipmg_core.config import PROJECT_DIR
 from vipmg_core.datasets import dataset, dataset_ids
 from vipmg_core.i18n import t
@@ -77,14 +77,6 @@ def datasets_in(pack_dir: Path = PACK_DIR) -> list[str]:
     """The datasets the pack holds a real series for, in the standard's order."""
     held = {e.dataset_id for e in entries(pack_dir)}
     return [d for d in dataset_ids() if d in held]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load(wh: Warehouse, pack_dir: Path = PACK_DIR,

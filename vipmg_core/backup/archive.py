@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from vipmg_core.blobs import file_sha256
 from vipmg_core.catalogue import SCHEMA_VERSION
 from vipmg_core.i18n import TranslatedError
 
@@ -58,7 +59,7 @@ def verify(folder: Path) -> dict:
             raise BackupError("damaged", file=relative, reason="missing")
         if path.stat().st_size != size:
             raise BackupError("damaged", file=relative, reason=f"{path.stat().st_size} bytes, not {size}")
-        if sha256_of(path) != sha:
+        if file_sha256(path) != sha:
             raise BackupError("damaged", file=relative, reason="SHA-256 differs")
     if int(manifest.get("schema_version", 0)) > int(SCHEMA_VERSION):
         raise BackupError("newer_schema", version=str(manifest["schema_version"]), supported=SCHEMA_VERSION)
@@ -109,12 +110,3 @@ def write_atomically(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-

@@ -14,9 +14,9 @@ from vipmg_core.backup.archive import (
     CATALOGUE_FILE,
     BackupError,
     copy_checked,
+    file_sha256,
     manifest_entry,
     safe_relative,
-    sha256_of,
     verify,
 )
 from vipmg_core.backup.snapshot import snapshot_postgres
@@ -54,7 +54,7 @@ def restore(folder: Path, into: Path | None = None, *, url: str | None = None, r
     root.mkdir(parents=True, exist_ok=True)
     for entry in store_files:  # first the files, then the catalogue that names them: a cut restore names nothing
         destination = root / safe_relative(entry["path"])
-        if destination.is_file() and sha256_of(destination) == entry["sha256"]:
+        if destination.is_file() and file_sha256(destination) == entry["sha256"]:
             continue  # immutable and content-checked: already there
         copy_checked(folder / entry["path"], destination, entry["sha256"],
                      partial(BackupError, "damaged", file=entry["path"], reason="SHA-256 differs"))

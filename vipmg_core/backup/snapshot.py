@@ -21,8 +21,8 @@ from vipmg_core.backup.archive import (
     TABLES_DIR,
     BackupError,
     copy_checked,
+    file_sha256,
     safe_relative,
-    sha256_of,
     write_atomically,
 )
 from vipmg_core.backup.tables import quote, sorted_rows, sqlite_has_table, table_names
@@ -152,7 +152,7 @@ def _snapshot_sqlite(source: Path, target: Path) -> _Listed:
         releases, originals, version, counts = _listing(lambda sql: con.execute(sql).fetchall())
     finally:
         con.close()
-    entry = {"path": CATALOGUE_FILE, "size": copy.stat().st_size, "sha256": sha256_of(copy), "kind": "catalogue"}
+    entry = {"path": CATALOGUE_FILE, "size": copy.stat().st_size, "sha256": file_sha256(copy), "kind": "catalogue"}
     return _Listed([entry], releases, originals, version, counts, taken_at)
 
 
@@ -176,7 +176,7 @@ def snapshot_postgres(url: str, target: Path) -> _Listed:
                 path = folder / f"{table}.jsonl"
                 write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
                 entries.append({"path": f"{TABLES_DIR}/{table}.jsonl", "size": path.stat().st_size,
-                                "sha256": sha256_of(path), "kind": "catalogue"})
+                                "sha256": file_sha256(path), "kind": "catalogue"})
             releases, originals, version, counts = _listing(lambda sql: con.raw.execute(sql).fetchall())
             taken_at = now_utc()
         finally:

@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from vipmg_core import rules as data_rules
+from vipmg_core.blobs import file_sha256
 from vipmg_core.datasets import Dataset
 
 
@@ -64,7 +65,7 @@ def write_release_file(root: Path, ds: Dataset, release_id: str, frames: Iterabl
             writer.close()
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        digest = _sha256(tmp)
+        digest = file_sha256(tmp)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
