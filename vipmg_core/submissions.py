@@ -29,7 +29,8 @@ from vipmg_core.catalogue import Catalogue, new_id, now_utc
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.i18n import TranslatedError
 from vipmg_core.permissions import Action, Forbidden, allowed, require
-from vipmg_core.warehouse import Provenance, Warehouse, _q, sweep_release_files
+from vipmg_core.warehouse import Provenance, Warehouse, sweep_release_files
+from vipmg_core.warehouse.sql import quote as _q
 
 if TYPE_CHECKING:
     from vipmg_core.validation import Report

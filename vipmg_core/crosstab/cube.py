@@ -39,7 +39,8 @@ from vipmg_core.crosstab.query import (
     weight_column,
 )
 from vipmg_core.datasets import Dataset
-from vipmg_core.warehouse import Release, Warehouse, _q
+from vipmg_core.warehouse import Release, Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 STRATUM, PSU = "_strata", "_p"
 MAX_ROWS = 1_000_000  # ~170 MB of arrays at most

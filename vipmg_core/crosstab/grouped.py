@@ -30,7 +30,8 @@ from vipmg_core.crosstab.query import (
 from vipmg_core.crosstab.suppression import suppress
 from vipmg_core.datasets import Dataset
 from vipmg_core.quality import CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, RELIABLE, SUPPRESSED
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 def cells(cube: Cube | None, wh: Warehouse, ds: Dataset, q: CrosstabQuery, method: str, design: str | None

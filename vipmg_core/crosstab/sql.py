@@ -22,7 +22,8 @@ from vipmg_core.crosstab.query import (
     weight_column,
 )
 from vipmg_core.datasets import Dataset, dataset
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 def where_clause(ds: Dataset, q: CrosstabQuery, *, design_only: bool = False) -> tuple[str, dict[str, object]]:

@@ -16,7 +16,8 @@ from vipmg_core.crosstab.query import LEVEL_COL, LEVEL_ROW, TOTAL, CrosstabQuery
 from vipmg_core.crosstab.sql import where_clause
 from vipmg_core.datasets import Dataset
 from vipmg_core.quality import CONF_FREE, CONF_PRIMARY, CONF_SECONDARY, SUPPRESSED, Constraint
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 def constraints(cells: pl.DataFrame, q: CrosstabQuery, coef: str | None) -> list[Constraint]:

@@ -32,7 +32,8 @@ from vipmg_core.flows.roles import (
     role_rows,
 )
 from vipmg_core.flows.suppression import crosstab_query, hidden_by_period_tables, publish
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 # A filter as callers give it: {column: a code, or codes}.
 Filters = Mapping[str, str | Sequence[str]]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from vipmg_core import rules
 from vipmg_core.datasets import Column, Dataset, FlowRole, dataset, datasets
 from vipmg_core.flows.result import RANGE_SEPARATOR, FlowError
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 def flow_datasets() -> list[Dataset]:

@@ -8,7 +8,8 @@ from vipmg_core.codelists import codelist, country_groups, country_name, project
 from vipmg_core.datasets import dataset
 from vipmg_core.i18n import t
 from vipmg_core.profiles.errors import ProfileError
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 REGION = "REGION"  # every project country together
 

@@ -13,7 +13,8 @@ from vipmg_core.indicators import profile_sections
 from vipmg_core.profiles.estimates import crosstab_cells
 from vipmg_core.profiles.periods import LATEST, Period, year_sql
 from vipmg_core.profiles.sources import Source, known_dataset, releases_in
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 @dataclass(frozen=True)

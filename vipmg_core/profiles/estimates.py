@@ -16,7 +16,8 @@ from vipmg_core.profiles.figures import Figure
 from vipmg_core.profiles.periods import LATEST, Period, year_sql
 from vipmg_core.profiles.sources import known_dataset, releases_in
 from vipmg_core.quality import SUPPRESSED, estimate_flag
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 NATIVE_CODES = ("NATIVE", "RETURNED")  # migrant_status codes of persons born in the country
 FOREIGN_CODES = ("FOREIGN_BORN",)

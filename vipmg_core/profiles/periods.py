@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from vipmg_core.datasets import Dataset
 from vipmg_core.i18n import t
 from vipmg_core.profiles.errors import ProfileError
-from vipmg_core.warehouse import _q
+from vipmg_core.warehouse.sql import quote as _q
 
 DEFAULT_POOL = 3  # survey years pooled for the migrants-versus-natives comparison (small samples)
 POOLS = (1, 2, 3, 5)  # the pooling choices the Profile page offers (and its links may carry)

@@ -11,7 +11,8 @@ from vipmg_core import rules as data_rules
 from vipmg_core.datasets import Dataset, dataset
 from vipmg_core.indicators import Indicator, filtered_columns, selection_sql
 from vipmg_core.profiles.sources import known_dataset, release_sources
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 def _series_sql(ds: Dataset, ind: Indicator) -> tuple[str, dict[str, list[str]]]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.profiles.periods import year_sql
-from vipmg_core.warehouse import Release, Warehouse, _q
+from vipmg_core.warehouse import Release, Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 
 @dataclass(frozen=True)

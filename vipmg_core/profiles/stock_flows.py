@@ -8,7 +8,8 @@ from vipmg_core import flows as fl
 from vipmg_core.indicators import profile_sections
 from vipmg_core.profiles.periods import LATEST, Period, year_of
 from vipmg_core.profiles.sources import Source, release_sources
-from vipmg_core.warehouse import Warehouse, _q
+from vipmg_core.warehouse import Warehouse
+from vipmg_core.warehouse.sql import quote as _q
 
 TOP = 10  # countries in the origins and destinations tables
 MAP_TOP = 15  # flows on the small map

@@ -23,7 +23,7 @@ JUMP_RATIO = 5.0
 
 
 def _published_totals(wh: Warehouse, ds: Dataset, country: str) -> pl.DataFrame:
-    from vipmg_core.warehouse import _q
+    from vipmg_core.warehouse.sql import quote as _q
 
     value = f"SUM({_q(ds.measure.name)})" if ds.measure else f"SUM({_q(ds.weight)})" if ds.weight else "COUNT(*)"
     not_total = data_rules.detail_rows_sql(ds)
@@ -68,7 +68,7 @@ def check_published(wh: Warehouse, ds: Dataset, country: str, data: pl.DataFrame
 
 def _check_categories(wh: Warehouse, ds: Dataset, country: str, data: pl.DataFrame, out: Collector, last: str) -> None:
     """A category with data in the last published period that the file no longer has."""
-    from vipmg_core.warehouse import _q
+    from vipmg_core.warehouse.sql import quote as _q
 
     value = _q(ds.measure.name) if ds.measure else _q(ds.weight) if ds.weight else "1"
     for col in ds.dimensions:

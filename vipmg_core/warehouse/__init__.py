@@ -19,10 +19,9 @@ product first, or an older edition of one (`sources` lists the choices).
 from vipmg_core.warehouse.release_files import ReleaseFile, conform, write_release_file
 from vipmg_core.warehouse.releases import Provenance, Release, precedence
 from vipmg_core.warehouse.sql import duck
-from vipmg_core.warehouse.sql import quote as _q  # the name the modules that build SQL over `data` import
 from vipmg_core.warehouse.store import Warehouse, sweep_release_files
 
 __all__ = [
-    "Provenance", "Release", "ReleaseFile", "Warehouse", "_q", "conform", "duck", "precedence", "sweep_release_files",
+    "Provenance", "Release", "ReleaseFile", "Warehouse", "conform", "duck", "precedence", "sweep_release_files",
     "write_release_file",
 ]
