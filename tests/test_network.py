@@ -36,7 +36,7 @@ def net(tmp_path_factory, module_catalogue_backend):
                                display_name="Luis Mejía", institution="INM Honduras", email="luis@inm.gob.hn")
     rev = accounts.add_user(cat, "rev", role="reviewer", password=PASSWORD, actor="t")
     store = SubmissionStore(wh)
-    report = {"ready": True, "error_count": 0, "warning_count": 0}
+    report = {"ready": True, "errors": 0, "warnings": 0}
 
     def send(fp, country, period):
         return store.create(fp, dataset_id="returns", country=country, file_name=f"{period}.csv", data=b"x",

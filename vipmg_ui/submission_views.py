@@ -15,7 +15,7 @@ from vipmg_core.datasets import dataset
 from vipmg_core.i18n import fmt_change, fmt_number, t
 from vipmg_core.permissions import Action, Forbidden, allowed
 from vipmg_core.submissions import Submission, SubmissionStore
-from vipmg_core.validation import stored_table
+from vipmg_core.validation import stored_counts, stored_table
 
 
 def may(account: Account | None, action: Action, country: str | None = None) -> bool:
@@ -52,14 +52,8 @@ def labeller(subs: list[Submission], lang: str) -> Callable[[str], str]:
     return label
 
 
-def _count(report: dict, key: str) -> int:
-    """`errors`/`warnings` as `Report.to_dict` stores them (or `error_count`/`warning_count`)."""
-    value = report.get(f"{key}s", report.get(f"{key}_count", 0))
-    return value if isinstance(value, int) else 0
-
-
 def _report_summary(report: dict, lang: str) -> str:
-    errors, warnings = _count(report, "error"), _count(report, "warning")
+    errors, warnings = stored_counts(report)
     if report.get("ready"):
         return t("subs.report_ready", lang, warnings=warnings)
     return t("subs.report_errors", lang, errors=errors, warnings=warnings)

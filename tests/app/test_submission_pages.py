@@ -32,7 +32,7 @@ def own_dir(tmp_path_factory):
                           "transport": ["AIR", "LAND"], "obs_value": [1000, 2000]})
     SubmissionStore(wh).create(accounts.get_user(cat, "fp_gtm"), dataset_id="returns", country="GTM",
                                file_name="retornos_dic.csv", data=b"original bytes", frame=frame,
-                               mapping={}, report={"ready": True, "error_count": 0, "warning_count": 1,
+                               mapping={}, report={"ready": True, "errors": 0, "warnings": 1,
                                                    "problems": [OLD_PROBLEM]}, ready=True)
     with own_data_dir(wh.root) as root:
         yield root
@@ -83,6 +83,8 @@ def test_a_report_stored_before_typed_problems_shows_its_problems_in_the_readers
     assert list(problems["What is wrong"]) == [
         "Row 4 has fewer cells than the header (5 cells, the header has 8); the missing ones are read as empty."]
     assert list(problems["Severity"]) == ["Warning"]
+    # the report's summary counts what the report stored (it used to read keys no report has, and said 0)
+    assert any(e.label.endswith("Ready: no errors (1 warnings).") for e in at.expander), [e.label for e in at.expander]
 
 
 def test_another_countrys_focal_point_sees_nothing_of_it(own_dir):

@@ -27,11 +27,11 @@ from vipmg_core.validation.problems import (
     plain_number,
 )
 from vipmg_core.validation.report import MAX_PER_KIND, MAX_VALUE_CHARS, Report, problem_table
-from vipmg_core.validation.stored import stored_problem, stored_table
+from vipmg_core.validation.stored import stored_counts, stored_problem, stored_table
 
 __all__ = [
     "BY_CODE", "ERROR", "JUMP_RATIO", "MAX_PER_KIND", "MAX_VALUE_CHARS", "PROBLEMS", "PROBLEM_SCHEMA",
     "PROBLEM_TYPES", "WARNING", "Problem", "Report", "from_row", "message_key", "period_comparison",
-    "plain_number", "problem_table", "stored_problem", "stored_table", "top_categories", "upload_totals",
+    "plain_number", "problem_table", "stored_counts", "stored_problem", "stored_table", "top_categories", "upload_totals",
     "validate", "validate_path",
 ]

@@ -128,10 +128,15 @@ class Report:
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=2)
 
 
+def problem_row(p: Problem, lang: str) -> tuple[str, str, int | None, str | None, str | None, str, str]:
+    """A problem as the user reads it: severity, type, row, column, value, message and fix in `lang`."""
+    return (t(f"report.severity_{p.severity}", lang), p.title(lang), p.row, p.column, p.shown_value(lang),
+            p.message(lang), p.fix(lang))
+
+
 def problem_table(problems: list[Problem], lang: str) -> pl.DataFrame:
-    """Problems as the user reads them: severity, type, row, column, value, message and fix in `lang`."""
-    return table_of([(t(f"report.severity_{p.severity}", lang), p.title(lang), p.row, p.column,
-                      p.shown_value(lang), p.message(lang), p.fix(lang)) for p in problems], lang)
+    """Problems as the user reads them, one `problem_row` each."""
+    return table_of([problem_row(p, lang) for p in problems], lang)
 
 
 def table_of(rows: list[tuple[str, str, int | None, str | None, str | None, str, str]], lang: str) -> pl.DataFrame:

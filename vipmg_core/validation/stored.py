@@ -15,7 +15,7 @@ import polars as pl
 
 from vipmg_core.i18n import t
 from vipmg_core.validation.problems import BY_CODE, Problem, from_row, message_key
-from vipmg_core.validation.report import problem_table, table_of
+from vipmg_core.validation.report import problem_row, problem_table, table_of
 
 
 def _number(text: str) -> float | None:
@@ -83,8 +83,7 @@ def stored_table(report: Mapping[str, Any], lang: str) -> pl.DataFrame:
     for entry in entries:
         problem = stored_problem(entry) if isinstance(entry, Mapping) else None
         if problem is not None:
-            rows.append((t(f"report.severity_{problem.severity}", lang), problem.title(lang), problem.row,
-                         problem.column, problem.shown_value(lang), problem.message(lang), problem.fix(lang)))
+            rows.append(problem_row(problem, lang))
         elif isinstance(entry, Mapping):  # as stored, in the language it was stored in
             code = str(entry.get("code", ""))
             severity = entry.get("severity")
@@ -93,3 +92,9 @@ def stored_table(report: Mapping[str, Any], lang: str) -> pl.DataFrame:
                          entry.get("row"), entry.get("column"), entry.get("value"),
                          str(entry.get("message", "")), str(entry.get("fix", ""))))
     return table_of(rows, lang)
+
+
+def stored_counts(report: Mapping[str, Any]) -> tuple[int, int]:
+    """The errors and warnings of a stored report, as `Report.to_dict` keeps them (0 where absent)."""
+    counts = [report.get(key, 0) for key in ("errors", "warnings")]
+    return counts[0] if isinstance(counts[0], int) else 0, counts[1] if isinstance(counts[1], int) else 0
