@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, SupportsIndex
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from vipmg_core.sqltext import quote as _quote
+
 # Connections per process; the app serves every session from threads of one process.
 POOL_SIZE = int(os.environ.get("VIPMG_CATALOGUE_POOL_SIZE", "10"))
 LOCK_CLASS = 0x5649  # "VI": the advisory lock's first key; the second is the schema's hash
@@ -227,10 +229,6 @@ def _close_all() -> None:
     for pid, url in list(_pools):
         if pid == os.getpid():
             close_pool(url)
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _prepare(url: str, conninfo: str, schema: str | None) -> None:

@@ -24,6 +24,7 @@ from vipmg_core import rules
 from vipmg_core.config import STANDARD_DIR
 from vipmg_core.datasets import Dataset, dataset, dataset_ids
 from vipmg_core.i18n import LANGS, messages
+from vipmg_core.sqltext import quote as _q
 
 DECLARATIONS = STANDARD_DIR / "indicators.toml"
 SURFACES = ("home", "home_map", "profile", "compare", "bulletin")
@@ -103,10 +104,6 @@ def selection_sql(ind: Indicator, ds: Dataset, areas_param: str = "areas") -> tu
 def filtered_columns(ind: Indicator, ds: Dataset) -> set[str]:
     """Columns the selection fixes (the area, the period and the filters): no `_T` rule applies to them."""
     return {ind.area_of(ds), ds.area_column, ds.time_column, *(column for column, _ in ind.filters)}
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 # --- reading and checking the declarations ----------------------------------------------------------------

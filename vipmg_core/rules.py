@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from vipmg_core.datasets import Dataset
+from vipmg_core.sqltext import quote as _q
 
 TOTAL = "_T"  # SDMX code for "all categories" of a dimension
 MISSING = "_Z"  # a null code in the data (not applicable / not stated), as a cell's code
@@ -31,8 +32,6 @@ REDACTED_SYMBOL = "r"  # shown in place of a value made only of values its publi
 LOWER_BOUND_MARK = "≥"  # shown before a total that includes hidden values (the true figure is at least this)
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 # -- design -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 from vipmg_core import catalogue_pg as pg
 from vipmg_core.backup.archive import CATALOGUE_FILE, EXCLUDED_TABLES, BackupError
 from vipmg_core.catalogue import SCHEMA_VERSION, base_scripts, migration_steps
+from vipmg_core.sqltext import quote
 
 
 def table_names(con, backend: str) -> list[str]:
@@ -85,5 +86,3 @@ def sorted_rows(rows: list) -> list:
     return sorted(rows, key=lambda r: json.dumps(list(r), ensure_ascii=False, default=str))
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

@@ -6,6 +6,10 @@ import threading
 
 import duckdb
 
+from vipmg_core.sqltext import literal, quote
+
+__all__ = ["duck", "literal", "quote"]
+
 _duck_lock = threading.Lock()
 _duck: duckdb.DuckDBPyConnection | None = None
 
@@ -20,12 +24,4 @@ def duck() -> duckdb.DuckDBPyConnection:
         return _duck.cursor()
 
 
-def quote(identifier: str) -> str:
-    """Quote an identifier that comes from a dataset declaration (never from user text)."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal (for our own file paths: a view cannot hold query parameters)."""
-    return "'" + text.replace("'", "''") + "'"
 
