@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from vipmg_core.cli.common import Subcommands, UserError, login
-from vipmg_core.i18n import LANGS
+from vipmg_core.i18n import LANGS, t
 
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
@@ -36,7 +36,7 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out!r}: give a file ending in .html (offline, prints to PDF) or .pdf")
     result = bulletins.bulletin(Warehouse(), area.code, period, lang)
     if not result.profile.figures:
-        raise UserError(profiles.t("profiles.no_data", lang, area=area.name(lang)))
+        raise UserError(t("profiles.no_data", lang, area=area.name(lang)))
     html = bulletins.to_html(result)
     try:
         data = bulletins.to_pdf(html) if out.suffix.lower() == ".pdf" else html.encode("utf-8")

@@ -45,7 +45,6 @@ One module per concept (this `__init__` only re-exports the names callers use):
 
 from __future__ import annotations
 
-from vipmg_core.i18n import t  # the CLI reads it as `profiles.t`: kept until it imports i18n itself
 from vipmg_core.indicators import Indicator, indicator, keys, share_indicator
 from vipmg_core.profiles.areas import REGION, Area, area, area_codes, countries_with_data
 from vipmg_core.profiles.breakdowns import Breakdown, breakdown, permits_breakdown
@@ -144,7 +143,6 @@ __all__ = [
     "source_text",
     "stock_dates",
     "stock_flows",
-    "t",
     "trend_notes",
     "unit_badge",
     "yearly",
